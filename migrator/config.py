@@ -1,0 +1,82 @@
+"""Settings: frozen, typed objects built once at the CLI edge and passed down.
+
+Nothing below the CLI reads `os.environ`; `TargetSettings.from_env` is the one place that does,
+and the CLI calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from migrator import USER_AGENT
+from migrator.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.harvestapp.com/v2"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` requests in any window of `seconds` seconds (Harvest: 100 per 15 s)."""
+
+    requests: int = 100
+    seconds: float = 15.0
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse `N/S`, e.g. `100/15` or `100/3`."""
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
+        if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+            raise ConfigError(f"--rate must look like N/S (requests per seconds), e.g. 100/15; got {text!r}")
+        return cls(int(match.group(1)), float(match.group(2)))
+
+    def __str__(self) -> str:
+        seconds = int(self.seconds) if self.seconds == int(self.seconds) else self.seconds
+        return f"{self.requests}/{seconds}"
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Where and how to reach Harvest v2. The token is a `SecretStr`: it never prints."""
+
+    base_url: str
+    token: SecretStr
+    account_id: str
+    user_agent: str = USER_AGENT
+    rate: RateLimit = field(default_factory=RateLimit)
+    timeout: float = 30.0
+    max_retries: int = 5
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        rate: RateLimit | None = None,
+        timeout: float | None = None,
+    ) -> TargetSettings:
+        """Build settings from `HARVEST_*` variables; a missing one is a `ConfigError` naming it."""
+        token = env.get("HARVEST_ACCESS_TOKEN", "").strip()
+        account_id = env.get("HARVEST_ACCOUNT_ID", "").strip()
+        missing = [
+            name
+            for name, value in (("HARVEST_ACCESS_TOKEN", token), ("HARVEST_ACCOUNT_ID", account_id))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"set {' and '.join(missing)} (a Harvest personal access token and its account id, "
+                "from https://id.getharvest.com/developers), or use --sandbox"
+            )
+        url = base_url or env.get("HARVEST_BASE_URL") or DEFAULT_BASE_URL
+        return cls(
+            base_url=url.rstrip("/"),
+            token=SecretStr(token),
+            account_id=account_id,
+            rate=rate or RateLimit(),
+            timeout=timeout if timeout is not None else 30.0,
+        )
