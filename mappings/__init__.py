@@ -1,0 +1,33 @@
+"""Mappings from legacy source records to Harvest v2 payloads, one package per source system.
+
+Each system package exposes `map_export(export, sink, ctx)`, which walks its resources in
+dependency order and emits planned v2 objects, lossy notes and invalid records into `sink`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from migrator.mapping import MapContext, MapSink
+from migrator.sources.export import SourceExport
+
+MapFunction = Callable[[SourceExport, MapSink, MapContext], None]
+
+
+def mapper_for(system: str) -> MapFunction:
+    """The `map_export` function of a source system."""
+    if system == "harvest-v1":
+        from mappings.harvest_v1 import map_export as v1
+
+        return v1
+    if system == "freshbooks":
+        from mappings.freshbooks import map_export as fb
+
+        return fb
+    raise KeyError(system)
+
+
+def map_all(exports: list[SourceExport], sink: MapSink, ctx: MapContext) -> None:
+    """Map every export into one sink."""
+    for export in exports:
+        mapper_for(export.system)(export, sink, ctx)

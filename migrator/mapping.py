@@ -1,0 +1,165 @@
+"""What mappings produce: planned v2 objects, lossy notes and invalid records.
+
+A mapping module turns typed source records into `Planned` objects through a `MapSink`. The sink
+is the one seam between mapping code and pydantic: it validates each payload against the v2 create
+model and turns a validation failure into an `invalid` plan entry that names the field, so a
+payload Harvest would reject never reaches the loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from migrator.errors import SourceError
+from migrator.harvest.models import CREATE_MODELS
+from migrator.sources.record import Origin
+
+Status = Literal["ok", "invalid", "skipped"]
+
+
+def ref(kind: str, source_id: str) -> str:
+    """A reference to another planned object: `@kind:source_id` (resolved through the ledger)."""
+    return f"@{kind}:{source_id}"
+
+
+def parse_ref(value: object) -> tuple[str, str] | None:
+    """`"@clients:17"` -> `("clients", "17")`; anything else -> None."""
+    if isinstance(value, str) and value.startswith("@") and ":" in value:
+        kind, _, source_id = value[1:].partition(":")
+        return kind, source_id
+    return None
+
+
+def iter_refs(value: Any) -> Iterator[str]:
+    """Every `@kind:id` string anywhere inside a payload."""
+    if isinstance(value, str):
+        if parse_ref(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_refs(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from iter_refs(item)
+
+
+@dataclass(frozen=True, slots=True)
+class Lossy:
+    """A value that could not be carried over exactly (CONTRACT.md `lossy` entries)."""
+
+    kind: str
+    source_id: str
+    field: str
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "source_id": self.source_id, "field": self.field, "note": self.note}
+
+
+@dataclass(slots=True)
+class Planned:
+    """One v2 object the source maps to, before comparison with the ledger and target."""
+
+    kind: str
+    source_id: str
+    payload: dict[str, Any]
+    origin: Origin
+    status: Status = "ok"
+    reason: str | None = None
+    after: tuple[str, ...] = ()  # refs that must be loaded first besides those inside the payload
+
+    @property
+    def ref(self) -> str:
+        return ref(self.kind, self.source_id)
+
+    def depends_on(self) -> list[str]:
+        """Refs to load before this object: those in the payload plus the explicit `after`."""
+        seen = dict.fromkeys([*iter_refs(self.payload), *self.after])
+        seen.pop(self.ref, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """Choices that change payloads; built at the CLI edge."""
+
+    timestamp_timers: bool = False  # the target company tracks time by start/end
+    include_deleted: bool = False  # migrate FreshBooks records from the deleted folder too
+
+
+@dataclass
+class MapSink:
+    """Collects mapping output. Callbacks let the planner stream instead of holding everything."""
+
+    on_planned: Callable[[Planned], None] | None = None
+    on_lossy: Callable[[Lossy], None] | None = None
+    planned: list[Planned] = field(default_factory=list)
+    lossy_notes: list[Lossy] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def _put(self, item: Planned) -> Planned:
+        if self.on_planned is not None:
+            self.on_planned(item)
+        else:
+            self.planned.append(item)
+        return item
+
+    def emit(
+        self,
+        kind: str,
+        source_id: str,
+        data: dict[str, Any],
+        origin: Origin,
+        *,
+        after: tuple[str, ...] = (),
+    ) -> Planned:
+        """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`)."""
+        try:
+            payload = CREATE_MODELS[kind].model_validate(data).body()
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
+            message = problem["msg"].removeprefix("Value error, ")
+            return self.invalid(kind, source_id, origin, f"field '{field_name}': {message}", data=data)
+        return self._put(Planned(kind, source_id, payload, origin, after=after))
+
+    def invalid(
+        self, kind: str, source_id: str, origin: Origin, reason: str, *, data: dict[str, Any] | None = None
+    ) -> Planned:
+        """Plan a record that cannot be loaded; the reason also goes to the report's errors."""
+        self.errors.append(
+            {
+                "file": origin.file,
+                "line": origin.line,
+                "kind": kind,
+                "source_id": source_id,
+                "message": f"{origin.where()} {origin.resource} {origin.source_id}: {reason}",
+            }
+        )
+        return self._put(Planned(kind, source_id, dict(data or {}), origin, status="invalid", reason=reason))
+
+    def invalid_source(self, kind: str, error: SourceError) -> Planned:
+        """A source record that failed typing becomes an invalid plan entry for `kind`."""
+        origin = Origin("", error.resource or "", error.record_id or "?", error.file or "", error.line)
+        self.errors.append(error.as_dict() | {"kind": kind})
+        reason = error.describe()
+        return self._put(Planned(kind, error.record_id or "?", {}, origin, status="invalid", reason=reason))
+
+    def skip(
+        self, kind: str, source_id: str, origin: Origin, reason: str, *, data: dict[str, Any] | None = None
+    ) -> Planned:
+        """Plan a record deliberately not migrated; the reason is recorded as a lossy note."""
+        self.lossy(kind, source_id, "*", reason)
+        return self._put(Planned(kind, source_id, dict(data or {}), origin, status="skipped", reason=reason))
+
+    def lossy(self, kind: str, source_id: str, field_name: str, note: str) -> None:
+        """Record a value that v2 cannot hold, or that had to change."""
+        note_obj = Lossy(kind, source_id, field_name, note)
+        if self.on_lossy is not None:
+            self.on_lossy(note_obj)
+        else:
+            self.lossy_notes.append(note_obj)

@@ -1,0 +1,225 @@
+"""Read a set of files and folders into merged, per-system source exports.
+
+File names and layout do not matter: each file is routed by its root element to the reader of its
+source system. Non-XML files are skipped with a notice; a bad file is an error that names it, and
+stops the read unless `keep_going` is set, in which case it is listed and the rest is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrator.errors import ConfigError, SourceError, SourceParseError
+from migrator.sources.record import (
+    FileReport,
+    RawRecord,
+    SourceReader,
+    SourceRecord,
+    SourceWarning,
+    type_record,
+)
+from migrator.sources.staging import StagingStore
+from migrator.sources.xmlsafe import XmlStream, sniff_root
+
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@dataclass
+class SourceExport:
+    """Everything read from one source system: merged records, per-file reports, errors, warnings."""
+
+    system: str
+    reader: SourceReader
+    store: StagingStore
+    files: list[FileReport] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    warnings: list[SourceWarning] = field(default_factory=list)
+
+    def typed(self, resource: str) -> Iterator[SourceRecord | SourceError]:
+        """Each merged record of `resource` as its typed model, or the error that prevented it."""
+        model = self.reader.models[resource]
+        for raw in self.store.iter(resource):
+            try:
+                yield type_record(model, raw, self.system)
+            except SourceError as exc:
+                yield exc
+
+    def get(self, resource: str, record_id: str) -> SourceRecord | None:
+        """One typed record by id (None if absent or invalid)."""
+        raw = self.store.get(resource, record_id)
+        if raw is None:
+            return None
+        try:
+            return type_record(self.reader.models[resource], raw, self.system)
+        except SourceError:
+            return None
+
+    def children(self, resource: str, parent: str) -> list[SourceRecord]:
+        """Typed records of `resource` grouped under `parent` (invalid ones left out)."""
+        out = []
+        for raw in self.store.children(resource, parent):
+            try:
+                out.append(type_record(self.reader.models[resource], raw, self.system))
+            except SourceError:
+                continue
+        return out
+
+    @property
+    def record_count(self) -> int:
+        return self.store.count()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every file under `paths` (files as given, folders walked recursively, sorted, hidden skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            raise ConfigError(f"source not found: {path}")
+
+
+def looks_like_xml(path: Path) -> bool:
+    """True if the first non-blank character (after any byte-order mark) is `<`."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return False
+    for bom in _BOMS:
+        if head.startswith(bom):
+            if bom != codecs.BOM_UTF8:
+                return True  # UTF-16: let the parser decide
+            head = head[len(bom) :]
+            break
+    if head[:2] in (b"<\x00", b"\x00<"):
+        return True  # UTF-16 without a byte-order mark
+    return head.lstrip()[:1] == b"<"
+
+
+def _readers() -> list[SourceReader]:
+    # Imported here so that `migrator.sources` stays importable while a reader is broken.
+    from migrator.sources.freshbooks.reader import FreshBooksReader
+    from migrator.sources.harvest_v1.reader import HarvestV1Reader
+
+    return [HarvestV1Reader(), FreshBooksReader()]
+
+
+def read_exports(
+    paths: Sequence[Path],
+    *,
+    system: str | None = None,
+    keep_going: bool = False,
+    staging_dir: Path | None = None,
+) -> list[SourceExport]:
+    """Read every file under `paths`; one `SourceExport` per source system found.
+
+    Raises the first `SourceError` unless `keep_going`, in which case errors are collected on the
+    export of the file's system (or on the first export when the system is unknown).
+    """
+    readers = {reader.system: reader for reader in _readers()}
+    if system is not None and system not in readers:
+        raise ConfigError(f"--from must be one of {', '.join(sorted(readers))}; got {system!r}")
+    exports: dict[str, SourceExport] = {}
+    orphans: list[SourceError] = []
+    notices: list[SourceWarning] = []
+
+    def export_for(name: str) -> SourceExport:
+        if name not in exports:
+            exports[name] = SourceExport(name, readers[name], StagingStore(staging_dir))
+        return exports[name]
+
+    for path in iter_files(paths):
+        report = FileReport(str(path))
+        if not looks_like_xml(path):
+            if path.suffix.lower() == ".xml":
+                error = SourceParseError("not an XML document (empty or binary content)", file=str(path), line=1)
+                if not keep_going:
+                    _close_all(exports)
+                    raise error
+                orphans.append(error)
+            else:
+                notices.append(SourceWarning(str(path), None, "skipped: not an XML file"))
+            continue
+        root = sniff_root(path)
+        name = system or _detect(readers, root)
+        if name is None:
+            error = _unknown_root_error(path, root)
+            if not keep_going:
+                _close_all(exports)
+                raise error
+            orphans.append(error)
+            continue
+        export = export_for(name)
+        report.system = name
+        export.files.append(report)
+
+        def emit(record: RawRecord, _report: FileReport = report, _export: SourceExport = export) -> None:
+            _report.records += 1
+            _report.resources.add(record.resource)
+            _export.store.add(record)
+
+        try:
+            export.reader.read(path, emit, export.warnings.append)
+        except SourceError as exc:
+            report.error = exc
+            if not keep_going:
+                _close_all(exports)
+                raise
+            export.errors.append(exc)
+    result = list(exports.values())
+    for export in result:
+        export.warnings.extend(export.store.warnings)
+        late = export.reader.finish()
+        if late and not keep_going:
+            _close_all(exports)
+            raise late[0]
+        export.errors.extend(late)
+    if result:
+        result[0].errors.extend(orphans)
+        result[0].warnings.extend(notices)
+    elif orphans or notices:
+        raise orphans[0] if orphans else ConfigError("no XML export files found in the given sources")
+    else:
+        raise ConfigError("no XML export files found in the given sources")
+    return result
+
+
+def _detect(readers: dict[str, SourceReader], root: str | None) -> str | None:
+    if root is None:
+        return None
+    for name, reader in readers.items():
+        if reader.claims(root):
+            return name
+    return None
+
+
+def _unknown_root_error(path: Path, root: str | None) -> SourceError:
+    if root is None:
+        # Let the parser say precisely what is wrong and where.
+        try:
+            for _ in XmlStream(path).events():
+                pass
+        except SourceError as exc:
+            return exc
+        return SourceParseError("could not read the root element", file=str(path), line=1)
+    return SourceParseError(
+        f"unknown root element <{root}>: not a Harvest v1 or FreshBooks Classic response "
+        "(use --from to force the system if this is a known export)",
+        file=str(path),
+        line=1,
+    )
+
+
+def _close_all(exports: dict[str, SourceExport]) -> None:
+    for export in exports.values():
+        export.close()
