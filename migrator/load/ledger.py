@@ -1,0 +1,376 @@
+"""The ID-mapping ledger: one SQLite file per target account, mapping every source id to its v2 id.
+
+It is the write-ahead log that makes loading exactly-once without idempotency keys:
+
+1. before a POST, a `pending` intent row is committed (with the payload hash and the batch);
+2. right after the response, the v2 id is committed and the row becomes `done`;
+3. a `pending` row found later means the outcome is unknown: the loader reconciles it against the
+   target by natural key before anything is re-sent.
+
+Each step is its own transaction; WAL mode keeps readers and the single writer apart. Schema
+changes are numbered migrations tracked in `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migrator import jsonio
+from migrator.errors import LedgerError
+
+STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived")
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE batches (
+        name TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running'
+    );
+    CREATE TABLE records (
+        system TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        v2_id INTEGER,
+        payload_hash TEXT,
+        payload TEXT,
+        batch TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (system, kind, source_id)
+    );
+    CREATE INDEX records_batch ON records (batch, kind, state);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        batch TEXT,
+        system TEXT,
+        kind TEXT,
+        source_id TEXT,
+        action TEXT NOT NULL,
+        v2_id INTEGER,
+        detail TEXT
+    );
+    """,
+)
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """A stable hash of a payload (keys sorted, decimals exact)."""
+    return hashlib.sha256(jsonio.dumps(_sorted(payload)).encode()).hexdigest()[:32]
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One source record's fate in the target."""
+
+    system: str
+    kind: str
+    source_id: str
+    v2_id: int | None
+    payload_hash: str | None
+    payload: dict[str, Any] | None
+    batch: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+
+class Ledger:
+    """The ledger file. Thread-safe: one connection guarded by a lock (SQLite has one writer anyway)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
+
+    # --- schema ------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(_MIGRATIONS):
+            raise LedgerError(
+                f"ledger {self.path} was written by a newer migrator (schema {version}); upgrade migrator"
+            )
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            with self._tx():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # --- transactions ------------------------------------------------------------------------------
+
+    class _Tx:
+        def __init__(self, ledger: Ledger) -> None:
+            self.ledger = ledger
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.ledger._lock.acquire()
+            try:
+                self.ledger._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self.ledger._lock.release()
+                raise LedgerError(f"ledger {self.ledger.path}: {exc}") from exc
+            return self.ledger._db
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            try:
+                if exc_type is None:
+                    try:
+                        self.ledger._db.execute("COMMIT")
+                    except sqlite3.Error as error:
+                        self.ledger._db.execute("ROLLBACK")
+                        raise LedgerError(
+                            f"cannot write ledger {self.ledger.path}: {error} (disk full or read-only?)"
+                        ) from error
+                else:
+                    self.ledger._db.execute("ROLLBACK")
+            finally:
+                self.ledger._lock.release()
+
+    def _tx(self) -> Ledger._Tx:
+        return Ledger._Tx(self)
+
+    # --- target binding ----------------------------------------------------------------------------
+
+    def bind_target(self, target: str, account_id: str) -> None:
+        """Record the target on first use; refuse any other target afterwards."""
+        with self._tx() as db:
+            rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if "target" not in rows:
+                db.execute("INSERT INTO meta VALUES ('target', ?), ('account_id', ?)", (target, account_id))
+                return
+        if rows["target"] != target or rows["account_id"] != account_id:
+            raise LedgerError(
+                f"ledger {self.path} belongs to account {rows['account_id']} at {rows['target']}, "
+                f"not account {account_id} at {target}; use another --ledger for another target"
+            )
+
+    def target(self) -> tuple[str, str] | None:
+        rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        return (rows["target"], rows["account_id"]) if "target" in rows else None
+
+    # --- batches -----------------------------------------------------------------------------------
+
+    def start_batch(self, name: str) -> bool:
+        """Open batch `name`, or resume it. Returns True when it already existed (a resume)."""
+        with self._tx() as db:
+            existing = db.execute("SELECT status FROM batches WHERE name=?", (name,)).fetchone()
+            if existing:
+                db.execute("UPDATE batches SET status='running', finished_at=NULL WHERE name=?", (name,))
+                return True
+            db.execute("INSERT INTO batches (name, created_at) VALUES (?, ?)", (name, _now()))
+            return False
+
+    def finish_batch(self, name: str, status: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE batches SET status=?, finished_at=? WHERE name=?", (status, _now(), name))
+
+    def batches(self) -> list[dict[str, Any]]:
+        cursor = self._db.execute("SELECT name, created_at, finished_at, status FROM batches ORDER BY created_at")
+        return [dict(zip(("name", "created_at", "finished_at", "status"), row, strict=True)) for row in cursor]
+
+    def has_batch(self, name: str) -> bool:
+        return self._db.execute("SELECT 1 FROM batches WHERE name=?", (name,)).fetchone() is not None
+
+    # --- records -----------------------------------------------------------------------------------
+
+    _COLUMNS = (
+        "system, kind, source_id, v2_id, payload_hash, payload, batch, state, attempts, last_error, "
+        "created_at, updated_at"
+    )
+
+    def _row(self, values: tuple[Any, ...]) -> LedgerRow:
+        items = list(values)
+        items[5] = jsonio.loads(items[5]) if items[5] else None
+        return LedgerRow(*items)
+
+    def get(self, system: str, kind: str, source_id: str) -> LedgerRow | None:
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT {self._COLUMNS} FROM records WHERE system=? AND kind=? AND source_id=?",
+                (system, kind, source_id),
+            ).fetchone()
+        return self._row(found) if found else None
+
+    def rows(
+        self, *, batch: str | None = None, kind: str | None = None, state: str | None = None
+    ) -> Iterator[LedgerRow]:
+        clauses, args = [], []
+        for column, value in (("batch", batch), ("kind", kind), ("state", state)):
+            if value is not None:
+                clauses.append(f"{column}=?")
+                args.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            found = self._db.execute(f"SELECT {self._COLUMNS} FROM records{where} ORDER BY rowid", args).fetchall()
+        return (self._row(values) for values in found)
+
+    def record_intent(self, system: str, kind: str, source_id: str, payload: dict[str, Any], batch: str) -> None:
+        """Commit a `pending` intent BEFORE the request that creates the object."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO records (system, kind, source_id, payload_hash, payload, batch, state, attempts,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?)"
+                " ON CONFLICT (system, kind, source_id) DO UPDATE SET state='pending', attempts=attempts+1,"
+                " payload_hash=excluded.payload_hash, payload=excluded.payload, updated_at=excluded.updated_at",
+                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now),
+            )
+
+    def record_result(
+        self,
+        system: str,
+        kind: str,
+        source_id: str,
+        *,
+        state: str,
+        v2_id: int | None,
+        payload: dict[str, Any] | None = None,
+        batch: str,
+        error: str | None = None,
+    ) -> None:
+        """Commit the outcome of a request (or of a reconciliation) right after it is known."""
+        if state not in STATES:
+            raise ValueError(state)
+        now = _now()
+        digest = payload_hash(payload) if payload is not None else None
+        body = jsonio.dumps(payload) if payload is not None else None
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO records (system, kind, source_id, v2_id, payload_hash, payload, batch, state,"
+                " last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (system, kind, source_id) DO UPDATE SET state=excluded.state,"
+                " v2_id=COALESCE(excluded.v2_id, v2_id), payload_hash=COALESCE(excluded.payload_hash, payload_hash),"
+                " payload=COALESCE(excluded.payload, payload), last_error=excluded.last_error,"
+                " updated_at=excluded.updated_at",
+                (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now),
+            )
+            db.execute(
+                "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (now, batch, system, kind, source_id, state, v2_id, error),
+            )
+
+    def log(
+        self,
+        batch: str | None,
+        action: str,
+        *,
+        system: str = "",
+        kind: str = "",
+        source_id: str = "",
+        v2_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append an audit event (rollback deletions, reconciliations, warnings)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (_now(), batch, system, kind, source_id, action, v2_id, detail),
+            )
+
+    def counts(self) -> dict[str, dict[str, dict[str, int]]]:
+        """batch -> kind -> state -> count."""
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        with self._lock:
+            cursor = self._db.execute("SELECT batch, kind, state, count(*) FROM records GROUP BY batch, kind, state")
+            for batch, kind, state, count in cursor:
+                out.setdefault(batch, {}).setdefault(kind, {})[state] = count
+        return out
+
+    def fingerprint(self) -> str:
+        """A hash of every record row: a saved plan is stale when this changes."""
+        digest = hashlib.sha256()
+        with self._lock:
+            for row in self._db.execute(
+                "SELECT system, kind, source_id, v2_id, payload_hash, state FROM records ORDER BY 1, 2, 3"
+            ):
+                digest.update(repr(row).encode())
+        return digest.hexdigest()[:32]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LedgerLock:
+    """An exclusive lock on a ledger for the duration of a run: a second process is refused."""
+
+    def __init__(self, ledger_path: str | Path) -> None:
+        self.path = Path(f"{ledger_path}.lock")
+        self._handle: Any = None
+
+    def __enter__(self) -> LedgerLock:
+        import fcntl
+
+        self._handle = self.path.open("a+")
+        try:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.seek(0)
+            holder = self._handle.read().strip() or "another process"
+            self._handle.close()
+            raise LedgerError(
+                f"ledger {self.path.with_suffix('')} is in use by another migrator run ({holder}); "
+                "wait for it to finish or stop it, then run again"
+            ) from None
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(f"pid {os.getpid()}")
+        self._handle.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
