@@ -1,0 +1,291 @@
+"""The `migrator` command line: thin commands over `migrator.api` (see CONTRACT.md).
+
+Every command builds frozen settings from its flags and the environment, calls one library
+function, renders the result, and exits with a code scripts can branch on. `MigratorError` is
+turned into one clear line (never a traceback, never the token) in exactly one place: `main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migrator import __version__, api
+from migrator.errors import MigratorError, redact
+from migrator.target import TargetSpec
+
+LEDGER_HELP = "Ledger file (one per target account). Default: ./migrator-ledger.sqlite."
+SOURCE_ARG = click.argument("source", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+
+
+def _source_options(f: Any) -> Any:
+    f = click.option(
+        "--from",
+        "system",
+        type=click.Choice(["harvest-v1", "freshbooks"]),
+        help="Force the source system instead of detecting it from each file's root element.",
+    )(f)
+    f = click.option(
+        "--keep-going", is_flag=True, help="Report bad files and records under errors and go on with the rest."
+    )(f)
+    f = click.option(
+        "--include-deleted",
+        is_flag=True,
+        help="Also migrate FreshBooks records from the deleted folder (skipped by default).",
+    )(f)
+    return f
+
+
+def _target_options(f: Any) -> Any:
+    f = click.option(
+        "--target",
+        metavar="URL",
+        help="Harvest v2 base URL. Default: $HARVEST_BASE_URL, else https://api.harvestapp.com/v2.",
+    )(f)
+    f = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Use the built-in Harvest v2 sandbox (no credentials; its account is kept beside the ledger).",
+    )(f)
+    f = click.option(
+        "--rate",
+        metavar="N/S",
+        help="Client-side request budget: N requests per S seconds. Default 100/15 (Harvest's limit).",
+    )(f)
+    return f
+
+
+def _ledger_option(f: Any) -> Any:
+    return click.option(
+        "--ledger",
+        type=click.Path(path_type=Path),
+        default=Path("migrator-ledger.sqlite"),
+        show_default=True,
+        help=LEDGER_HELP,
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="migrator")
+def cli() -> None:
+    """Move a Harvest v1 or FreshBooks Classic account into Harvest API v2.
+
+    Nothing is ever created twice: every source record is mapped to its v2 id in a ledger, so a
+    run can be repeated or resumed after a crash. Start with `migrator plan` (a dry run), then
+    `migrator run`.
+
+    \b
+    Credentials for a real account come from the environment:
+      HARVEST_ACCESS_TOKEN  a personal access token (https://id.getharvest.com/developers)
+      HARVEST_ACCOUNT_ID    the account id shown beside it
+      HARVEST_BASE_URL      optional, default https://api.harvestapp.com/v2
+
+    \b
+    Example (no account needed):
+      migrator run fixtures/harvest-v1 --sandbox --batch demo --create-users
+    """
+
+
+@cli.command()
+@SOURCE_ARG
+@_ledger_option
+@_target_options
+@click.option(
+    "--offline", is_flag=True, help="Do not contact the target: plan as if it were empty (ledger still used)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts (shape in CONTRACT.md).",
+)
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option(
+    "--create-users", is_flag=True, help="Plan to create users missing from the target (Harvest emails them)."
+)
+@click.option("--recreate-missing", is_flag=True, help="Plan to recreate objects deleted by hand in the target.")
+@_source_options
+def plan(
+    source: tuple[Path, ...],
+    ledger: Path,
+    target: str | None,
+    sandbox: bool,
+    rate: str | None,
+    offline: bool,
+    fmt: str,
+    output: Path | None,
+    create_users: bool,
+    recreate_missing: bool,
+    system: str | None,
+    keep_going: bool,
+    include_deleted: bool,
+) -> None:
+    """Dry run: show what `run` would create, update, adopt or skip, and what cannot be carried over.
+
+    Writes nothing anywhere except --output. Exit code: 0 nothing to do, 2 changes planned, 1 error.
+
+    \b
+    Examples:
+      migrator plan fixtures/harvest-v1 --offline
+      migrator plan exports/ --format json --output plan.json
+    """
+    from migrator.report.plan_json import render_plan_json
+    from migrator.report.plan_text import render_plan_text
+
+    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
+    options = api.SourceOptions(source, system, keep_going, include_deleted)
+    report = api.plan(
+        options, target=spec, ledger_path=ledger, create_users=create_users, recreate_missing=recreate_missing
+    )
+    text = render_plan_json(report) if fmt == "json" else render_plan_text(report)
+    if output:
+        output.write_text(click.unstyle(text), encoding="utf-8")
+        click.echo(f"Plan written to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code(keep_going))
+
+
+@cli.command()
+@SOURCE_ARG
+@click.option("--batch", required=True, help="Batch name. Running the same batch again resumes it.")
+@_ledger_option
+@_target_options
+@click.option(
+    "--create-users", is_flag=True, help="Create users missing from the target. Harvest emails each one an invitation."
+)
+@click.option("--recreate-missing", is_flag=True, help="Recreate objects that were deleted by hand in the target.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Requests in flight at once (all share the one rate limit).",
+)
+@_source_options
+def run(
+    source: tuple[Path, ...],
+    batch: str,
+    ledger: Path,
+    target: str | None,
+    sandbox: bool,
+    rate: str | None,
+    create_users: bool,
+    recreate_missing: bool,
+    concurrency: int,
+    system: str | None,
+    keep_going: bool,
+    include_deleted: bool,
+) -> None:
+    """Load the source into Harvest v2 in dependency order; resume the batch if it exists.
+
+    Exit code: 0 done, 3 finished with rejected records (listed), 1 error.
+
+    \b
+    Examples:
+      migrator run fixtures/harvest-v1 --sandbox --batch demo --create-users
+      HARVEST_ACCESS_TOKEN=… HARVEST_ACCOUNT_ID=… migrator run exports/ --batch 2026-11
+    """
+    from migrator.report.run_text import ProgressPrinter, render_run_summary
+
+    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    options = api.SourceOptions(source, system, keep_going, include_deleted)
+    with ProgressPrinter() as progress:
+        report = api.run(
+            options,
+            batch=batch,
+            target=spec,
+            ledger_path=ledger,
+            create_users=create_users,
+            recreate_missing=recreate_missing,
+            concurrency=concurrency,
+            progress=progress.update,
+            on_plan=progress.show_plan,
+        )
+    click.echo(render_run_summary(report), nl=False)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@_ledger_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(ledger: Path, fmt: str) -> None:
+    """Show batches, per-kind counts per state (done/adopted/pending/rejected/blocked) and pending intents.
+
+    \b
+    Example:
+      migrator status --ledger migrator-ledger.sqlite --format json
+    """
+    from migrator import jsonio
+    from migrator.report.status_text import render_status
+
+    data = api.status(ledger)
+    click.echo(jsonio.dumps(data, indent=2) if fmt == "json" else render_status(data), nl=fmt == "json")
+
+
+@cli.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--rate", metavar="N/S", default="100/15", show_default=True, help="Server-side rate limit (429 beyond).")
+@click.option("--latency-ms", type=int, default=0, show_default=True, help="Delay added to every request.")
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests that fail: 500 before commit, 502 after commit, dropped connection, stall.",
+)
+@click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
+@click.option("--state", type=click.Path(path_type=Path), help="Load the account from this JSON file and save it back.")
+def sandbox_command(
+    host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
+) -> None:
+    """Serve the built-in Harvest v2 sandbox until interrupted.
+
+    The first line printed is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`.
+    GET /__sandbox/stats reports requests, 429s, injected faults and emails Harvest would have sent.
+
+    \b
+    Example:
+      migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
+    """
+    from migrator.config import RateLimit
+    from migrator.harvest.sandbox import serve
+
+    limit = RateLimit.parse(rate)
+    serve(
+        host=host,
+        port=port,
+        rate=(limit.requests, limit.seconds),
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        timestamp_timers=timestamp_timers,
+        state_path=state,
+    )
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning every `MigratorError` into one line and exit 1."""
+    token = os.environ.get("HARVEST_ACCESS_TOKEN")
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except MigratorError as exc:
+        click.echo(f"Error: {redact(str(exc), token)}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted. The ledger is consistent: run the same command again to resume.", err=True)
+        sys.exit(130)

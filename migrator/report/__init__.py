@@ -1,0 +1,1 @@
+"""Renderers: plan, run and status reports as text (for people), JSON (for scripts) and markdown."""
