@@ -247,3 +247,31 @@ def status(ledger_path: Path = Path("migrator-ledger.sqlite")) -> dict[str, Any]
             "batches": [batch | {"kinds": counts.get(batch["name"], {})} for batch in ledger.batches()],
             "pending": pending,
         }
+
+
+def verify(
+    options: SourceOptions,
+    *,
+    target: TargetSpec,
+    ledger_path: Path = Path("migrator-ledger.sqlite"),
+) -> Any:
+    """Re-read the target and compare it with the source through the ledger (a `VerifyReport`)."""
+    from migrator.harvest.client import HarvestClient
+    from migrator.load.target import TargetIndex
+    from migrator.load.verify import verify as compare
+
+    if target.mode == "offline":
+        raise ConfigError("verify needs a target: --target URL, HARVEST_* variables, or --sandbox")
+    if not ledger_path.exists():
+        raise ConfigError(f"no ledger at {ledger_path}: run `migrator run` first (or pass --ledger)")
+    with Ledger(ledger_path) as ledger, open_target(target, ledger_path) as opened:
+        _check_binding(ledger, opened)
+        with HarvestClient(opened.settings) as client:
+            index = TargetIndex(client)
+            ctx = MapContext(timestamp_timers=index.timestamp_timers, include_deleted=options.include_deleted)
+            exports, sink = read_and_map(options, ctx)
+            try:
+                return compare(sink.planned, ledger=ledger, client=client)
+            finally:
+                for export in exports:
+                    export.close()

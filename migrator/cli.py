@@ -229,6 +229,41 @@ def status(ledger: Path, fmt: str) -> None:
     click.echo(jsonio.dumps(data, indent=2) if fmt == "json" else render_status(data), nl=fmt == "json")
 
 
+@cli.command()
+@SOURCE_ARG
+@_ledger_option
+@_target_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_source_options
+def verify(
+    source: tuple[Path, ...],
+    ledger: Path,
+    target: str | None,
+    sandbox: bool,
+    rate: str | None,
+    fmt: str,
+    system: str | None,
+    keep_going: bool,
+    include_deleted: bool,
+) -> None:
+    """Re-read the target and compare it with the source: counts, hours, invoice amounts, payments.
+
+    Exit code: 0 equal, 2 differences (each listed with its record ids), 1 error.
+
+    \b
+    Example:
+      migrator verify fixtures/harvest-v1 --sandbox
+    """
+    from migrator import jsonio
+    from migrator.report.verify_text import render_verify
+
+    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    options = api.SourceOptions(source, system, keep_going, include_deleted)
+    report = api.verify(options, target=spec, ledger_path=ledger)
+    click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")
+    sys.exit(0 if report.ok else 2)
+
+
 @cli.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")

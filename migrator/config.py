@@ -63,9 +63,7 @@ class TargetSettings:
         token = env.get("HARVEST_ACCESS_TOKEN", "").strip()
         account_id = env.get("HARVEST_ACCOUNT_ID", "").strip()
         missing = [
-            name
-            for name, value in (("HARVEST_ACCESS_TOKEN", token), ("HARVEST_ACCOUNT_ID", account_id))
-            if not value
+            name for name, value in (("HARVEST_ACCESS_TOKEN", token), ("HARVEST_ACCOUNT_ID", account_id)) if not value
         ]
         if missing:
             raise ConfigError(

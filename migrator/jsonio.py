@@ -38,9 +38,7 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
     elif isinstance(value, (dt.datetime, dt.date, dt.time)):
         out.append(json.dumps(value.isoformat()))
     elif isinstance(value, dict):
-        _encode_items(
-            [(json.dumps(str(k), ensure_ascii=False), v) for k, v in value.items()], "{}", out, indent, level
-        )
+        _encode_items([(json.dumps(str(k), ensure_ascii=False), v) for k, v in value.items()], "{}", out, indent, level)
     elif isinstance(value, (list, tuple)):
         _encode_items([(None, v) for v in value], "[]", out, indent, level)
     else:
