@@ -100,10 +100,10 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (shape in CONTRACT.md).",
+    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report.",
 )
 @click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
 @click.option(
@@ -136,6 +136,7 @@ def plan(
       migrator plan exports/ --format json --output plan.json
     """
     from migrator.report.plan_json import render_plan_json
+    from migrator.report.plan_markdown import render_plan_markdown
     from migrator.report.plan_text import render_plan_text
 
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
@@ -143,7 +144,8 @@ def plan(
     report = api.plan(
         options, target=spec, ledger_path=ledger, create_users=create_users, recreate_missing=recreate_missing
     )
-    text = render_plan_json(report) if fmt == "json" else render_plan_text(report)
+    renderers = {"json": render_plan_json, "markdown": render_plan_markdown, "text": render_plan_text}
+    text = renderers[fmt](report)
     if output:
         output.write_text(click.unstyle(text), encoding="utf-8")
         click.echo(f"Plan written to {output}.", err=True)

@@ -1,0 +1,135 @@
+"""`plan --format markdown`: the report a bookkeeper reads before signing off a migration.
+
+Sections: a summary table per kind, money and hours per client, invalid records with reasons,
+lossy mappings grouped by kind and field (count and examples), errors and warnings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
+
+from migrator.harvest.invoice_math import cents, invoice_totals
+from migrator.kinds import ACTIONS, KINDS
+from migrator.mapping import parse_ref
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _per_client(report: Any) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """(client name, hours, invoiced amount, payments) for every client in the plan."""
+    names: dict[str, str] = {}
+    project_client: dict[str, str] = {}
+    invoice_client: dict[str, str] = {}
+    hours: dict[str, Decimal] = defaultdict(Decimal)
+    invoiced: dict[str, Decimal] = defaultdict(Decimal)
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    entries = [entry for entry in report.plan.entries if entry.action not in ("invalid", "skipped")]
+    for entry in entries:
+        planned = entry.planned
+        if planned.kind == "clients":
+            names[planned.ref] = str(planned.payload.get("name", planned.source_id))
+        elif planned.kind == "projects":
+            project_client[planned.ref] = str(planned.payload.get("client_id"))
+        elif planned.kind == "invoices":
+            client = str(planned.payload.get("client_id"))
+            invoice_client[planned.ref] = client
+            payload = planned.payload
+            invoiced[client] += invoice_totals(
+                payload.get("line_items") or [],
+                tax=payload.get("tax"),
+                tax2=payload.get("tax2"),
+                discount=payload.get("discount"),
+            ).amount
+    for entry in entries:
+        planned = entry.planned
+        if planned.kind == "time_entries" and planned.payload.get("hours") is not None:
+            client = project_client.get(str(planned.payload.get("project_id")), "(unknown)")
+            hours[client] += Decimal(str(planned.payload["hours"]))
+        elif planned.kind == "invoice_payments":
+            client = invoice_client.get(str(planned.payload.get("invoice_id")), "(unknown)")
+            paid[client] += Decimal(str(planned.payload.get("amount", 0)))
+    keys = sorted(set(hours) | set(invoiced) | set(paid), key=lambda key: names.get(key, key))
+    out = []
+    for key in keys:
+        parsed = parse_ref(key)
+        label = names.get(key) or (f"client {parsed[1]}" if parsed else key)
+        out.append((label, hours[key], cents(invoiced[key]), cents(paid[key])))
+    return out
+
+
+def render_plan_markdown(report: Any) -> str:
+    """The whole report as GitHub-flavoured markdown."""
+    source = report.source
+    lines = [
+        "# Migration plan",
+        "",
+        f"Source: **{source['system']}**, {source['files']} files, {source['records']} records. "
+        + (
+            "Compared with an empty target (offline)."
+            if report.offline
+            else "Compared with the ledger and the live target."
+        ),
+        "",
+        "## Summary",
+        "",
+        "| kind | " + " | ".join(ACTIONS) + " |",
+        "|---|" + "---:|" * len(ACTIONS),
+    ]
+    summary = report.summary()
+    for kind in KINDS:
+        if any(summary[kind].values()):
+            lines.append(f"| {kind} | " + " | ".join(str(summary[kind][action]) for action in ACTIONS) + " |")
+    totals = report.totals()
+    lines.append("| **total** | " + " | ".join(f"**{totals[action]}**" for action in ACTIONS) + " |")
+    clients = _per_client(report)
+    if clients:
+        lines += [
+            "",
+            "## Hours and money per client",
+            "",
+            "| client | hours | invoiced | payments |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, hours, invoiced, paid in clients:
+            lines.append(f"| {_cell(name)} | {hours} | {invoiced} | {paid} |")
+        lines.append(
+            f"| **total** | **{sum((c[1] for c in clients), Decimal(0))}** | "
+            f"**{sum((c[2] for c in clients), Decimal(0))}** | **{sum((c[3] for c in clients), Decimal(0))}** |"
+        )
+    invalid = [entry for entry in report.plan.entries if entry.action == "invalid"]
+    if invalid:
+        lines += [
+            "",
+            "## Invalid records (not loaded)",
+            "",
+            "| kind | source id | where | reason |",
+            "|---|---|---|---|",
+        ]
+        for entry in invalid:
+            planned = entry.planned
+            lines.append(
+                f"| {planned.kind} | {planned.source_id} | {_cell(planned.origin.where())} | {_cell(entry.reason)} |"
+            )
+    if report.lossy:
+        lines += ["", "## Lossy mappings", "", "Values Harvest v2 has no place for, or that had to change.", ""]
+        lines += ["| kind | field | count | examples |", "|---|---|---:|---|"]
+        groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for note in report.lossy:
+            groups[(note.kind, note.field)].append(note)
+        for (kind, field_name), notes in sorted(
+            groups.items(), key=lambda item: (KINDS.index(item[0][0]) if item[0][0] in KINDS else 99, item[0][1])
+        ):
+            examples = "; ".join(f"{n.source_id}: {n.note}" for n in notes[:3])
+            lines.append(f"| {kind} | {_cell(field_name)} | {len(notes)} | {_cell(examples)} |")
+    if report.errors:
+        lines += ["", "## Errors", ""]
+        lines += [f"- {_cell(error['message'])}" for error in report.errors]
+    if report.warnings:
+        counted = Counter(w["message"] for w in report.warnings)
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {_cell(message)}" + (f" (×{n})" if n > 1 else "") for message, n in counted.items()]
+    return "\n".join(lines) + "\n"
