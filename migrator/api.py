@@ -275,3 +275,22 @@ def verify(
             finally:
                 for export in exports:
                     export.close()
+
+
+def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = Path("migrator-ledger.sqlite")) -> Any:
+    """Remove what batch `batch` created (a `RollbackResult`); adopted objects are never touched."""
+    from migrator.harvest.client import HarvestClient
+    from migrator.load.rollback import rollback as undo
+
+    if not ledger_path.exists():
+        raise ConfigError(f"no ledger at {ledger_path}: nothing to roll back (or pass --ledger)")
+    with LedgerLock(ledger_path), Ledger(ledger_path) as ledger:
+        if not ledger.has_batch(batch):
+            known = ", ".join(b["name"] for b in ledger.batches()) or "none"
+            raise ConfigError(f"unknown batch {batch!r} in {ledger_path} (batches: {known})")
+        with open_target(target, ledger_path) as opened:
+            _check_binding(ledger, opened)
+            with HarvestClient(opened.settings) as client:
+                result = undo(client=client, ledger=ledger, batch=batch)
+                ledger.finish_batch(batch, "rolled-back")
+                return result

@@ -266,6 +266,28 @@ def verify(
     sys.exit(0 if report.ok else 2)
 
 
+@cli.command()
+@click.option("--batch", required=True, help="The batch to undo.")
+@_ledger_option
+@_target_options
+def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: str | None) -> None:
+    """Remove what a batch created, children first; adopted objects are never deleted.
+
+    Objects that now carry data the batch did not create (a project with other people's time) are
+    archived instead, and listed. Resumable; a second rollback does nothing.
+
+    \b
+    Example:
+      migrator rollback --batch demo --sandbox
+    """
+    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    result = api.rollback(batch=batch, target=spec, ledger_path=ledger)
+    for line in result.archived:
+        click.echo(f"archived instead of deleted: {line}")
+    deleted = ", ".join(f"{n} {kind}" for kind, n in result.deleted.items()) or "nothing"
+    click.echo(f"Rolled back batch {batch}: deleted {deleted}; archived {len(result.archived)}.")
+
+
 @cli.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
