@@ -225,7 +225,15 @@ def run(
             if on_plan is not None:
                 on_plan(report)
             resumed = ledger.start_batch(batch)
-            result = load(built, client=client, ledger=ledger, batch=batch, concurrency=concurrency, progress=progress)
+            result = load(
+                built,
+                client=client,
+                ledger=ledger,
+                batch=batch,
+                concurrency=concurrency,
+                progress=progress,
+                target=index,
+            )
             ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-rejections")
             return RunReport(report, result, batch, resumed)
 

@@ -37,6 +37,12 @@ def _line(entry: Any) -> str:
     return "\n".join([styled, *details])
 
 
+def _where(item: dict[str, Any]) -> str:
+    if not item.get("file"):
+        return ""
+    return f"{item['file']}:{item['line']}: " if item.get("line") is not None else f"{item['file']}: "
+
+
 def render_plan_text(report: Any) -> str:
     """The human plan: per-kind sections, a legend, lossy and error counts, and a one-line summary."""
     lines: list[str] = []
@@ -71,7 +77,7 @@ def render_plan_text(report: Any) -> str:
     if report.warnings:
         lines.append("")
         lines.append(f"Warnings ({len(report.warnings)}):")
-        lines.extend(f"  {w.get('file')}:{w.get('line')} {w['message']}" for w in report.warnings[:20])
+        lines.extend(f"  {_where(w)}{w['message']}" for w in report.warnings[:20])
     if report.lossy:
         kinds = sorted({note.kind for note in report.lossy})
         lines.append("")

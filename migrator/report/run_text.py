@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -29,8 +29,7 @@ class ProgressPrinter:
 
     def show_plan(self, report: Any) -> None:
         """Print the plan being applied (to stdout), before the first request."""
-        sys.stdout.write(render_plan_text(report))
-        sys.stdout.flush()
+        click.echo(render_plan_text(report), nl=False)
 
     def update(self, event: Any) -> None:
         done, total = int(getattr(event, "done", 0)), int(getattr(event, "total", 0))
