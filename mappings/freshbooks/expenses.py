@@ -1,0 +1,98 @@
+"""FreshBooks categories and expenses -> v2 expense categories and expenses.
+
+Category hierarchies are flattened to "Parent › Child". An expense keeps its vendor at the head of
+its notes and ends with a marker line `[migrator freshbooks expense <id>]`, the key the loader uses
+to find it again after an unknown outcome (v2 expenses have no external reference). Taxes on
+expenses have no v2 field; an expense without a project cannot exist in v2 and is invalid.
+"""
+
+from __future__ import annotations
+
+from mappings.freshbooks.common import report_dropped, skipped_as_deleted, user_ref
+from migrator.errors import SourceError
+from migrator.mapping import MapContext, MapSink, ref
+from migrator.sources.export import SourceExport
+from migrator.sources.freshbooks.records import Category, Expense
+
+
+def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+    categories = [c for c in export.typed("categories") if isinstance(c, Category)]
+    names = {c.id: c.name for c in categories}
+    for error in (c for c in export.typed("categories") if isinstance(c, SourceError)):
+        sink.invalid_source("expense_categories", error)
+    for category in categories:
+        name = category.name
+        if category.parent_id and names.get(category.parent_id):
+            name = f"{names[category.parent_id]} › {category.name}"
+            sink.lossy("expense_categories", category.id, "parent_id", f"v2 categories are flat: named {name!r}")
+        sink.emit("expense_categories", category.id, {"name": name, "is_active": True}, category.origin)
+        for tax in ("tax1", "tax2"):
+            if getattr(category, tax) is not None:
+                sink.lossy("expense_categories", category.id, tax, "no v2 field for a category tax")
+        report_dropped(sink, "expense_categories", category, {"name", "parent_id", "tax1", "tax2"}, seen)  # type: ignore[arg-type]
+
+
+def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+    for expense in export.typed("expenses"):
+        if isinstance(expense, SourceError):
+            sink.invalid_source("expenses", expense)
+            continue
+        assert isinstance(expense, Expense)
+        if skipped_as_deleted(sink, ctx, "expenses", expense):
+            continue
+        if not expense.project_id:
+            sink.invalid("expenses", expense.id, expense.origin, "no project: a Harvest v2 expense needs one")
+            continue
+        notes = "\n".join(
+            part
+            for part in (
+                f"Vendor: {expense.vendor}" if expense.vendor else None,
+                expense.notes,
+                f"[migrator freshbooks expense {expense.id}]",
+            )
+            if part
+        )
+        data = {
+            "project_id": ref("projects", expense.project_id),
+            "expense_category_id": ref("expense_categories", expense.category_id) if expense.category_id else None,
+            "user_id": user_ref(expense.staff_id),
+            "spent_date": expense.date,
+            "total_cost": expense.amount,
+            "notes": notes,
+            "billable": bool(expense.client_id),
+        }
+        sink.emit("expenses", expense.id, data, expense.origin)
+        if expense.vendor:
+            sink.lossy("expenses", expense.id, "vendor", "no v2 field: written at the head of the notes")
+        for prefix in ("tax1", "tax2"):
+            if getattr(expense, f"{prefix}_amount") or getattr(expense, f"{prefix}_percent"):
+                sink.lossy(
+                    "expenses",
+                    expense.id,
+                    prefix,
+                    f"expense tax {getattr(expense, f'{prefix}_name')} "
+                    f"{getattr(expense, f'{prefix}_percent')}% has no v2 field",
+                )
+        report_dropped(
+            sink,
+            "expenses",
+            expense,
+            {
+                "staff_id",
+                "category_id",
+                "project_id",
+                "client_id",
+                "amount",
+                "vendor",
+                "date",
+                "notes",
+                "folder",
+                "tax1_name",
+                "tax1_percent",
+                "tax1_amount",
+                "tax2_name",
+                "tax2_percent",
+                "tax2_amount",
+            },
+            seen,
+        )  # type: ignore[arg-type]

@@ -1,0 +1,146 @@
+"""FreshBooks tasks and projects -> v2 tasks, projects and the assignments they imply.
+
+bill_method: task-rate -> Tasks (each task assignment carries the project's task rate, else the
+task's), staff-rate -> People, project-rate -> Project with its hourly rate, flat-rate -> a fixed
+fee project. hour_budget -> budget_by project.
+
+Decision — a project without a client: Harvest requires one, and marking the project invalid would
+block every hour logged on it. The project is attached to one placeholder client named
+"FreshBooks projects without a client" (source id `placeholder`), created once and named in the
+lossy report, so no time is lost and the bookkeeper can reassign it in Harvest.
+
+Assignments are implied: task assignments from the project's tasks plus every task its time
+entries use; user assignments from the project's staff plus every staff member with time on it
+(Harvest refuses time from unassigned people).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
+from migrator.errors import SourceError
+from migrator.mapping import MapContext, MapSink, ref
+from migrator.sources.export import SourceExport
+from migrator.sources.freshbooks.records import Project, Task, TimeEntry
+from migrator.sources.record import Origin
+
+BILL_BY = {"task-rate": "Tasks", "staff-rate": "People", "project-rate": "Project", "flat-rate": "Project"}
+
+
+def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> dict[str, Decimal | None]:
+    rates: dict[str, Decimal | None] = {}
+    for task in export.typed("tasks"):
+        if isinstance(task, SourceError):
+            sink.invalid_source("tasks", task)
+            continue
+        assert isinstance(task, Task)
+        rates[task.id] = task.rate
+        data = {
+            "name": task.name,
+            "billable_by_default": task.billable if task.billable is not None else True,
+            "default_hourly_rate": task.rate,
+            "is_active": True,
+        }
+        sink.emit("tasks", task.id, data, task.origin)
+        if task.description:
+            sink.lossy("tasks", task.id, "description", "no v2 field on tasks")
+        report_dropped(sink, "tasks", task, {"name", "billable", "rate", "description"}, seen)  # type: ignore[arg-type]
+    return rates
+
+
+def _time_usage(export: SourceExport) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    tasks: dict[str, set[str]] = defaultdict(set)
+    staff: dict[str, set[str]] = defaultdict(set)
+    for entry in export.typed("time_entries"):
+        if isinstance(entry, TimeEntry) and entry.project_id:
+            if entry.task_id:
+                tasks[entry.project_id].add(entry.task_id)
+            if entry.staff_id:
+                staff[entry.project_id].add(entry.staff_id)
+    return tasks, staff
+
+
+def map_projects(
+    export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], task_rates: dict[str, Decimal | None]
+) -> None:
+    used_tasks, used_staff = _time_usage(export)
+    placeholder_planned = False
+    for project in export.typed("projects"):
+        if isinstance(project, SourceError):
+            sink.invalid_source("projects", project)
+            continue
+        assert isinstance(project, Project)
+        client = project.client_id
+        if not client:
+            client = PLACEHOLDER_CLIENT
+            if not placeholder_planned:
+                origin = Origin(SYSTEM, "clients", PLACEHOLDER_CLIENT, project.origin.file, project.origin.line)
+                sink.emit("clients", PLACEHOLDER_CLIENT, {"name": PLACEHOLDER_NAME}, origin)
+                placeholder_planned = True
+            sink.lossy(
+                "projects",
+                project.id,
+                "client_id",
+                f"no client in FreshBooks: attached to the placeholder client {PLACEHOLDER_NAME!r}",
+            )
+        method = (project.bill_method or "").lower()
+        data: dict[str, object] = {
+            "client_id": ref("clients", client),
+            "name": project.name,
+            "is_billable": True,
+            "bill_by": BILL_BY.get(method, "none"),
+            "budget_by": "project" if project.hour_budget else "none",
+            "budget": project.hour_budget,
+            "notes": project.description,
+        }
+        if method == "project-rate":
+            data["hourly_rate"] = project.rate
+        elif method == "flat-rate":
+            data.update(is_fixed_fee=True, fee=project.rate)
+        elif method not in BILL_BY:
+            sink.lossy(
+                "projects", project.id, "bill_method", f"unknown bill method {project.bill_method!r}: not billed"
+            )
+        sink.emit("projects", project.id, data, project.origin)
+        report_dropped(
+            sink,
+            "projects",
+            project,
+            {"name", "description", "rate", "bill_method", "client_id", "hour_budget", "tasks", "staff"},
+            seen,
+        )  # type: ignore[arg-type]
+        _assignments(sink, project, used_tasks[project.id], used_staff[project.id], task_rates, method)
+
+
+def _assignments(
+    sink: MapSink,
+    project: Project,
+    used_tasks: set[str],
+    used_staff: set[str],
+    task_rates: dict[str, Decimal | None],
+    method: str,
+) -> None:
+    rates = {task.task_id: task.rate for task in project.tasks or [] if task.task_id}
+    for task_id in sorted(set(rates) | used_tasks, key=int):
+        rate = rates.get(task_id) if rates.get(task_id) is not None else task_rates.get(task_id)
+        data = {
+            "project_id": ref("projects", project.id),
+            "task_id": ref("tasks", task_id),
+            "is_active": True,
+            "billable": True,
+            "hourly_rate": rate if method == "task-rate" else None,
+        }
+        sink.emit("task_assignments", f"{project.id}:{task_id}", data, project.origin)
+        if task_id not in rates:
+            sink.lossy(
+                "task_assignments",
+                f"{project.id}:{task_id}",
+                "task_id",
+                "not on the FreshBooks project, but its time entries use it: assigned so they load",
+            )
+    staff = {member.staff_id for member in project.staff or [] if member.staff_id}
+    for staff_id in sorted(staff | used_staff, key=int):
+        data = {"project_id": ref("projects", project.id), "user_id": ref("users", staff_id), "is_active": True}
+        sink.emit("user_assignments", f"{project.id}:{staff_id}", data, project.origin)

@@ -1,0 +1,38 @@
+"""FreshBooks staff -> v2 users. The loader adopts existing users by e-mail; creating one (which makes
+Harvest e-mail an invitation) only happens with `--create-users`."""
+
+from __future__ import annotations
+
+from mappings.freshbooks.common import report_dropped
+from migrator.errors import SourceError
+from migrator.mapping import MapContext, MapSink
+from migrator.sources.export import SourceExport
+from migrator.sources.freshbooks.records import Staff
+
+MAPPED = {"first_name", "last_name", "email", "rate"}
+
+
+def map_staff(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+    for staff in export.typed("staff"):
+        if isinstance(staff, SourceError):
+            sink.invalid_source("users", staff)
+            continue
+        assert isinstance(staff, Staff)
+        data = {
+            "first_name": staff.first_name or (staff.email or "").split("@")[0],
+            "last_name": staff.last_name or "-",
+            "email": staff.email,
+            "default_hourly_rate": staff.rate,
+            "access_roles": ["administrator"] if staff.id == "1" else ["member"],
+        }
+        if not staff.last_name:
+            sink.lossy("users", staff.id, "last_name", "empty; v2 requires one: '-' is sent")
+        if staff.id == "1":
+            sink.lossy(
+                "users", staff.id, "staff_id", "staff 1 is the FreshBooks account owner: planned as administrator"
+            )
+        sink.emit("users", staff.id, data, staff.origin)
+        for phone in ("business_phone", "mobile_phone"):
+            if getattr(staff, phone):
+                sink.lossy("users", staff.id, phone, "no v2 field on users")
+        report_dropped(sink, "users", staff, MAPPED | {"business_phone", "mobile_phone"}, seen)  # type: ignore[arg-type]

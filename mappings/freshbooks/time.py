@@ -1,0 +1,51 @@
+"""FreshBooks time entries -> v2 time entries (always with explicit hours: never a running timer)."""
+
+from __future__ import annotations
+
+from mappings.freshbooks.common import report_dropped, user_ref
+from migrator.errors import SourceError
+from migrator.mapping import MapContext, MapSink, ref
+from migrator.sources.export import SourceExport
+from migrator.sources.freshbooks.records import TimeEntry
+
+
+def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+    for entry in export.typed("time_entries"):
+        if isinstance(entry, SourceError):
+            sink.invalid_source("time_entries", entry)
+            continue
+        assert isinstance(entry, TimeEntry)
+        if not entry.project_id or not entry.task_id:
+            sink.invalid("time_entries", entry.id, entry.origin, "no project or task: Harvest needs both")
+            continue
+        data: dict[str, object] = {
+            "project_id": ref("projects", entry.project_id),
+            "task_id": ref("tasks", entry.task_id),
+            "user_id": user_ref(entry.staff_id),
+            "spent_date": entry.date,
+            "notes": entry.notes,
+            "external_reference": {"id": f"freshbooks:time_entry:{entry.id}", "group_id": "migrator"},
+        }
+        if ctx.timestamp_timers:
+            # FreshBooks records durations only: synthesise a start at midnight so the hours are kept.
+            hours = entry.hours or 0
+            minutes = int(round(float(hours) * 60)) if hours < 24 else 0
+            if hours < 24:
+                data["started_time"] = "12:00am"
+                data["ended_time"] = f"{(minutes // 60) % 12 or 12}:{minutes % 60:02d}{'am' if minutes < 720 else 'pm'}"
+                sink.lossy(
+                    "time_entries",
+                    entry.id,
+                    "hours",
+                    f"the target tracks start/end times: {hours} h sent as 12:00am–{data['ended_time']}",
+                )
+            else:
+                data["hours"] = hours
+        else:
+            data["hours"] = entry.hours if entry.hours is not None else 0
+        if entry.billed:
+            sink.lossy("time_entries", entry.id, "billed", "billed in FreshBooks; v2 cannot mark imported time billed")
+        sink.emit("time_entries", entry.id, data, entry.origin)
+        report_dropped(
+            sink, "time_entries", entry, {"project_id", "task_id", "staff_id", "hours", "date", "notes", "billed"}, seen
+        )  # type: ignore[arg-type]

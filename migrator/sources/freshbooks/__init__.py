@@ -1,0 +1,1 @@
+"""FreshBooks Classic source: saved `<response status="ok">` bodies of the XML-RPC style API."""
