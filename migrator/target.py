@@ -86,5 +86,5 @@ def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
             base_url=sandbox.url, token=SecretStr(sandbox.token), account_id=sandbox.account_id, rate=rate
         )
         return OpenTarget(settings, f"sandbox:{state.resolve()}", sandbox)
-    settings = TargetSettings.from_env(spec.env, base_url=spec.url, rate=spec.rate)
+    settings = TargetSettings.from_env(spec.env, base_url=spec.url, rate=spec.rate, timeout=spec.timeout)
     return OpenTarget(settings, settings.base_url)

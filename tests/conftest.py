@@ -20,3 +20,23 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside this clone (CI and developer machines have it)")
     return SHARED
+
+
+@pytest.fixture()
+def sandbox():  # type: ignore[no-untyped-def]
+    """A fresh Harvest v2 sandbox on 127.0.0.1 with a generous rate limit."""
+    from migrator.harvest.sandbox import Sandbox
+
+    with Sandbox(rate=(1000, 1.0)) as running:
+        yield running
+
+
+def client_for(sandbox, **settings):  # type: ignore[no-untyped-def]
+    """A real HarvestClient talking to `sandbox` over HTTP."""
+    from pydantic import SecretStr
+
+    from migrator.config import RateLimit, TargetSettings
+    from migrator.harvest.client import HarvestClient
+
+    rate = settings.pop("rate", RateLimit(1000, 1.0))
+    return HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id, rate=rate, **settings))

@@ -171,7 +171,20 @@ class Loader:
                 entry, "blocked", v2_id=None, payload=None, error=f"reference {missing.args[0]} has no v2 id"
             )
         if entry.action == "adopt":
-            return self._record(entry, "adopted", v2_id=entry.target_id, payload=resolved)
+            target_id = entry.target_id
+            if entry.same_as is not None:
+                system, _, ref_text = entry.same_as.partition("|")
+                with self.lock:
+                    target_id = self.ids.get((system, ref_text))
+                if target_id is None:
+                    parsed = parse_ref(ref_text)
+                    row = self.ledger.get(system, *parsed) if parsed else None
+                    target_id = row.v2_id if row is not None else None
+                if target_id is None:
+                    return self._record(
+                        entry, "blocked", v2_id=None, payload=None, error=f"{entry.same_as} was not loaded"
+                    )
+            return self._record(entry, "adopted", v2_id=target_id, payload=resolved)
         if entry.action == "update":
             return self._update(entry, resolved)
         return self._create(entry, resolved)
@@ -311,6 +324,10 @@ class Loader:
         for entry in work:
             system = entry.planned.origin.system
             deps = {(system, ref) for ref in entry.planned.depends_on() if (system, ref) in by_ref}
+            if entry.same_as is not None:
+                other_system, _, other_ref = entry.same_as.partition("|")
+                if (other_system, other_ref) in by_ref:
+                    deps.add((other_system, other_ref))
             waiting[id(entry)] = deps
             for dep in deps:
                 dependents[dep].append(entry)

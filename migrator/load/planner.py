@@ -30,6 +30,7 @@ class PlanEntry:
     target_id: int | None = None
     diff: dict[str, list[Any]] | None = None
     reason: str | None = None
+    same_as: str | None = None  # adopt the object another entry of this plan creates (same natural key)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class _Planner:
         self.v2: dict[tuple[str, str], dict[str, int]] = {}  # system -> ref -> v2 id
         self.outcome: dict[tuple[str, str], str] = {}  # (system, ref) -> action
         self.known: set[tuple[str, str]] = set()
+        self.claimed: dict[tuple[str, Any], str] = {}  # (kind, natural key) -> ref planned first
 
     def lookup(self, system: str) -> dict[str, int]:
         return self.v2.setdefault((system, ""), {})
@@ -173,6 +175,16 @@ class _Planner:
             if key is None or any(True for _ in iter_refs(key if isinstance(key, (list, tuple)) else [key])):
                 return self._create(planned)
             candidates = self.target.find(planned.kind, key)
+        if not candidates and key is not None and not entry.parent_field:
+            first = self.claimed.setdefault((planned.kind, key), f"{planned.origin.system}|{planned.ref}")
+            if first != f"{planned.origin.system}|{planned.ref}":
+                # Two source records with one natural key (e.g. a task "Design" in both exports): one object.
+                return PlanEntry(
+                    planned,
+                    "adopt",
+                    same_as=first,
+                    reason=f"same {planned.kind} natural key {key!r} as {first.replace('|', ' ')}",
+                )
         if len(candidates) == 1:
             target_id = int(candidates[0]["id"])
             lookup[planned.ref] = target_id

@@ -110,7 +110,9 @@ def _event_key(parent: str) -> Callable[[dict[str, Any]], Key]:
 
 
 def _number(obj: dict[str, Any]) -> Key:
-    return str(obj.get("number") or "").strip() or None
+    # Same number for another client is somebody else's invoice, never ours to adopt.
+    number = str(obj.get("number") or "").strip()
+    return (_nested_id(obj, "client"), number) if number else None
 
 
 _ENTRIES: tuple[Resource, ...] = (
@@ -147,7 +149,17 @@ _ENTRIES: tuple[Resource, ...] = (
         _by_name,
         _by_name,
     ),
-    Resource("projects", "/projects", "/projects", "projects", ("clients",), _project_key, _project_key),
+    Resource(
+        # After tasks and users: Harvest adds default tasks and "all future projects" users to every
+        # new project, so creating those first makes the target's assignments deterministic.
+        "projects",
+        "/projects",
+        "/projects",
+        "projects",
+        ("clients", "tasks", "users"),
+        _project_key,
+        _project_key,
+    ),
     Resource(
         "user_assignments",
         "/projects/{project_id}/user_assignments",

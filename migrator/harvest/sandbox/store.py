@@ -144,12 +144,24 @@ class Store:
 
     # --- create --------------------------------------------------------------------------------
 
+    UNIQUE_NAMES = ("clients", "tasks", "expense_categories", "invoice_item_categories", "estimate_item_categories")
+
+    def _unique_name(self, kind: str, data: dict[str, Any], own_id: int | None = None) -> None:
+        """Harvest refuses a second client, task or category with the same name."""
+        if kind not in self.UNIQUE_NAMES or "name" not in data:
+            return
+        name = str(data["name"]).strip().casefold()
+        for obj in self.objects[kind].values():
+            if obj["id"] != own_id and str(obj.get("name", "")).strip().casefold() == name:
+                raise SandboxError(422, "Name has already been taken")
+
     def create(self, kind: str, body: dict[str, Any], parent: int | None = None) -> dict[str, Any]:
         """Apply a POST; raise `SandboxError` with Harvest's status and message when refused."""
         problem = check_body(kind, body, create=True)
         if problem:
             raise SandboxError(422, problem)
         data = {key: value for key, value in body.items() if value is not None}
+        self._unique_name(kind, data)
         handler = getattr(self, f"_create_{kind}", None)
         raw = handler(data, parent) if handler else self._insert(kind, data)
         self.save()
@@ -430,6 +442,7 @@ class Store:
         if problem:
             raise SandboxError(422, problem)
         data = {key: value for key, value in body.items() if value is not None}
+        self._unique_name(kind, data, obj_id)
         if kind == "users" and "email" in data:
             email = str(data["email"]).casefold()
             if any(str(u["email"]).casefold() == email and u["id"] != obj_id for u in self.objects["users"].values()):

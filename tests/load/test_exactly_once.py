@@ -1,0 +1,186 @@
+"""The loader against the real sandbox: exactly once, resumable, zero requests on a re-run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrator import api
+from migrator.harvest.sandbox import Sandbox
+from migrator.load.ledger import Ledger, LedgerLock
+from migrator.load.registry import REGISTRY
+from migrator.target import TargetSpec
+from tests.conftest import REPO
+
+V1 = REPO / "fixtures" / "harvest-v1"
+FB = REPO / "fixtures" / "freshbooks"
+SOURCES = api.SourceOptions((V1, FB))
+# v2 objects after loading both fixture accounts into an empty sandbox. The sandbox seeds its owner and
+# two item categories of each kind. Both exports have a task "Design" and an expense category
+# "Travel": one v2 object each (names are unique in Harvest). Harvest itself adds the v1 default task
+# and the v1 "all future projects" user to the three FreshBooks projects.
+EXPECTED = {
+    "clients": 7, "contacts": 7, "users": 7, "tasks": 6, "expense_categories": 5, "invoice_item_categories": 4,
+    "estimate_item_categories": 2, "projects": 6, "user_assignments": 16, "task_assignments": 13,
+    "time_entries": 18, "expenses": 6, "estimates": 2, "estimate_messages": 3, "invoices": 9,
+    "invoice_payments": 6, "invoice_messages": 8,
+}
+
+
+def _spec(sandbox: Sandbox, rate: str = "1000/1") -> TargetSpec:
+    env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
+    return TargetSpec.from_options(target=sandbox.url, sandbox=False, rate=rate, env=env)
+
+
+def run(sandbox: Sandbox, ledger: Path, batch: str = "b1", options: api.SourceOptions = SOURCES,
+        **kwargs: object) -> api.RunReport:
+    return api.run(options, batch=batch, target=_spec(sandbox), ledger_path=ledger, create_users=True,
+                   concurrency=4, **kwargs)  # type: ignore[arg-type]
+
+
+def assert_ledger_matches_target(sandbox: Sandbox, ledger_path: Path) -> None:
+    """Every done/adopted row points at an existing object with the same natural key; no duplicates."""
+    with Ledger(ledger_path) as ledger:
+        rows = [row for row in ledger.rows() if row.state in ("done", "adopted") and row.v2_id is not None]
+    objects = {kind: {obj["id"]: obj for obj in sandbox.objects(kind)} for kind in REGISTRY}
+    for row in rows:
+        assert row.v2_id in objects[row.kind], f"{row.kind} {row.source_id} -> {row.v2_id} missing in the target"
+    for kind, entry in REGISTRY.items():
+        if entry.event or entry.parent_field:
+            continue
+        keys = [entry.target_key(obj) for obj in objects[kind].values()]
+        assert len(keys) == len(set(keys)), f"duplicate {kind} in the target"
+
+
+def test_full_migration_then_a_rerun_sends_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    first = run(sandbox, ledger)
+    assert first.exit_code == 0, first.result.rejected + first.result.blocked
+    assert sandbox.stats()["objects"] == EXPECTED
+    assert sandbox.stats()["emails_sent"] == 6  # the six users, created because create_users=True
+    assert_ledger_matches_target(sandbox, ledger)
+    before = sandbox.stats()["requests"]
+    second = run(sandbox, ledger)
+    # A re-run reads the target once per kind to check nothing was deleted by hand, and writes nothing.
+    assert second.result.requests == 0
+    assert second.result.counts["time_entries"] == {"unchanged": 18}
+    assert sandbox.stats()["objects"] == EXPECTED
+    assert sandbox.stats()["requests"] - before < 30
+    assert api.verify(SOURCES, target=_spec(sandbox), ledger_path=ledger).ok
+
+
+def test_existing_users_are_adopted_and_nobody_is_emailed(sandbox: Sandbox, tmp_path: Path) -> None:
+    for first, last, email in [("Ada", "Lindqvist", "ada@northwind.example"), ("Ben", "Okafor", "ben@northwind.example"),
+                               ("Cleo", "Baptiste", "cleo@freelance.example"), ("Nora", "Quist", "nora@quiststudio.example"),
+                               ("Omar", "Haddad", "omar@quiststudio.example"), ("Priya", "Raman", "priya@quiststudio.example")]:
+        sandbox.seed_user(first, last, email)
+    report = api.run(SOURCES, batch="b", target=_spec(sandbox), ledger_path=tmp_path / "l.sqlite")
+    assert report.exit_code == 0
+    assert report.result.counts["users"] == {"adopted": 6}
+    assert sandbox.stats()["emails_sent"] == 0
+
+
+def test_a_source_edit_becomes_one_patch_with_only_the_changed_field(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    source = tmp_path / "src"
+    source.mkdir()
+    original = (FB / "work" / "tasks.xml").read_text()
+    (source / "tasks.xml").write_text(original)
+    options = api.SourceOptions((source,))
+    assert run(sandbox, ledger, options=options).exit_code == 0
+    (source / "tasks.xml").write_text(original.replace("<name>Build</name>", "<name>Build &amp; ship</name>"))
+    plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger)
+    updates = [e for e in plan.plan.entries if e.action == "update"]
+    assert [(e.planned.source_id, e.diff) for e in updates] == [("32", {"name": ["Build", "Build & ship"]})]
+    report = run(sandbox, ledger, options=options)
+    assert report.result.requests == 1
+    assert {t["name"] for t in sandbox.objects("tasks")} >= {"Build & ship"}
+
+
+def test_a_rejected_record_blocks_its_dependents_and_the_rest_goes_on(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    # Occupy invoice number FB-0103 so Harvest refuses the migrated invoice (422 "already been taken").
+    client = sandbox.store
+    with client.lock:
+        client._insert("clients", {"name": "Squatter", "is_active": True, "currency": "USD"})
+    from tests.conftest import client_for
+
+    harvest = client_for(sandbox)
+    squatter = next(c for c in sandbox.objects("clients") if c["name"] == "Squatter")
+    harvest.post("/invoices", {"client_id": squatter["id"], "number": "FB-0103"})
+    report = run(sandbox, ledger, options=api.SourceOptions((FB,)))
+    assert report.exit_code == 3
+    assert any("invoices 103" in line and "already been taken" in line for line in report.result.rejected)
+    assert any(line.startswith("invoice_messages 103:send") for line in report.result.blocked)
+    with Ledger(ledger) as opened:
+        assert opened.get("freshbooks", "invoices", "103").state == "rejected"  # type: ignore[union-attr]
+        assert opened.get("freshbooks", "invoices", "101").state == "done"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("fault", ["error_500", "commit_502", "commit_drop", "stall"])
+def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    with Sandbox(rate=None, fault_rate=0.3, fault_kinds=(fault,), fault_seed=7, stall_seconds=0.6) as sandbox:
+        env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
+        spec = TargetSpec("url", url=sandbox.url, env=env, rate=None, timeout=0.4)
+        for _attempt in range(6):
+            try:
+                report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True,
+                                 concurrency=4)
+            except Exception:  # noqa: BLE001 - a fault may stop a run; the next run resumes it
+                continue
+            if report.exit_code == 0:
+                break
+        sandbox.set_fault_rate(0.0)
+        report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True, concurrency=4)
+        assert report.exit_code == 0, report.result.rejected + report.result.blocked + report.result.unknown
+        assert sandbox.stats()["faults_injected"] > 0
+        assert sandbox.stats()["objects"] == EXPECTED
+        assert_ledger_matches_target(sandbox, ledger)
+
+
+def test_a_pending_intent_is_reconciled_not_duplicated(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger_path = tmp_path / "l.sqlite"
+    options = api.SourceOptions((FB / "clients",))
+    from tests.conftest import client_for
+
+    # A crash after the POST reached Harvest but before the v2 id was recorded:
+    with Ledger(ledger_path) as ledger:
+        ledger.bind_target(sandbox.url, sandbox.account_id)
+        ledger.record_intent("freshbooks", "clients", "13", {"name": "Ortiz Builders"}, "b")
+    client_for(sandbox).post("/clients", {"name": "Ortiz Builders", "address": "x", "currency": "USD"})
+    # ... and one whose POST never arrived:
+    with Ledger(ledger_path) as ledger:
+        ledger.record_intent("freshbooks", "clients", "11", {"name": "Café Lumière & Fils"}, "b")
+    report = run(sandbox, ledger_path, batch="b", options=options)
+    assert report.exit_code == 0
+    names = sorted(c["name"] for c in sandbox.objects("clients"))
+    assert names.count("Ortiz Builders") == 1 and names.count("Café Lumière & Fils") == 1
+    with Ledger(ledger_path) as ledger:
+        assert ledger.get("freshbooks", "clients", "13").state in ("done", "adopted")  # type: ignore[union-attr]
+
+
+def test_an_object_deleted_by_hand_is_reported_then_recreated_on_request(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    options = api.SourceOptions((FB / "work" / "tasks.xml",))
+    run(sandbox, ledger, options=options)
+    from tests.conftest import client_for
+
+    admin = next(t for t in sandbox.objects("tasks") if t["name"] == "Admin")
+    client_for(sandbox).delete(f"/tasks/{admin['id']}")
+    plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger)
+    (entry,) = [e for e in plan.plan.entries if e.planned.source_id == "33"]
+    assert entry.action == "skipped" and "deleted in the target" in (entry.reason or "")
+    report = api.run(options, batch="b1", target=_spec(sandbox), ledger_path=ledger, recreate_missing=True)
+    assert report.exit_code == 0
+    assert [t["name"] for t in sandbox.objects("tasks")].count("Admin") == 1
+
+
+def test_a_second_run_on_a_locked_ledger_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
+    from migrator.errors import LedgerError
+
+    ledger = tmp_path / "l.sqlite"
+    with LedgerLock(ledger), pytest.raises(LedgerError, match="in use by another migrator run"):
+        run(sandbox, ledger)
+    assert sandbox.stats()["requests"] == 0
