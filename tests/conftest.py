@@ -39,4 +39,5 @@ def client_for(sandbox, **settings):  # type: ignore[no-untyped-def]
     from migrator.harvest.client import HarvestClient
 
     rate = settings.pop("rate", RateLimit(1000, 1.0))
-    return HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id, rate=rate, **settings))
+    account_id = settings.pop("account_id", sandbox.account_id)
+    return HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), account_id, rate=rate, **settings))
