@@ -1,0 +1,104 @@
+"""FreshBooks mappings: golden payloads per kind and the documented decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mappings import map_all
+from migrator import jsonio
+from migrator.mapping import MapContext, MapSink
+from migrator.sources import read_exports
+from tests.conftest import REPO
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def mapped() -> MapSink:
+    exports = read_exports([REPO / "fixtures" / "freshbooks"])
+    sink = MapSink()
+    map_all(exports, sink, MapContext())
+    for export in exports:
+        export.close()
+    return sink
+
+
+def by_kind(sink: MapSink) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for planned in sink.planned:
+        out[planned.kind].append({"source_id": planned.source_id, "status": planned.status,
+                                  "payload": planned.payload, "after": list(planned.after)})
+    return out
+
+
+def test_golden_payloads_per_kind(mapped: MapSink) -> None:
+    GOLDEN.mkdir(exist_ok=True)
+    for kind, items in by_kind(mapped).items():
+        path = GOLDEN / f"{kind}.json"
+        text = jsonio.dumps(items, indent=2) + "\n"
+        if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+            path.write_text(text, encoding="utf-8")
+        assert text == path.read_text(encoding="utf-8"), f"{kind} payloads changed (UPDATE_GOLDEN=1 to accept)"
+
+
+def test_mixed_tax_rates_are_reported_with_the_exact_difference(mapped: MapSink) -> None:
+    notes = [n.note for n in mapped.lossy_notes if n.kind == "invoices" and n.source_id == "102" and n.field == "tax1"]
+    assert notes == ["lines disagree on tax1: kept 20% (largest amount); line 2 at 10% sent untaxed; "
+                     "the tax total is 3.00 lower than in FreshBooks"]
+    invoice = next(p for p in mapped.planned if p.kind == "invoices" and p.source_id == "102")
+    assert invoice.payload["tax"] == Decimal("20")
+    assert [(line["taxed"], line["kind"]) for line in invoice.payload["line_items"]] == [(True, "Service"),
+                                                                                         (False, "Domain")]
+
+
+def test_a_project_without_a_client_gets_the_placeholder_client(mapped: MapSink) -> None:
+    placeholder = [p for p in mapped.planned if p.kind == "clients" and p.source_id == "placeholder"]
+    assert [p.payload["name"] for p in placeholder] == ["FreshBooks projects without a client"]
+    project = next(p for p in mapped.planned if p.kind == "projects" and p.source_id == "43")
+    assert project.payload["client_id"] == "@clients:placeholder"
+    assert project.payload["bill_by"] == "Project" and project.payload["hourly_rate"] == Decimal("75")
+
+
+def test_deleted_clients_and_credits_are_skipped_with_a_reason(mapped: MapSink) -> None:
+    skipped = {(p.kind, p.source_id): p.reason for p in mapped.planned if p.status == "skipped"}
+    assert skipped == {
+        ("clients", "19"): "deleted in FreshBooks; pass --include-deleted to migrate it",
+        ("invoice_payments", "203"): "a credit of 50.00 without an invoice: v2 has no client credits",
+    }
+
+
+def test_state_replay_orders_payments_after_send_and_never_emails(mapped: MapSink) -> None:
+    payment = next(p for p in mapped.planned if p.kind == "invoice_payments" and p.source_id == "201")
+    assert payment.after == ("@invoice_messages:101:send",)
+    assert payment.payload["send_thank_you"] is False
+    events = sorted((p.kind, p.source_id, p.payload["event_type"]) for p in mapped.planned if "messages" in p.kind)
+    assert events == [("estimate_messages", "111:accept", "accept"), ("estimate_messages", "111:send", "send"),
+                      ("estimate_messages", "112:send", "send"), ("invoice_messages", "101:send", "send"),
+                      ("invoice_messages", "102:send", "send"), ("invoice_messages", "103:send", "send")]
+
+
+def test_implied_assignments_cover_every_time_entry(mapped: MapSink) -> None:
+    users = {p.source_id for p in mapped.planned if p.kind == "user_assignments"}
+    tasks = {p.source_id for p in mapped.planned if p.kind == "task_assignments"}
+    for entry in (p for p in mapped.planned if p.kind == "time_entries"):
+        project = entry.payload["project_id"].split(":")[1]
+        assert f"{project}:{entry.payload['user_id'].split(':')[1]}" in users
+        assert f"{project}:{entry.payload['task_id'].split(':')[1]}" in tasks
+
+
+def test_fractional_estimate_quantities_are_folded_and_noted(mapped: MapSink) -> None:
+    estimate = next(p for p in mapped.planned if p.kind == "estimates" and p.source_id == "111")
+    assert estimate.payload["line_items"][0]["quantity"] == 1
+    assert estimate.payload["line_items"][0]["unit_price"] == Decimal("250.00")
+    assert any(n.field == "lines.1.quantity" for n in mapped.lossy_notes if n.source_id == "111")
+
+
+def test_no_float_anywhere(mapped: MapSink) -> None:
+    json.loads(jsonio.dumps([p.payload for p in mapped.planned]))  # jsonio refuses floats
