@@ -151,7 +151,7 @@ def read_exports(
                 notices.append(SourceWarning(str(path), None, "skipped: not an XML file"))
             continue
         root = sniff_root(path)
-        name = system or _detect(readers, root)
+        name = system or _detect(readers, root, path)
         if name is None:
             error = _unknown_root_error(path, root)
             if not keep_going:
@@ -194,9 +194,13 @@ def read_exports(
     return result
 
 
-def _detect(readers: dict[str, SourceReader], root: str | None) -> str | None:
+def _detect(readers: dict[str, SourceReader], root: str | None, path: Path) -> str | None:
     if root is None:
         return None
+    if root == "request":
+        # FreshBooks requests carry method="client.list"; Harvest v1's 2009 rate-limit body does not.
+        with path.open("rb") as handle:
+            return "freshbooks" if b"method=" in handle.read(4096) else "harvest-v1"
     for name, reader in readers.items():
         if reader.claims(root):
             return name
