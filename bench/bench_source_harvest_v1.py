@@ -84,7 +84,7 @@ def run_ours(path: Path) -> int:
     """read_exports + map_export; every planned time entry is counted, then dropped."""
     sys.path.insert(0, str(REPO))
     import migrator.sources.export as export_module
-    from mappings.harvest_v1 import map_export
+    from mappings import map_all
     from migrator.mapping import MapContext, MapSink
     from migrator.sources.harvest_v1.reader import HarvestV1Reader
 
@@ -102,7 +102,7 @@ def run_ours(path: Path) -> int:
 
     (export,) = export_module.read_exports([path])
     try:
-        map_export(export, MapSink(on_planned=planned, on_lossy=lossy), MapContext())
+        map_all([export], MapSink(on_planned=planned, on_lossy=lossy), MapContext())
     finally:
         export.close()
     return counted["planned"]

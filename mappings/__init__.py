@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from migrator.mapping import MapContext, MapSink
 from migrator.sources.export import SourceExport
+from migrator.sources.gcmode import bulk_gc
 
 MapFunction = Callable[[SourceExport, MapSink, MapContext], None]
 
@@ -29,5 +30,6 @@ def mapper_for(system: str) -> MapFunction:
 
 def map_all(exports: list[SourceExport], sink: MapSink, ctx: MapContext) -> None:
     """Map every export into one sink."""
-    for export in exports:
-        mapper_for(export.system)(export, sink, ctx)
+    with bulk_gc():
+        for export in exports:
+            mapper_for(export.system)(export, sink, ctx)

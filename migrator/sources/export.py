@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.errors import ConfigError, SourceError, SourceParseError
+from migrator.sources.gcmode import bulk_gc
 from migrator.sources.record import (
     FileReport,
     RawRecord,
@@ -115,6 +116,22 @@ def _readers() -> list[SourceReader]:
 
 
 def read_exports(
+    paths: Sequence[Path],
+    *,
+    system: str | None = None,
+    keep_going: bool = False,
+    staging_dir: Path | None = None,
+) -> list[SourceExport]:
+    """Read every file under `paths`; one `SourceExport` per source system found.
+
+    Raises the first `SourceError` unless `keep_going`, in which case errors are collected on the
+    export of the file's system (or on the first export when the system is unknown).
+    """
+    with bulk_gc():
+        return _read_exports(paths, system=system, keep_going=keep_going, staging_dir=staging_dir)
+
+
+def _read_exports(
     paths: Sequence[Path],
     *,
     system: str | None = None,

@@ -12,7 +12,6 @@ A real export can hold millions of time entries; the store keeps each record onc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -43,8 +42,8 @@ CREATE INDEX records_parent ON records (resource, parent);
 
 
 def _digest(fields: dict[str, Any]) -> tuple[str, str]:
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return text, hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    # The hot path stores the text only; equality is decided on a conflict, which is rare.
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")), ""
 
 
 def _sort_time(value: str | None) -> float | None:
@@ -101,9 +100,9 @@ class StagingStore:
         ).fetchone()
         old_detail, old_updated, old_digest, old_file, old_line, old_text = old
         self.duplicates += 1
-        if old_digest == row[6]:
-            return  # the same record on two pages
         old_fields = json.loads(old_text)
+        if old_fields == record.fields:
+            return  # the same record on two pages
         # A summary is a subset of its detail: no conflict when the shared fields agree.
         shared = set(old_fields) & set(record.fields)
         agree = all(old_fields[key] == record.fields[key] for key in shared)

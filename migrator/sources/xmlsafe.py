@@ -113,6 +113,9 @@ class XmlStream:
         self.path = path
         self.root_name: str | None = None
         self.root_attrs: dict[str, str] = {}
+        # Events deeper than this are not yielded: a reader that handles each record whole, at its end,
+        # sets it to the record depth so the fields inside never cross the generator (the hot path).
+        self.skip_below: int | None = None
 
     def events(self) -> Iterator[tuple[str, etree._Element, int]]:
         depth = -1
@@ -121,13 +124,18 @@ class XmlStream:
             for event, elem in context:
                 if event == "start":
                     depth += 1
+                    skip = self.skip_below
+                    if skip is not None and depth > skip:
+                        continue
                     if depth == 0:
                         _check_doctype(elem, self.path)
                         self.root_name = local_name(elem.tag)
                         self.root_attrs = {local_name(k): v for k, v in elem.attrib.items()}
                     yield event, elem, depth
                 else:
-                    yield event, elem, depth
+                    skip = self.skip_below
+                    if skip is None or depth <= skip:
+                        yield event, elem, depth
                     depth -= 1
         except etree.XMLSyntaxError as exc:
             line = exc.lineno if exc.lineno else None

@@ -128,12 +128,15 @@ class HarvestV1Reader:
                         # kin: a singular root whose children are records is a list.
                         layout.depth, layout.detail = 1, False  # type: ignore[union-attr]
                         record_depth = 1
+                    stream.skip_below = record_depth
                 continue
             if event == "start":
                 if depth == 0:
                     layout = _layout_for(normalise(stream.root_name or ""), stream.root_attrs, file, elem)
                     record_depth = max(layout.depth, 0)
                     probe = layout.depth == 0 and layout.resource is not None
+                    if not probe and layout.container is None:
+                        stream.skip_below = record_depth
                 continue
             assert layout is not None  # the root's start event always comes first
             if depth == layout.depth:
