@@ -1,28 +1,29 @@
-"""The Harvest v2 HTTP client: httpx underneath, typed errors on top, one rate limiter for all.
+"""The Harvest v2 HTTP client: httpx underneath, typed errors on top, one rate limiter for all threads.
 
-This is the one seam where httpx exceptions become `HarvestError`s. Bodies are written with
-`jsonio.dumps` and read with `jsonio.loads`, so money and hours never pass through float. The
-access token appears only in the Authorization header and is redacted from every error text.
-Thread-safe: the loader calls it from a bounded pool of threads.
+This is the one seam where httpx exceptions become `HarvestError`s (`raise ... from exc`). Bodies
+are written with `jsonio.dumps` and read with `jsonio.loads`, so money and hours never pass through
+float. The access token lives only in the Authorization header: it is redacted from every error
+text and never logged. Thread-safe: the loader calls one client from a bounded pool of threads.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
-import tenacity
 
 from migrator import jsonio
 from migrator.config import TargetSettings
 from migrator.errors import (
     AuthError,
+    ConfigError,
     HarvestError,
     NotFoundError,
     OutcomeUnknownError,
@@ -33,30 +34,33 @@ from migrator.errors import (
     redact,
 )
 from migrator.harvest.ratelimit import SlidingWindowLimiter
-from migrator.harvest.retry import RetryPolicy, may_retry_exception, may_retry_status, retry_after_seconds
+from migrator.harvest.retry import NEVER_SENT, Action, RetryPolicy
 
-PER_PAGE = 2000
+log = logging.getLogger(__name__)
+
+PER_PAGE = 2000  # Harvest's maximum (and default) page size; a larger value is a 422
+MESSAGE_CHARS = 200  # how much of a non-JSON error body goes into the message
+BODY_CHARS = 2000  # how much of an error body is kept on the exception
+RECONCILE = "it may have been applied: reconcile with the target before sending it again"
 
 
 @dataclass
 class ClientStats:
-    """What the client sent: benchmarks and tests count requests with it."""
+    """What the client sent; benchmarks, tests and the loader's summary read it."""
 
     requests: int = 0
     by_method: Counter[str] = field(default_factory=Counter)
-    throttled: int = 0
-    retries: int = 0
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way that is safe to retry."""
-
-    def __init__(self, error: HarvestError) -> None:
-        self.error = error
+    rate_limited: int = 0  # 429 answers seen
+    retries: int = 0  # sends repeated after a 429 or a transient failure
 
 
 class HarvestClient:
-    """A synchronous, thread-safe Harvest v2 client."""
+    """A synchronous, thread-safe Harvest v2 client. Paths are relative to `settings.base_url`.
+
+    `transport` replaces the network (tests pass `httpx.MockTransport`); `limiter` defaults to one
+    built from `settings.rate`; `policy` from `settings.max_retries`; `sleep` and `clock` are
+    injected together so tests never wait.
+    """
 
     def __init__(
         self,
@@ -66,179 +70,231 @@ class HarvestClient:
         limiter: SlidingWindowLimiter | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # A fake `sleep` needs its fake `clock` too: the default limiter measures time with `clock`,
+        # and with a real clock but a no-op sleep it would spin until real time catches up.
         self.settings = settings
-        self.policy = policy or RetryPolicy(max_attempts=settings.max_retries)
-        self.limiter = limiter or SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds)
-        self._sleep = sleep
-        self._token = settings.token.get_secret_value()
-        self._stats_lock = threading.Lock()
+        self.policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        self.limiter = limiter or SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
         self.stats = ClientStats()
+        self._sleep = sleep
+        self._stats_lock = threading.Lock()
+        self._token = settings.token.get_secret_value()
+        try:
+            self._base = httpx.URL(settings.base_url.rstrip("/"))
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"--target / HARVEST_BASE_URL is not a valid URL: {exc}") from exc
+        # What error texts may show of the target: no user:password@ (netloc leaves it out), no query.
+        self._where = f"{self._base.scheme}://{self._base.netloc.decode()}{self._base.path}"
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,  # a redirect would carry the token elsewhere; report it instead
             headers={
                 "Authorization": f"Bearer {self._token}",
                 "Harvest-Account-Id": settings.account_id,
                 "User-Agent": settings.user_agent,
                 "Accept": "application/json",
             },
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
 
-    # --- public verbs ------------------------------------------------------------------------------
+    # --- verbs -------------------------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET `path` (with query `params`) and return the parsed JSON."""
         return self.request("GET", path, params=params)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
+        """POST a JSON body; return the created object. Never re-sent once it may have arrived."""
         return self.request("POST", path, body=body)
 
     def patch(self, path: str, body: dict[str, Any]) -> Any:
+        """PATCH a JSON body (only the fields given change); return the updated object."""
         return self.request("PATCH", path, body=body)
 
     def delete(self, path: str) -> None:
+        """DELETE `path`."""
         self.request("DELETE", path)
 
     def list(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every object of a list endpoint, following `links.next` (never building page URLs)."""
-        query = {"per_page": PER_PAGE, **(params or {})}
-        page = self.request("GET", path, params=query)
+        """Every object of a list endpoint: asks for 2000 per page and follows `links.next` until null.
+
+        The docs say to follow the links rather than build page URLs (cursor pagination), so we do.
+        """
+        page = self.get(path, {"per_page": PER_PAGE, **(params or {})})
+        seen: set[str] = set()
         while True:
-            yield from page.get(key) or []
+            items = page.get(key) if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise HarvestError(f"the list response has no {key!r} array", method="GET", path=path)
+            yield from items
             following = (page.get("links") or {}).get("next")
             if not following:
                 return
+            if following in seen:  # a server bug must not become an endless loop
+                raise HarvestError(f"links.next repeats a page already read: {following}", method="GET", path=path)
+            seen.add(following)
             page = self.request("GET", following)
 
     def me(self) -> dict[str, Any]:
-        return dict(self.get("/users/me"))
+        """The user the token belongs to (`GET /users/me`)."""
+        return self._object(self.get("/users/me"), "/users/me")
 
     def company(self) -> dict[str, Any]:
-        return dict(self.get("/company"))
+        """The account's company settings (`GET /company`)."""
+        return self._object(self.get("/company"), "/company")
 
-    # --- the request loop --------------------------------------------------------------------------
+    # --- one request -------------------------------------------------------------------------------
 
-    def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
-    ) -> Any:
-        """Send one request with throttling and safe retries; return the parsed JSON (or None)."""
-        url = path if path.startswith(("http://", "https://")) else f"{self.settings.base_url}{path}"
-        content = jsonio.dumps(body).encode() if body is not None else None
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.max_attempts),
-            wait=tenacity.wait_random_exponential(multiplier=self.policy.backoff_min, max=self.policy.backoff_max),
-            retry=tenacity.retry_if_exception_type(_Retry),
-            sleep=self._sleep,
-            before_sleep=lambda _state: self._count(retry=True),
-            reraise=True,
-        )
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """Send one request through the limiter and the retry policy; return the parsed JSON or None.
+
+        `path` is relative to the base URL, or an absolute URL on the same origin (a `links.next`).
+        """
         try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(method, url, params, content)
-        except _Retry as exhausted:
-            raise exhausted.error from None
-        return None  # pragma: no cover - tenacity either returns or raises
-
-    def _attempt(self, method: str, url: str, params: dict[str, Any] | None, content: bytes | None) -> Any:
-        path = urlsplit(url).path
+            url, shown = self._resolve(method, path, params)
+        except httpx.InvalidURL as exc:
+            raise HarvestError(f"not a valid URL: {self._redact(str(exc))}", method=method) from exc
+        content = jsonio.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
-        for _ in range(self.policy.max_throttles + 1):
-            try:
-                with self.limiter.slot():
-                    self._count(method=method)
-                    response = self._http.request(method, url, params=params, content=content, headers=headers)
-            except httpx.HTTPError as exc:
-                raise self._transport_error(method, path, exc) from exc
-            if response.status_code != 429:
-                return self._handle(method, path, response)
-            # Throttled: the request was not processed, so it is safe to send again, even a POST.
-            self._count(throttled=True)
-            self._sleep(retry_after_seconds(response, self.policy.default_retry_after))
-        raise RateLimitedError(
-            f"still throttled after {self.policy.max_throttles} waits; lower --rate or try later",
-            method=method,
-            path=path,
-            status=429,
-        )
 
-    def _transport_error(self, method: str, path: str, exc: httpx.HTTPError) -> Exception:
-        text = redact(f"{type(exc).__name__}: {exc}", self._token)
-        if may_retry_exception(method, exc):
-            if isinstance(exc, httpx.ConnectError):
-                return _Retry(
-                    TargetUnreachableError(
-                        f"cannot reach {self.settings.base_url} ({text}); check --target / HARVEST_BASE_URL",
-                        method=method,
-                        path=path,
-                    )
+        def send() -> httpx.Response:
+            with self.limiter.slot():
+                self._count(method=method)
+                response = self._http.request(method, url, content=content, headers=headers)
+            if response.status_code == 429:
+                self._count(rate_limited=True)
+            return response
+
+        def on_retry(action: Action, wait: float) -> None:
+            self._count(retry=True)
+            if action is Action.THROTTLED:
+                self.limiter.pause(wait)  # the budget is shared: hold every thread, not just this one
+            log.debug("%s %s: %s, sending again in %.2fs", method, shown, action.value, wait)
+
+        try:
+            response = self.policy.run(method, send, sleep=self._sleep, on_retry=on_retry)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(method, shown, exc) from exc
+        return self._result(method, shown, response)
+
+    def _resolve(self, method: str, path: str, params: dict[str, Any] | None) -> tuple[str, str]:
+        """The URL to send to (`params` merged into any query `path` has), and the path to show in errors."""
+        if "://" in path or path.startswith("//"):
+            url = httpx.URL(path)
+            # Never send the token to another origin, whatever a response's links say.
+            if (url.scheme, url.host, url.port) != (self._base.scheme, self._base.host, self._base.port):
+                raise HarvestError(
+                    f"refusing to send the token to another host: {url.scheme}://{url.host}",
+                    method=method,
+                    path=self._redact(url.path),
                 )
-            return _Retry(TransientError(text, method=method, path=path))
-        if method == "POST":
-            return OutcomeUnknownError(
-                f"{text}; the request may have been applied: reconcile before re-sending", method=method, path=path
-            )
-        return TransientError(text, method=method, path=path)
+        else:
+            url = httpx.URL(urljoin(str(self._base) + "/", path.lstrip("/")))
+        if params:
+            url = url.copy_merge_params(params)  # httpx's params= would replace the query, not merge
+        shown = url.path.removeprefix(self._base.path.rstrip("/")) or "/"
+        return str(url), self._redact(shown)
 
-    def _handle(self, method: str, path: str, response: httpx.Response) -> Any:
+    def _result(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if 200 <= status < 300:
-            if status == 204 or not response.content:
+            if not response.content:
                 return None
-            return jsonio.loads(response.content)
-        message = redact(self._message(response), self._token)
-        body = redact(response.text[:2000], self._token)
-        kwargs = {"method": method, "path": path, "status": status, "body": body}
-        if status in (401, 403):
-            hint = (
-                "check HARVEST_ACCESS_TOKEN and HARVEST_ACCOUNT_ID"
-                if status == 401
-                else "the token's user needs administrator rights on this account"
+            try:
+                return jsonio.loads(response.content)
+            except ValueError as exc:
+                text = f"answered {status} with a body that is not JSON"
+                if method == "POST":  # created, but we cannot tell its id
+                    raise OutcomeUnknownError(f"{text}; {RECONCILE}", method=method, path=path, status=status) from exc
+                raise TransientError(text, method=method, path=path, status=status) from exc
+        message = self._message(response)
+        context: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "body": self._redact(response.text)[:BODY_CHARS],
+        }
+        if status == 401:
+            raise AuthError(f"{message} (check HARVEST_ACCESS_TOKEN and HARVEST_ACCOUNT_ID)", **context)
+        if status == 403:
+            raise AuthError(
+                f"{message} (the token's user lacks permission on this account: check HARVEST_ACCOUNT_ID "
+                "and that the user is an Administrator)",
+                **context,
             )
-            return self._raise(AuthError(f"{message} ({hint})", **kwargs))
         if status == 404:
-            return self._raise(NotFoundError(message, **kwargs))
+            raise NotFoundError(message, **context)
+        if status == 429:
+            raise RateLimitedError(
+                f"{message} (still throttled after {self.policy.max_throttled} waits; another integration may "
+                "be using this account's budget: lower --rate or try later)",
+                **context,
+            )
         if status >= 500:
-            if may_retry_status(method, status):
-                raise _Retry(TransientError(message, **kwargs))
             if method == "POST":
-                raise OutcomeUnknownError(
-                    f"{message}; the request may have been applied: reconcile before re-sending", **kwargs
-                )
-            raise TransientError(message, **kwargs)
-        return self._raise(RejectedError(message, **kwargs))
+                raise OutcomeUnknownError(f"{message}; {RECONCILE}", **context)
+            raise TransientError(message, **context)
+        if 300 <= status < 400:
+            location = self._redact(urlsplit(response.headers.get("Location", "")).netloc)
+            raise TargetUnreachableError(
+                f"{self._where} redirects to {location or 'elsewhere'}; check --target / HARVEST_BASE_URL",
+                **context,
+            )
+        raise RejectedError(message, **context)
 
-    @staticmethod
-    def _raise(error: HarvestError) -> Any:
-        raise error
+    def _transport_error(self, method: str, path: str, exc: Exception) -> HarvestError:
+        """The `HarvestError` for an httpx exception that survived the retry policy."""
+        detail = self._redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            return TargetUnreachableError(
+                f"cannot reach {self._where}: {detail}; check --target / HARVEST_BASE_URL", method=method, path=path
+            )
+        if isinstance(exc, NEVER_SENT):  # a pool timeout: nothing left this process
+            return TransientError(detail, method=method, path=path)
+        if method == "POST":
+            return OutcomeUnknownError(f"{detail}; {RECONCILE}", method=method, path=path)
+        return TransientError(detail, method=method, path=path)
 
-    @staticmethod
-    def _message(response: httpx.Response) -> str:
+    def _message(self, response: httpx.Response) -> str:
+        """Harvest's own words: `message`, or a 401's `error: error_description`, else the start of the body."""
+        text = self._redact(response.text)
         try:
-            data = jsonio.loads(response.content)
+            data = jsonio.loads(text)
         except ValueError:
             data = None
         if isinstance(data, dict):
-            for key in ("message", "error_description", "error"):
-                if data.get(key):
-                    return str(data[key])
-        text = response.text.strip()
-        return text[:200] if text else f"HTTP {response.status_code}"
+            if data.get("message"):
+                return str(data["message"])
+            parts = [str(data[key]) for key in ("error", "error_description") if data.get(key)]
+            if parts:
+                return ": ".join(parts)
+        text = " ".join(text.split())[:MESSAGE_CHARS]
+        return text or f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
 
-    def _count(self, *, method: str | None = None, throttled: bool = False, retry: bool = False) -> None:
+    def _redact(self, text: str) -> str:
+        # Redact before truncating, so a cut can never leave a piece of the token behind.
+        return redact(text, self._token, quote(self._token, safe=""))
+
+    @staticmethod
+    def _object(value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise HarvestError("expected a JSON object", method="GET", path=path)
+        return value
+
+    def _count(self, *, method: str | None = None, rate_limited: bool = False, retry: bool = False) -> None:
         with self._stats_lock:
             if method:
                 self.stats.requests += 1
                 self.stats.by_method[method] += 1
-            if throttled:
-                self.stats.throttled += 1
-            if retry:
-                self.stats.retries += 1
+            self.stats.rate_limited += rate_limited
+            self.stats.retries += retry
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close the connection pool."""
         self._http.close()
 
     def __enter__(self) -> HarvestClient:
