@@ -49,6 +49,7 @@ class TargetSettings:
     rate: RateLimit = field(default_factory=RateLimit)
     timeout: float = 30.0
     max_retries: int = 5
+    backoff_max: float = 30.0  # longest wait between two tries of a transient failure
 
     @classmethod
     def from_env(
@@ -58,6 +59,7 @@ class TargetSettings:
         base_url: str | None = None,
         rate: RateLimit | None = None,
         timeout: float | None = None,
+        backoff_max: float | None = None,
     ) -> TargetSettings:
         """Build settings from `HARVEST_*` variables; a missing one is a `ConfigError` naming it."""
         token = env.get("HARVEST_ACCESS_TOKEN", "").strip()
@@ -77,4 +79,5 @@ class TargetSettings:
             account_id=account_id,
             rate=rate or RateLimit(),
             timeout=timeout if timeout is not None else 30.0,
+            backoff_max=backoff_max if backoff_max is not None else 30.0,
         )

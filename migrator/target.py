@@ -25,6 +25,7 @@ class TargetSpec:
     rate: RateLimit | None = None
     timeout: float | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    backoff_max: float | None = None
 
     @classmethod
     def from_options(
@@ -86,5 +87,7 @@ def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
             base_url=sandbox.url, token=SecretStr(sandbox.token), account_id=sandbox.account_id, rate=rate
         )
         return OpenTarget(settings, f"sandbox:{state.resolve()}", sandbox)
-    settings = TargetSettings.from_env(spec.env, base_url=spec.url, rate=spec.rate, timeout=spec.timeout)
+    settings = TargetSettings.from_env(
+        spec.env, base_url=spec.url, rate=spec.rate, timeout=spec.timeout, backoff_max=spec.backoff_max
+    )
     return OpenTarget(settings, settings.base_url)

@@ -75,7 +75,7 @@ class HarvestClient:
         # A fake `sleep` needs its fake `clock` too: the default limiter measures time with `clock`,
         # and with a real clock but a no-op sleep it would spin until real time catches up.
         self.settings = settings
-        self.policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        self.policy = policy or RetryPolicy(max_retries=settings.max_retries, backoff_max=settings.backoff_max)
         self.limiter = limiter or SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
         self.stats = ClientStats()
         self._sleep = sleep

@@ -123,7 +123,7 @@ def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tm
     ledger = tmp_path / "l.sqlite"
     with Sandbox(rate=None, fault_rate=0.3, fault_kinds=(fault,), fault_seed=7, stall_seconds=0.6) as sandbox:
         env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
-        spec = TargetSpec("url", url=sandbox.url, env=env, rate=None, timeout=0.4)
+        spec = TargetSpec("url", url=sandbox.url, env=env, rate=None, timeout=0.4, backoff_max=0.2)
         for _attempt in range(6):
             try:
                 report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True,
