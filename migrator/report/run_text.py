@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from migrator.kinds import kind_index
 from migrator.report.plan_text import render_plan_text
 
 
@@ -61,7 +62,8 @@ def render_run_summary(report: Any) -> str:
     result = report.result
     lines = [""]
     counts: dict[str, dict[str, int]] = result.counts
-    for kind, states in counts.items():
+    for kind in sorted(counts, key=kind_index):
+        states = counts[kind]
         if any(states.values()):
             lines.append(f"  {kind:<26} " + ", ".join(f"{n} {state}" for state, n in states.items() if n))
     for problem in list(getattr(result, "rejected", []))[:50]:
