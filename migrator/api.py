@@ -185,6 +185,7 @@ def run(
     concurrency: int = 8,
     progress: Callable[[Any], None] | None = None,
     on_plan: Callable[[PlanReport], None] | None = None,
+    saved_plan: Path | None = None,
 ) -> RunReport:
     """Load the source into the target as batch `batch`, resuming it if it exists."""
     from migrator.harvest.client import HarvestClient
@@ -222,6 +223,10 @@ def run(
             if report.errors and not options.keep_going:
                 first = report.errors[0]
                 raise ConfigError(f"{first['message']} (fix the source, or pass --keep-going to load the rest)")
+            if saved_plan is not None:
+                from migrator.load.saved_plan import check
+
+                check(saved_plan, report, options.paths)
             if on_plan is not None:
                 on_plan(report)
             resumed = ledger.start_batch(batch)

@@ -107,6 +107,11 @@ def cli() -> None:
 )
 @click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
 @click.option(
+    "--save-plan",
+    type=click.Path(path_type=Path),
+    help="Save this plan; `run --plan F` then applies exactly it, or refuses if anything changed.",
+)
+@click.option(
     "--create-users", is_flag=True, help="Plan to create users missing from the target (Harvest emails them)."
 )
 @click.option("--recreate-missing", is_flag=True, help="Plan to recreate objects deleted by hand in the target.")
@@ -120,6 +125,7 @@ def plan(
     offline: bool,
     fmt: str,
     output: Path | None,
+    save_plan: Path | None,
     create_users: bool,
     recreate_missing: bool,
     system: str | None,
@@ -144,6 +150,11 @@ def plan(
     report = api.plan(
         options, target=spec, ledger_path=ledger, create_users=create_users, recreate_missing=recreate_missing
     )
+    if save_plan:
+        from migrator.load.saved_plan import save
+
+        save(save_plan, report, source)
+        click.echo(f"Plan saved to {save_plan}; apply it with `migrator run … --plan {save_plan}`.", err=True)
     renderers = {"json": render_plan_json, "markdown": render_plan_markdown, "text": render_plan_text}
     text = renderers[fmt](report)
     if output:
@@ -170,10 +181,17 @@ def plan(
     show_default=True,
     help="Requests in flight at once (all share the one rate limit).",
 )
+@click.option(
+    "--plan",
+    "saved_plan",
+    type=click.Path(exists=True, path_type=Path),
+    help="Apply exactly this saved plan (from `plan --save-plan`); refuse if anything changed since.",
+)
 @_source_options
 def run(
     source: tuple[Path, ...],
     batch: str,
+    saved_plan: Path | None,
     ledger: Path,
     target: str | None,
     sandbox: bool,
@@ -209,6 +227,7 @@ def run(
             concurrency=concurrency,
             progress=progress.update,
             on_plan=progress.show_plan,
+            saved_plan=saved_plan,
         )
     click.echo(render_run_summary(report), nl=False)
     sys.exit(report.exit_code)

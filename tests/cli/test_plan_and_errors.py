@@ -153,3 +153,22 @@ def test_run_status_verify_rollback_on_the_sandbox(tmp_path: Path) -> None:
     assert "deleted nothing" in again.stdout
     unknown = migrator("rollback", "--batch", "nope", "--sandbox", cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown batch 'nope'" in unknown.stderr
+
+
+def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(tmp_path: Path) -> None:
+    source = tmp_path / "export"
+    source.mkdir()
+    (source / "tasks.xml").write_text((REPO / "fixtures/freshbooks/work/tasks.xml").read_text())
+    saved = tmp_path / "plan.json"
+    planned = migrator("plan", str(source), "--sandbox", "--save-plan", str(saved), cwd=tmp_path)
+    assert planned.returncode == 2 and saved.exists()
+    (source / "tasks.xml").write_text((source / "tasks.xml").read_text().replace("Admin", "Office"))
+    stale = migrator("run", str(source), "--sandbox", "--batch", "b", "--plan", str(saved), cwd=tmp_path)
+    assert stale.returncode == 1
+    assert "is stale: the source files" in stale.stderr and "changed since it was made" in stale.stderr
+    fresh = migrator("plan", str(source), "--sandbox", "--save-plan", str(saved), cwd=tmp_path)
+    assert fresh.returncode == 2
+    applied = migrator("run", str(source), "--sandbox", "--batch", "b", "--plan", str(saved), cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    again = migrator("run", str(source), "--sandbox", "--batch", "b", "--plan", str(saved), cwd=tmp_path)
+    assert again.returncode == 1 and "the ledger" in again.stderr
