@@ -47,7 +47,8 @@ def request_schema(method: str, path_template: str) -> dict[str, Any]:
 
 def response_schema(method: str, path_template: str, status: int = 200) -> dict[str, Any]:
     responses = spec()["paths"][path_template][method.lower()]["responses"]
-    return resolve(responses[str(status)]["content"]["application/json"]["schema"])
+    response = responses.get(status) or responses[str(status)]  # YAML may key codes as ints
+    return resolve(resolve(response)["content"]["application/json"]["schema"])
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -23,6 +23,12 @@ def _display_name(kind: str, obj: dict[str, Any]) -> str:
     return str(obj.get("name", ""))
 
 
+def _stringify(obj: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    if obj is not None and obj.get(key) is not None:
+        obj[key] = str(obj[key])
+    return obj
+
+
 def _pick(raw: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {key: raw.get(key) for key in keys}
 
@@ -150,8 +156,10 @@ def render(store: Store, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
             "invoice": None,
             "user": _named(store, "users", raw["user_id"]),
             "project": _named(store, "projects", raw["project_id"]),
-            "expense_category": _named(
-                store, "expense_categories", raw["expense_category_id"], "unit_price", "unit_name"
+            # The spec types this nested unit_price as a string (unlike the category's own decimal).
+            "expense_category": _stringify(
+                _named(store, "expense_categories", raw["expense_category_id"], "unit_price", "unit_name"),
+                "unit_price",
             ),
             "client": _named(store, "clients", project.get("client_id"), "currency"),
         }
