@@ -24,6 +24,7 @@ def main() -> int:
     benches = [
         ("loader: rate limit, re-run, requests/object", ["bench_loader.py"]),
         ("Harvest v1 source: read + map vs ElementTree", ["bench_source_harvest_v1.py", "--records", records]),
+        ("FreshBooks source: read + map vs ElementTree", ["bench_source_freshbooks.py", "--records", records]),
     ]
     print(f"# migrator benchmarks — {platform.machine()}, {platform.system()}, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")

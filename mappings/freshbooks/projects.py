@@ -22,8 +22,9 @@ from decimal import Decimal
 from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
 from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
+from migrator.sources.coerce import to_id
 from migrator.sources.export import SourceExport
-from migrator.sources.freshbooks.records import Project, Task, TimeEntry
+from migrator.sources.freshbooks.records import Project, Task
 from migrator.sources.record import Origin
 
 BILL_BY = {"task-rate": "Tasks", "staff-rate": "People", "project-rate": "Project", "flat-rate": "Project"}
@@ -51,14 +52,19 @@ def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[st
 
 
 def _time_usage(export: SourceExport) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Which tasks and staff log time on each project (raw ids: typing every entry twice is costly)."""
     tasks: dict[str, set[str]] = defaultdict(set)
     staff: dict[str, set[str]] = defaultdict(set)
-    for entry in export.typed("time_entries"):
-        if isinstance(entry, TimeEntry) and entry.project_id:
-            if entry.task_id:
-                tasks[entry.project_id].add(entry.task_id)
-            if entry.staff_id:
-                staff[entry.project_id].add(entry.staff_id)
+    for raw in export.store.iter("time_entries"):
+        try:
+            project, task, member = (to_id(raw.fields.get(k)) for k in ("project_id", "task_id", "staff_id"))
+        except ValueError:
+            continue  # the entry itself is reported invalid when it is mapped
+        if project:
+            if task:
+                tasks[project].add(task)
+            if member:
+                staff[project].add(member)
     return tasks, staff
 
 

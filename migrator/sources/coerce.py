@@ -58,13 +58,14 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def to_int(value: Any) -> int | None:
-    value = blank_to_none(value)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    text = str(value)
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(f"{value!r} is not a whole number")
-    return int(text)
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.isascii() and (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+        return int(text)  # ids are on every record: no regex on the hot path
+    raise ValueError(f"{value!r} is not a whole number")
 
 
 def to_id(value: Any) -> str | None:

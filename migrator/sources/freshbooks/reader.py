@@ -78,6 +78,10 @@ def flatten(elem: etree._Element) -> Any:
     out: dict[str, Any] = {}
     for child in children:
         key = local_name(child.tag)
+        if not len(child) and key != "credit":  # a leaf (most fields): no recursion on the hot path
+            text = child.text
+            out[key] = text if text is not None and text.strip() else None
+            continue
         if key == "credit" and child.get("currency"):
             out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
             continue
@@ -111,6 +115,7 @@ class FreshBooksReader:
                 self._check_root(stream, elem, file, warn)
                 if local_name(elem.tag) == "request":
                     return
+                stream.skip_below = 2  # records are handled whole at their end: skip the events inside
             elif depth == 1 and event == "start":
                 children += 1
                 name = local_name(elem.tag)
