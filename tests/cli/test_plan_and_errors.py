@@ -16,29 +16,61 @@ from tests.conftest import REPO
 TOKEN = "pat-TOPSECRET-4711"
 
 
-def migrator(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def migrator(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True, timeout=120,
-                          env=full_env | (env or {}), cwd=cwd or REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "migrator", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env | (env or {}),
+        cwd=cwd or REPO,
+    )
 
 
 def summary(document: dict) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
-    return {kind: {a: n for a, n in counts.items() if n} for kind, counts in document["summary"].items() if any(counts.values())}
+    return {
+        kind: {a: n for a, n in counts.items() if n}
+        for kind, counts in document["summary"].items()
+        if any(counts.values())
+    }
 
 
 V1_WITH_USERS = {
-    "clients": {"create": 3}, "contacts": {"create": 2}, "users": {"create": 3}, "tasks": {"create": 4},
-    "expense_categories": {"create": 3}, "invoice_item_categories": {"create": 2}, "projects": {"create": 3},
-    "user_assignments": {"create": 6}, "task_assignments": {"create": 6}, "time_entries": {"create": 12},
-    "expenses": {"create": 4}, "invoices": {"create": 5}, "invoice_payments": {"create": 4},
+    "clients": {"create": 3},
+    "contacts": {"create": 2},
+    "users": {"create": 3},
+    "tasks": {"create": 4},
+    "expense_categories": {"create": 3},
+    "invoice_item_categories": {"create": 2},
+    "projects": {"create": 3},
+    "user_assignments": {"create": 6},
+    "task_assignments": {"create": 6},
+    "time_entries": {"create": 12},
+    "expenses": {"create": 4},
+    "invoices": {"create": 5},
+    "invoice_payments": {"create": 4},
     "invoice_messages": {"create": 5, "skipped": 4},
 }
 FB_WITH_USERS = {
-    "clients": {"create": 4, "skipped": 1}, "contacts": {"create": 5}, "users": {"create": 3}, "tasks": {"create": 3},
-    "expense_categories": {"create": 3}, "invoice_item_categories": {"create": 2}, "projects": {"create": 3},
-    "user_assignments": {"create": 6}, "task_assignments": {"create": 4}, "time_entries": {"create": 6},
-    "expenses": {"create": 2}, "estimates": {"create": 2}, "estimate_messages": {"create": 3},
-    "invoices": {"create": 4}, "invoice_payments": {"create": 2, "skipped": 1}, "invoice_messages": {"create": 3},
+    "clients": {"create": 4, "skipped": 1},
+    "contacts": {"create": 5},
+    "users": {"create": 3},
+    "tasks": {"create": 3},
+    "expense_categories": {"create": 3},
+    "invoice_item_categories": {"create": 2},
+    "projects": {"create": 3},
+    "user_assignments": {"create": 6},
+    "task_assignments": {"create": 4},
+    "time_entries": {"create": 6},
+    "expenses": {"create": 2},
+    "estimates": {"create": 2},
+    "estimate_messages": {"create": 3},
+    "invoices": {"create": 4},
+    "invoice_payments": {"create": 2, "skipped": 1},
+    "invoice_messages": {"create": 3},
 }
 
 
@@ -85,18 +117,30 @@ def test_text_and_markdown_reports() -> None:
 @pytest.mark.parametrize(
     ("args", "env", "needle"),
     [
-        pytest.param(["plan", "fixtures/harvest-v1"], {}, "set HARVEST_ACCESS_TOKEN and HARVEST_ACCOUNT_ID",
-                     id="missing-credentials"),
-        pytest.param(["plan", "fixtures/harvest-v1", "--target", "http://127.0.0.1:9/v2"],
-                     {"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": "1"}, "cannot reach http://127.0.0.1:9/v2",
-                     id="unreachable"),
+        pytest.param(
+            ["plan", "fixtures/harvest-v1"],
+            {},
+            "set HARVEST_ACCESS_TOKEN and HARVEST_ACCOUNT_ID",
+            id="missing-credentials",
+        ),
+        pytest.param(
+            ["plan", "fixtures/harvest-v1", "--target", "http://127.0.0.1:9/v2"],
+            {"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": "1"},
+            "cannot reach http://127.0.0.1:9/v2",
+            id="unreachable",
+        ),
         pytest.param(["status", "--ledger", "nope.sqlite"], {}, "no ledger at nope.sqlite", id="empty-ledger"),
-        pytest.param(["plan", "fixtures/freshbooks-bad", "--offline"], {},
-                     'FreshBooks answered status="fail": code 20010: Authentication failed.', id="fail-body"),
+        pytest.param(
+            ["plan", "fixtures/freshbooks-bad", "--offline"],
+            {},
+            'FreshBooks answered status="fail": code 20010: Authentication failed.',
+            id="fail-body",
+        ),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_1(args: list[str], env: dict[str, str], needle: str,
-                                                 tmp_path: Path) -> None:
+def test_bad_input_is_one_clear_line_and_exit_1(
+    args: list[str], env: dict[str, str], needle: str, tmp_path: Path
+) -> None:
     done = migrator(*args, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert needle in done.stderr
@@ -105,8 +149,13 @@ def test_bad_input_is_one_clear_line_and_exit_1(args: list[str], env: dict[str, 
 
 
 def test_a_401_names_what_to_fix_without_the_token(sandbox) -> None:  # type: ignore[no-untyped-def]
-    done = migrator("plan", "fixtures/harvest-v1", "--target", sandbox.url,
-                    env={"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": sandbox.account_id})
+    done = migrator(
+        "plan",
+        "fixtures/harvest-v1",
+        "--target",
+        sandbox.url,
+        env={"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": sandbox.account_id},
+    )
     assert done.returncode == 1
     assert "401" in done.stderr and "HARVEST_ACCESS_TOKEN" in done.stderr
     assert TOKEN not in done.stderr and "Traceback" not in done.stderr
@@ -116,8 +165,10 @@ def test_a_hostile_file_stops_the_plan_unless_keep_going(tmp_path: Path) -> None
     bad = tmp_path / "export"
     bad.mkdir()
     (bad / "ok.xml").write_text((REPO / "fixtures/harvest-v1/tasks.xml").read_text())
-    (bad / "evil.xml").write_text('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                                  "<tasks><task><name>&x;</name></task></tasks>")
+    (bad / "evil.xml").write_text(
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<tasks><task><name>&x;</name></task></tasks>"
+    )
     stopped = migrator("plan", str(bad), "--offline")
     assert stopped.returncode == 1
     assert f"{bad / 'evil.xml'}:1" in stopped.stderr and "refused" in stopped.stderr
@@ -130,8 +181,9 @@ def test_a_hostile_file_stops_the_plan_unless_keep_going(tmp_path: Path) -> None
 
 
 def test_run_status_verify_rollback_on_the_sandbox(tmp_path: Path) -> None:
-    run = migrator("run", str(REPO / "fixtures/freshbooks"), "--sandbox", "--batch", "demo", "--create-users",
-                   cwd=tmp_path)
+    run = migrator(
+        "run", str(REPO / "fixtures/freshbooks"), "--sandbox", "--batch", "demo", "--create-users", cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert "Batch demo finished" in run.stdout
     status = migrator("status", "--format", "json", cwd=tmp_path)

@@ -21,10 +21,23 @@ SOURCES = api.SourceOptions((V1, FB))
 # "Travel": one v2 object each (names are unique in Harvest). Harvest itself adds the v1 default task
 # and the v1 "all future projects" user to the three FreshBooks projects.
 EXPECTED = {
-    "clients": 7, "contacts": 7, "users": 7, "tasks": 6, "expense_categories": 5, "invoice_item_categories": 4,
-    "estimate_item_categories": 2, "projects": 6, "user_assignments": 16, "task_assignments": 13,
-    "time_entries": 18, "expenses": 6, "estimates": 2, "estimate_messages": 3, "invoices": 9,
-    "invoice_payments": 6, "invoice_messages": 8,
+    "clients": 7,
+    "contacts": 7,
+    "users": 7,
+    "tasks": 6,
+    "expense_categories": 5,
+    "invoice_item_categories": 4,
+    "estimate_item_categories": 2,
+    "projects": 6,
+    "user_assignments": 16,
+    "task_assignments": 13,
+    "time_entries": 18,
+    "expenses": 6,
+    "estimates": 2,
+    "estimate_messages": 3,
+    "invoices": 9,
+    "invoice_payments": 6,
+    "invoice_messages": 8,
 }
 
 
@@ -33,10 +46,12 @@ def _spec(sandbox: Sandbox, rate: str = "1000/1") -> TargetSpec:
     return TargetSpec.from_options(target=sandbox.url, sandbox=False, rate=rate, env=env)
 
 
-def run(sandbox: Sandbox, ledger: Path, batch: str = "b1", options: api.SourceOptions = SOURCES,
-        **kwargs: object) -> api.RunReport:
-    return api.run(options, batch=batch, target=_spec(sandbox), ledger_path=ledger, create_users=True,
-                   concurrency=4, **kwargs)  # type: ignore[arg-type]
+def run(
+    sandbox: Sandbox, ledger: Path, batch: str = "b1", options: api.SourceOptions = SOURCES, **kwargs: object
+) -> api.RunReport:
+    return api.run(
+        options, batch=batch, target=_spec(sandbox), ledger_path=ledger, create_users=True, concurrency=4, **kwargs
+    )  # type: ignore[arg-type]
 
 
 def assert_ledger_matches_target(sandbox: Sandbox, ledger_path: Path) -> None:
@@ -71,9 +86,14 @@ def test_full_migration_then_a_rerun_sends_nothing(sandbox: Sandbox, tmp_path: P
 
 
 def test_existing_users_are_adopted_and_nobody_is_emailed(sandbox: Sandbox, tmp_path: Path) -> None:
-    for first, last, email in [("Ada", "Lindqvist", "ada@northwind.example"), ("Ben", "Okafor", "ben@northwind.example"),
-                               ("Cleo", "Baptiste", "cleo@freelance.example"), ("Nora", "Quist", "nora@quiststudio.example"),
-                               ("Omar", "Haddad", "omar@quiststudio.example"), ("Priya", "Raman", "priya@quiststudio.example")]:
+    for first, last, email in [
+        ("Ada", "Lindqvist", "ada@northwind.example"),
+        ("Ben", "Okafor", "ben@northwind.example"),
+        ("Cleo", "Baptiste", "cleo@freelance.example"),
+        ("Nora", "Quist", "nora@quiststudio.example"),
+        ("Omar", "Haddad", "omar@quiststudio.example"),
+        ("Priya", "Raman", "priya@quiststudio.example"),
+    ]:
         sandbox.seed_user(first, last, email)
     report = api.run(SOURCES, batch="b", target=_spec(sandbox), ledger_path=tmp_path / "l.sqlite")
     assert report.exit_code == 0
@@ -126,8 +146,7 @@ def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tm
         spec = TargetSpec("url", url=sandbox.url, env=env, rate=None, timeout=0.4, backoff_max=0.2)
         for _attempt in range(6):
             try:
-                report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True,
-                                 concurrency=4)
+                report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True, concurrency=4)
             except Exception:  # noqa: BLE001 - a fault may stop a run; the next run resumes it
                 continue
             if report.exit_code == 0:

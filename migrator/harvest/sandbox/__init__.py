@@ -1,12 +1,19 @@
 """The built-in Harvest v2 sandbox: a real HTTP server on 127.0.0.1 that behaves like Harvest
-wherever a migration could notice (headers, validation, references, invoice states, emails,
-paging, rate limit), plus latency and seeded faults for the proofs.
+wherever a migration could notice (headers, validation, references, assignments, invoice and
+estimate states, payments, emails, paging, rate limit), plus latency and seeded faults.
 
     with Sandbox(rate=(100, 3.0), latency_ms=100) as sandbox:
         client = HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id))
 
-Deliberate deviation from Harvest: a time entry that would start a running timer (no hours, or no
-start/end time on a timestamp account) is refused with 422 instead.
+Modules: `store` (objects, ids, state file), `schema` (request bodies), `directory`, `projects`,
+`timesheets`, `billing`, `events` (business rules per family), `operations` (dispatch), `render`
+(response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP).
+
+Deliberate deviations from Harvest, so that tests catch what a migration must never do:
+- a time entry that would start a running timer (no `hours`; or no start and end time on a
+  timestamp account) is refused with 422;
+- every payment without `send_thank_you: false` counts as an email (Harvest: only the last one);
+- `line_items_import` is refused (not simulated).
 """
 
 from __future__ import annotations
@@ -15,19 +22,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from migrator.harvest.sandbox.directory import insert_user
 from migrator.harvest.sandbox.faults import FAULT_KINDS, FaultInjector
 from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.server import RateWindow, SandboxServer
+from migrator.harvest.sandbox.server import SandboxServer
 from migrator.harvest.sandbox.store import Store
-from migrator.kinds import KINDS
+from migrator.harvest.sandbox.throttle import RateWindow
 
 __all__ = ["FAULT_KINDS", "Sandbox", "serve"]
 
 
 class Sandbox:
-    """A Harvest v2 account served over HTTP; start it in a thread or serve it in the foreground."""
+    """One Harvest v2 account served over HTTP; `start()` it in a thread or `serve()` it in the foreground."""
 
     def __init__(
         self,
@@ -47,34 +56,42 @@ class Sandbox:
     ) -> None:
         self.token = token
         self.account_id = account_id
-        self.latency_ms = latency_ms
-        self.stall_seconds = stall_seconds
-        self.window = RateWindow(rate)
-        self.faults = FaultInjector(fault_rate, fault_kinds, fault_seed)
         self.store = Store(timestamp_timers=timestamp_timers, state_path=Path(state_path) if state_path else None)
-        self.counter_lock = threading.Lock()
-        self.requests = 0
-        self.rate_limited = 0
-        self._server = SandboxServer((host, port), self)
+        self._server = SandboxServer(
+            (host, port),
+            store=self.store,
+            token=token,
+            account_id=account_id,
+            window=RateWindow(rate),
+            faults=FaultInjector(fault_rate, tuple(fault_kinds), fault_seed),
+            latency_ms=latency_ms,
+            stall_seconds=stall_seconds,
+        )
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        """The API base, e.g. `http://127.0.0.1:54321/v2`."""
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}/v2"
 
     def start(self) -> Sandbox:
-        """Serve in a daemon thread (returns at once)."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="harvest-sandbox", daemon=True)
-        self._thread.start()
+        """Serve in a daemon thread; returns at once (and returns the sandbox, for chaining)."""
+        if self._thread is None:
+            # A short poll interval keeps `stop()` quick (the default 0.5 s adds up over a test suite).
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="harvest-sandbox", daemon=True
+            )
+            self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving and close the socket (safe to call twice, or without `start`)."""
         if self._thread is not None:
+            self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -82,56 +99,58 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- instruments ---------------------------------------------------------------------------
+    # --- instruments -------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """Requests, 429s, injected faults, emails Harvest would have sent, and objects per kind."""
-        with self.store.lock:
-            objects = {kind: len(self.store.objects[kind]) for kind in KINDS}
-            emails = self.store.emails_sent
-        return {
-            "requests": self.requests,
-            "rate_limited": self.rate_limited,
-            "faults_injected": self.faults.injected,
-            "emails_sent": emails,
-            "objects": objects,
-        }
+        """The same dict as GET /__sandbox/stats: requests, rate_limited, faults_injected, emails_sent, objects."""
+        return self._server.stats()
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
-        """Every object of `kind`, as the API would serialise it."""
+        """Every current object of `kind`, as the API would serialise it."""
         with self.store.lock:
             return [render(self.store, kind, raw) for raw in self.store.objects[kind].values()]
 
     def seed_user(self, first_name: str, last_name: str, email: str, **fields: Any) -> dict[str, Any]:
-        """Pre-create a user as if invited long ago (no email counted)."""
-        raw = self.store.seed_user({"first_name": first_name, "last_name": last_name, "email": email} | fields)
-        return render(self.store, "users", raw)
+        """Pre-create a user as if invited long ago: no invitation email is counted."""
+        with self.store.lock:
+            raw = insert_user(self.store, {"first_name": first_name, "last_name": last_name, "email": email} | fields)
+            self.store.save()
+            return render(self.store, "users", raw)
 
     def set_fault_rate(self, rate: float) -> None:
-        self.faults.rate = rate
+        """Change the share of /v2 requests that fail (0..1) while serving."""
+        self._server.faults.set_rate(rate)
 
     def set_latency(self, latency_ms: int) -> None:
-        self.latency_ms = latency_ms
+        """Change the delay added before answering each /v2 request while serving."""
+        if latency_ms < 0:
+            raise ValueError(f"latency must be >= 0 ms, got {latency_ms}")
+        self._server.latency_ms = latency_ms
 
 
 def serve(**options: Any) -> None:
-    """Serve in the foreground until interrupted (`migrator sandbox`)."""
+    """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (`migrator sandbox`).
+
+    The first stdout line is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`; the
+    second says which token and account id to use. `options` are `Sandbox` keyword arguments.
+    """
     sandbox = Sandbox(**options)
     print(f"Harvest v2 sandbox listening on {sandbox.url}", flush=True)
     print(
-        f"token: {sandbox.token}  account id: {sandbox.account_id}  stats: "
-        f"{sandbox.url.removesuffix('/v2')}/__sandbox/stats",
+        f"Use token {sandbox.token} and account id {sandbox.account_id}; "
+        f"stats at {sandbox.url.removesuffix('/v2')}/__sandbox/stats",
         flush=True,
     )
 
-    def stop(_signum: int, _frame: Any) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
     try:
         sandbox._server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         sandbox._server.server_close()
-        print("sandbox stopped", file=sys.stderr)
+        print("sandbox stopped", file=sys.stderr, flush=True)

@@ -1,39 +1,36 @@
-"""The sandbox's HTTP face: Harvest v2 routes, headers, paging, rate limit, latency and faults."""
+"""The sandbox's HTTP face: routes under /v2, headers and auth, rate limit, latency, faults, stats.
+
+A `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive. Every /v2 request goes through, in order:
+User-Agent and token checks, the rate window (at arrival), the latency sleep, the fault draw, then the
+route. The instrument endpoints under /__sandbox/ need no auth and never fail on purpose.
+"""
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import math
 import socket
+import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from migrator import jsonio
+from migrator.harvest.sandbox import operations
+from migrator.harvest.sandbox.faults import FaultInjector
+from migrator.harvest.sandbox.listing import page_of
 from migrator.harvest.sandbox.render import company, render
 from migrator.harvest.sandbox.store import OWNER_ID, SandboxError, Store
+from migrator.harvest.sandbox.throttle import RateWindow
 from migrator.kinds import KINDS
 
-TOP_LEVEL = {
-    "clients",
-    "contacts",
-    "users",
-    "tasks",
-    "expense_categories",
-    "invoice_item_categories",
-    "estimate_item_categories",
-    "projects",
-    "time_entries",
-    "expenses",
-    "invoices",
-    "estimates",
-    "user_assignments",
-    "task_assignments",
-}
-READ_ONLY_TOP = {"user_assignments", "task_assignments"}
+# Collections at /v2/<kind>; the two assignment kinds are read-only there (created per project).
+TOP_LEVEL = frozenset(KINDS) - {"invoice_payments", "invoice_messages", "estimate_messages"}
+READ_ONLY_TOP = frozenset({"user_assignments", "task_assignments"})
+# /v2/<parent>/<id>/<child> -> (kind, field holding the parent id)
 NESTED = {
     ("projects", "user_assignments"): ("user_assignments", "project_id"),
     ("projects", "task_assignments"): ("task_assignments", "project_id"),
@@ -41,51 +38,76 @@ NESTED = {
     ("invoices", "messages"): ("invoice_messages", "invoice_id"),
     ("estimates", "messages"): ("estimate_messages", "estimate_id"),
 }
-MAX_PER_PAGE = 2000
-
-
-class RateWindow:
-    """Server-side limit: at most N accepted requests in any sliding window of S seconds."""
-
-    def __init__(self, rate: tuple[int, float] | None) -> None:
-        self.rate = rate
-        self._arrivals: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def admit(self) -> float | None:
-        """None if admitted, else the seconds until a slot frees."""
-        if self.rate is None:
-            return None
-        limit, window = self.rate
-        with self._lock:
-            now = time.monotonic()
-            while self._arrivals and self._arrivals[0] <= now - window:
-                self._arrivals.popleft()
-            if len(self._arrivals) >= limit:
-                return self._arrivals[0] + window - now
-            self._arrivals.append(now)
-            return None
 
 
 class SandboxServer(ThreadingHTTPServer):
+    """The server and everything its handlers share: the account, the limits, the counters."""
+
     daemon_threads = True
-    allow_reuse_address = True
+    block_on_close = False
 
-    def __init__(self, address: tuple[str, int], sandbox: Any) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        store: Store,
+        token: str,
+        account_id: str,
+        window: RateWindow,
+        faults: FaultInjector,
+        latency_ms: int,
+        stall_seconds: float,
+    ) -> None:
         super().__init__(address, Handler)
-        self.sandbox = sandbox
+        self.store = store
+        self.token = token
+        self.account_id = account_id
+        self.window = window
+        self.faults = faults
+        self.latency_ms = latency_ms
+        self.stall_seconds = stall_seconds
+        self._counter_lock = threading.Lock()
+        self.requests = 0
+        self.rate_limited = 0
 
+    def count(self, *, throttled: bool = False) -> None:
+        """Count one /v2 request (and whether it was answered 429)."""
+        with self._counter_lock:
+            self.requests += 1
+            self.rate_limited += int(throttled)
 
-class _Drop(Exception):
-    """Close the connection without answering (the commit_drop fault)."""
+    def stats(self) -> dict[str, Any]:
+        """The instrument: requests, 429s, injected faults, emails Harvest would send, objects per kind."""
+        with self.store.lock:
+            objects, emails = self.store.counts(), self.store.emails_sent
+        with self._counter_lock:
+            requests, limited = self.requests, self.rate_limited
+        return {
+            "requests": requests,
+            "rate_limited": limited,
+            "faults_injected": self.faults.injected,
+            "emails_sent": emails,
+            "objects": objects,
+        }
+
+    def all_objects(self) -> dict[str, list[dict[str, Any]]]:
+        """Every object of every kind, rendered as the API would (GET /__sandbox/objects)."""
+        store = self.store
+        with store.lock:
+            return {kind: [render(store, kind, raw) for raw in store.objects[kind].values()] for kind in KINDS}
 
 
 class Handler(BaseHTTPRequestHandler):
+    """One connection; HTTP/1.1 keeps it open between requests (Content-Length on every answer)."""
+
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes: without TCP_NODELAY, Nagle plus the client's delayed
+    # ACK would add ~40 ms to every answer on a kept-alive connection.
+    disable_nagle_algorithm = True
     server: SandboxServer
 
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        pass
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        pass  # quiet: tests and `migrator sandbox` read stats, not access logs
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self._dispatch("GET")
@@ -99,200 +121,170 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._dispatch("DELETE")
 
-    # --- plumbing ------------------------------------------------------------------------------
+    def do_PUT(self) -> None:  # noqa: N802 - Harvest has no PUT; answer like an unknown route
+        self._dispatch("PUT")
+
+    # --- plumbing ----------------------------------------------------------------------------------
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else jsonio.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if not raw:
-            return {}
         try:
-            return jsonio.loads(raw)
-        except ValueError as exc:
-            raise SandboxError(400, f"The request body is not valid JSON: {exc}") from exc
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout during a stall)
+
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True  # the body's end is unknown: this connection cannot be reused
+            return b""
+        return self.rfile.read(length) if length else b""
+
+    def _base(self) -> str:
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        return f"http://{host}"
 
     def _dispatch(self, method: str) -> None:
-        sandbox = self.server.sandbox
         url = urlsplit(self.path)
+        raw_body = self._read_body()  # always drained, so the connection stays usable after any answer
         if url.path.startswith("/__sandbox/"):
-            self._instrument(url.path)
-            return
-        if not url.path.startswith("/v2/") and url.path != "/v2":
+            self._instrument(method, url.path)
+        elif url.path == "/v2" or url.path.startswith("/v2/"):
+            self._v2(method, url.path.removeprefix("/v2"), dict(parse_qsl(url.query)), raw_body)
+        else:
             self._send(404, {"message": "Not found"})
-            return
-        body = self._body() if method in ("POST", "PATCH") else None
-        with sandbox.counter_lock:
-            sandbox.requests += 1
-        if sandbox.latency_ms:
-            time.sleep(sandbox.latency_ms / 1000)
+
+    def _refusal(self) -> tuple[int, dict[str, str]] | None:
+        """400 without a User-Agent, 401 for a wrong token or account (the token is never echoed)."""
         if not self.headers.get("User-Agent"):
-            self._send(400, {"message": "Missing User-Agent header: send 'AppName (contact email)'"})
+            return 400, {"message": "Missing User-Agent header: send 'AppName (contact email or URL)'"}
+        token_ok = self.headers.get("Authorization", "") == f"Bearer {self.server.token}"
+        if not token_ok or self.headers.get("Harvest-Account-Id") != self.server.account_id:
+            return 401, {
+                "error": "invalid_token",
+                "error_description": "The access token provided is expired, revoked, malformed or invalid "
+                "for this account (check the token and the Harvest-Account-Id header)",
+            }
+        return None
+
+    def _v2(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> None:
+        server = self.server
+        refusal = self._refusal()
+        wait = server.window.admit() if refusal is None else None  # at arrival, before the latency
+        server.count(throttled=wait is not None)
+        if server.latency_ms:
+            time.sleep(server.latency_ms / 1000)
+        if refusal is not None:
+            self._send(*refusal)
             return
-        auth = self.headers.get("Authorization", "")
-        if auth != f"Bearer {sandbox.token}" or self.headers.get("Harvest-Account-Id") != sandbox.account_id:
-            self._send(
-                401,
-                {
-                    "error": "invalid_token",
-                    "error_description": "The access token or account id is missing, expired or wrong",
-                },
-            )
-            return
-        wait = sandbox.window.admit()
         if wait is not None:
-            with sandbox.counter_lock:
-                sandbox.rate_limited += 1
-            self._send(429, {"message": "Too many requests. Slow down."}, {"Retry-After": str(max(1, math.ceil(wait)))})
+            retry_after = str(max(1, math.ceil(wait)))
+            message = {"message": f"Too many requests. Retry in {retry_after} seconds."}
+            self._send(429, message, {"Retry-After": retry_after})
             return
-        fault = sandbox.faults.choose()
+        fault = server.faults.choose()
         if fault == "error_500":
-            self._send(500, {"message": "Internal server error (injected before commit)"})
+            self._send(500, {"message": "Internal server error (injected by the sandbox, nothing was applied)"})
             return
-        try:
-            status, payload = self._route(method, url.path.removeprefix("/v2"), parse_qs(url.query), body)
-        except SandboxError as exc:
-            status, payload = exc.status, {"message": exc.message}
+        status, payload = self._answer(method, path, query, raw_body)
         if fault == "commit_502":
-            self._send(502, {"message": "Bad gateway (injected after commit)"})
+            self._send(502, {"message": "Bad gateway (injected by the sandbox after applying the request)"})
         elif fault == "commit_drop":
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
         else:
             if fault == "stall":
-                time.sleep(sandbox.stall_seconds)
-            try:
-                self._send(status, payload)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
+                time.sleep(server.stall_seconds)
+            self._send(status, payload)
 
-    def _instrument(self, path: str) -> None:
-        sandbox = self.server.sandbox
-        if path == "/__sandbox/stats":
-            self._send(200, sandbox.stats())
-        elif path == "/__sandbox/objects":
-            self._send(200, {kind: sandbox.objects(kind) for kind in KINDS})
+    def _answer(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> tuple[int, Any]:
+        try:
+            body = None
+            if method in ("POST", "PATCH"):
+                try:
+                    body = jsonio.loads(raw_body) if raw_body.strip() else {}
+                except ValueError as exc:
+                    raise SandboxError(400, f"The request body is not valid JSON: {exc}") from exc
+            return self._route(method, path, query, body)
+        except SandboxError as exc:
+            return exc.status, {"message": exc.message}
+        except Exception as exc:  # noqa: BLE001 - the server boundary: a sandbox bug must still answer
+            traceback.print_exc(file=sys.stderr)
+            return 500, {"message": f"sandbox bug: {type(exc).__name__}: {exc}"}
+
+    def _instrument(self, method: str, path: str) -> None:
+        if method == "GET" and path == "/__sandbox/stats":
+            self._send(200, self.server.stats())
+        elif method == "GET" and path == "/__sandbox/objects":
+            self._send(200, self.server.all_objects())
         else:
             self._send(404, {"message": "Not found"})
 
-    # --- routes --------------------------------------------------------------------------------
+    # --- routes ------------------------------------------------------------------------------------
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
-        sandbox = self.server.sandbox
-        store: Store = sandbox.store
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        store = self.server.store
         parts = [part for part in path.split("/") if part]
-        with store.lock:
-            if parts == ["company"] and method == "GET":
-                return 200, company(store, f"http://{self.headers.get('Host')}")
-            if parts == ["users", "me"] and method == "GET":
+        if parts == ["company"] and method in ("GET", "PATCH"):
+            if method == "PATCH":
+                operations.set_company(store, body)
+            with store.lock:
+                return 200, company(store, self._base())
+        if parts == ["users", "me"] and method == "GET":
+            with store.lock:
                 return 200, render(store, "users", store.get("users", OWNER_ID))
-            kind, parent, obj_id = self._resolve(parts)
-            if obj_id is None:
-                if method == "GET":
-                    return 200, self._list(store, kind, parent, query, path)
-                if method == "POST" and (kind not in READ_ONLY_TOP or parent is not None):
-                    raw = store.create(kind, body, parent)
+        kind, parent, obj_id = _resolve(parts)
+        if obj_id is None:
+            if method == "GET":
+                with store.lock:
+                    if parent is not None:
+                        store.get(parent[0], parent[2])  # a missing parent is a 404, not an empty list
+                    where = (parent[1], parent[2]) if parent else None
+                    return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
+            if method == "POST" and (parent is not None or kind not in READ_ONLY_TOP):
+                raw = operations.create(store, kind, body, parent[2] if parent else None)
+                with store.lock:
                     return 201, render(store, kind, raw)
-                raise SandboxError(405, "Method not allowed")
+            raise _not_found()
+        with store.lock:
             raw = store.get(kind, obj_id)
-            if parent is not None and raw.get(NESTED_PARENT[kind]) != parent:
-                raise SandboxError(404, "Not found")
+            if parent is not None and raw.get(parent[1]) != parent[2]:
+                raise _not_found()
             if method == "GET":
                 return 200, render(store, kind, raw)
             if method == "PATCH":
-                return 200, render(store, kind, store.update(kind, obj_id, body))
+                return 200, render(store, kind, operations.update(store, kind, obj_id, body))
             if method == "DELETE":
-                store.delete(kind, obj_id)
+                operations.delete(store, kind, obj_id)
                 return 200, None
-            raise SandboxError(405, "Method not allowed")
-
-    @staticmethod
-    def _resolve(parts: list[str]) -> tuple[str, int | None, int | None]:
-        def number(text: str) -> int:
-            if not text.isdigit():
-                raise SandboxError(404, "Not found")
-            return int(text)
-
-        if len(parts) in (1, 2) and parts[0] in TOP_LEVEL:
-            return parts[0], None, number(parts[1]) if len(parts) == 2 else None
-        if len(parts) in (3, 4) and (parts[0], parts[2]) in NESTED:
-            kind, _field = NESTED[(parts[0], parts[2])]
-            return kind, number(parts[1]), number(parts[3]) if len(parts) == 4 else None
-        raise SandboxError(404, "Not found")
-
-    def _list(self, store: Store, kind: str, parent: int | None, query: dict[str, list[str]], path: str) -> Any:
-        params = {key: values[-1] for key, values in query.items()}
-        try:
-            per_page = int(params.get("per_page", MAX_PER_PAGE))
-            page = int(params.get("page", 1))
-        except ValueError as exc:
-            raise SandboxError(422, "page and per_page must be whole numbers") from exc
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            raise SandboxError(422, f"per_page must be between 1 and {MAX_PER_PAGE}")
-        items = [raw for raw in store.objects[kind].values() if _matches(store, kind, raw, parent, params)]
-        items.sort(key=lambda raw: raw["id"], reverse=True)  # newest first, as Harvest lists
-        total = len(items)
-        pages = max(1, math.ceil(total / per_page))
-        chunk = items[(page - 1) * per_page : page * per_page]
-        base = f"http://{self.headers.get('Host')}/v2{path}"
-        filters = {k: v for k, v in params.items() if k not in ("page", "per_page")}
-
-        def link(number: int) -> str:
-            return f"{base}?{urlencode(filters | {'page': number, 'per_page': per_page})}"
-
-        list_key = {
-            "invoice_payments": "invoice_payments",
-            "invoice_messages": "invoice_messages",
-            "estimate_messages": "estimate_messages",
-        }.get(kind, kind)
-        return {
-            list_key: [render(store, kind, raw) for raw in chunk],
-            "per_page": per_page,
-            "total_pages": pages,
-            "total_entries": total,
-            "page": page,
-            "next_page": page + 1 if page < pages else None,
-            "previous_page": page - 1 if page > 1 else None,
-            "links": {
-                "first": link(1),
-                "next": link(page + 1) if page < pages else None,
-                "previous": link(page - 1) if page > 1 else None,
-                "last": link(pages),
-            },
-        }
+        raise _not_found()
 
 
-NESTED_PARENT = {kind: field for (_p, _c), (kind, field) in NESTED.items()}
+def _not_found() -> SandboxError:
+    return SandboxError(404, "Not found")
 
 
-def _matches(store: Store, kind: str, raw: dict[str, Any], parent: int | None, params: dict[str, str]) -> bool:
-    if parent is not None and raw.get(NESTED_PARENT[kind]) != parent:
-        return False
-    for key in ("project_id", "user_id", "task_id"):
-        if key in params and str(raw.get(key)) != params[key]:
-            return False
-    if "client_id" in params:
-        client = raw.get("client_id")
-        if client is None and "project_id" in raw:
-            client = (store.objects["projects"].get(raw["project_id"]) or {}).get("client_id")
-        if str(client) != params["client_id"]:
-            return False
-    if "external_reference_id" in params:
-        reference = raw.get("external_reference") or {}
-        if str(reference.get("id")) != params["external_reference_id"]:
-            return False
-    if "is_active" in params and bool(raw.get("is_active", True)) != (params["is_active"].lower() == "true"):
-        return False
-    if "state" in params and raw.get("state") != params["state"]:
-        return False
-    return not ("updated_since" in params and str(raw.get("updated_at", "")) < params["updated_since"])
+def _resolve(parts: list[str]) -> tuple[str, tuple[str, str, int] | None, int | None]:
+    """(kind, (parent kind, parent field, parent id) or None, object id or None) for a /v2 path."""
+
+    def number(text: str) -> int:
+        if not text.isdigit():
+            raise _not_found()
+        return int(text)
+
+    if len(parts) in (1, 2) and parts[0] in TOP_LEVEL:
+        return parts[0], None, number(parts[1]) if len(parts) == 2 else None
+    if len(parts) in (3, 4) and (parts[0], parts[2]) in NESTED:
+        kind, field = NESTED[(parts[0], parts[2])]
+        return kind, (parts[0], field, number(parts[1])), number(parts[3]) if len(parts) == 4 else None
+    raise _not_found()

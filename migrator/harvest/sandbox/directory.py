@@ -1,0 +1,110 @@
+"""Rules for the account's directory: clients, contacts, users, tasks and categories."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
+
+
+def _email_taken(store: Store, email: str, own_id: int | None = None) -> None:
+    folded = email.strip().casefold()
+    for user in store.objects["users"].values():
+        if user["id"] != own_id and str(user.get("email", "")).strip().casefold() == folded:
+            raise SandboxError(422, "Email has already been taken")
+
+
+def insert_user(store: Store, data: Raw) -> Raw:
+    """A user with Harvest's defaults (no email counted: see `create_user`)."""
+    _email_taken(store, data["email"])
+    defaults = {
+        "is_active": True,
+        "weekly_capacity": store.weekly_capacity,
+        "default_hourly_rate": Decimal(0),
+        "cost_rate": Decimal(0),
+        "roles": [],
+        "access_roles": ["member"],
+        "has_access_to_all_future_projects": False,
+        "is_contractor": False,
+        "timezone": "Eastern Time (US & Canada)",
+    }
+    return store.insert("users", defaults | data)
+
+
+def create_user(store: Store, data: Raw) -> Raw:
+    """POST /users: Harvest creates the user *and emails an invitation*, so count it."""
+    raw = insert_user(store, data)
+    store.emails_sent += 1
+    return raw
+
+
+def update_user(store: Store, raw: Raw, data: Raw) -> None:
+    if "email" in data:
+        if not raw.get("is_active", True) and data["email"] != raw.get("email"):
+            raise SandboxError(422, "Email can't be updated if the user is inactive")
+        _email_taken(store, data["email"], raw["id"])
+    raw.update(data)
+
+
+def delete_user(store: Store, raw: Raw) -> None:
+    if raw["id"] == OWNER_ID:
+        raise SandboxError(422, "The account owner can't be deleted")
+    if store.find("time_entries", user_id=raw["id"]) or store.find("expenses", user_id=raw["id"]):
+        raise SandboxError(422, "User has time entries or expenses and can't be deleted")
+    for assignment in store.find("user_assignments", user_id=raw["id"]):
+        store.remove("user_assignments", assignment["id"])
+
+
+def create_contact(store: Store, data: Raw) -> Raw:
+    store.ref("clients", data["client_id"], "client_id")
+    return store.insert("contacts", data)
+
+
+def update_contact(store: Store, raw: Raw, data: Raw) -> None:
+    if "client_id" in data:
+        store.ref("clients", data["client_id"], "client_id")
+    raw.update(data)
+
+
+def delete_client(store: Store, raw: Raw) -> None:
+    if any(store.find(kind, client_id=raw["id"]) for kind in ("projects", "invoices", "estimates")):
+        raise SandboxError(422, "Client has projects, invoices or estimates and can't be deleted")
+    for contact in store.find("contacts", client_id=raw["id"]):
+        store.remove("contacts", contact["id"])  # a client's contacts go with it
+
+
+def delete_task(store: Store, raw: Raw) -> None:
+    if store.find("time_entries", task_id=raw["id"]):
+        raise SandboxError(422, "Task has time entries and can't be deleted")
+    for assignment in store.find("task_assignments", task_id=raw["id"]):
+        store.remove("task_assignments", assignment["id"])
+
+
+def delete_expense_category(store: Store, raw: Raw) -> None:
+    if store.find("expenses", expense_category_id=raw["id"]):
+        raise SandboxError(422, "Expense category has expenses and can't be deleted")
+
+
+def _item_category_rules() -> KindRules:
+    return KindRules(defaults={"use_as_service": False, "use_as_expense": False}, unique_name=True)
+
+
+RULES: dict[str, KindRules] = {
+    # Currency defaults to the company's (USD here); invoices then default to the client's.
+    "clients": KindRules(defaults={"is_active": True, "currency": "USD"}, delete=delete_client, unique_name=True),
+    "contacts": KindRules(create=create_contact, update=update_contact),
+    "users": KindRules(create=create_user, update=update_user, delete=delete_user),
+    "tasks": KindRules(
+        defaults={
+            "billable_by_default": True,
+            "default_hourly_rate": Decimal(0),
+            "is_default": False,
+            "is_active": True,
+        },
+        delete=delete_task,
+        unique_name=True,
+    ),
+    "expense_categories": KindRules(defaults={"is_active": True}, delete=delete_expense_category, unique_name=True),
+    "invoice_item_categories": _item_category_rules(),
+    "estimate_item_categories": _item_category_rules(),
+}

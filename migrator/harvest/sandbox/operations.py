@@ -1,0 +1,86 @@
+"""POST, PATCH and DELETE on the store: check the body, apply the kind's rules, save the state.
+
+One table (`RULES`, merged from the family modules) decides what each kind does. Every rule checks
+before it changes anything, so a refused request (422) leaves the account as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator.harvest.sandbox import billing, directory, events, projects, timesheets
+from migrator.harvest.sandbox.schema import clean
+from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store
+from migrator.kinds import KINDS
+
+RULES: dict[str, KindRules] = directory.RULES | projects.RULES | timesheets.RULES | billing.RULES | events.RULES
+assert set(RULES) == set(KINDS), "every kind needs its rules"
+
+
+def _unique_name(store: Store, kind: str, data: Raw, own_id: int | None = None) -> None:
+    """Harvest refuses a second client, task or category with the same name."""
+    if not RULES[kind].unique_name or not isinstance(data.get("name"), str):
+        return
+    name = data["name"].strip().casefold()
+    for obj in store.objects[kind].values():
+        if obj["id"] != own_id and str(obj.get("name", "")).strip().casefold() == name:
+            raise SandboxError(422, "Name has already been taken")
+
+
+def create(store: Store, kind: str, body: Any, parent: int | None = None) -> Raw:
+    """Apply a POST (for nested kinds `parent` is the id in the path); return the raw object."""
+    rules = RULES[kind]
+    with store.lock:
+        if rules.parent is not None:
+            store.get(rules.parent[0], parent if parent is not None else 0)  # a missing parent is a 404
+        data = clean(kind, body, create=True)
+        if rules.parent is not None:
+            data[rules.parent[1]] = parent
+        _unique_name(store, kind, data)
+        raw = rules.create(store, data) if rules.create else store.insert(kind, dict(rules.defaults) | data)
+        store.save()
+        return raw
+
+
+def update(store: Store, kind: str, obj_id: int, body: Any) -> Raw:
+    """Apply a PATCH: only the fields given change; `null` clears an optional field."""
+    rules = RULES[kind]
+    with store.lock:
+        raw = store.get(kind, obj_id)
+        data = clean(kind, body, create=False)
+        _unique_name(store, kind, data, obj_id)
+        if rules.update is not None:
+            rules.update(store, raw, data)
+        else:
+            raw.update(data)
+        store.touch(raw)
+        store.save()
+        return raw
+
+
+def delete(store: Store, kind: str, obj_id: int) -> None:
+    """Apply a DELETE, refused (422) where Harvest refuses it, cascading where Harvest cascades."""
+    rules = RULES[kind]
+    with store.lock:
+        raw = store.get(kind, obj_id)
+        if rules.delete is not None:
+            rules.delete(store, raw)
+        store.remove(kind, obj_id)
+        store.save()
+
+
+def set_company(store: Store, body: Any) -> None:
+    """PATCH /company: only `wants_timestamp_timers` and `weekly_capacity` can change."""
+    if not isinstance(body, dict):
+        raise SandboxError(422, "The request body must be a JSON object")
+    with store.lock:
+        timers, capacity = body.get("wants_timestamp_timers"), body.get("weekly_capacity")
+        if timers is not None and not isinstance(timers, bool):
+            raise SandboxError(422, "Wants timestamp timers must be true or false")
+        if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool)):
+            raise SandboxError(422, "Weekly capacity must be an integer")
+        if timers is not None:
+            store.timestamp_timers = timers
+        if capacity is not None:
+            store.weekly_capacity = capacity
+        store.save()
