@@ -22,7 +22,7 @@ def user_ref(staff_id: str | None) -> str | None:
 def report_dropped(sink: MapSink, kind: str, record: SourceRecord, mapped: set[str], seen_kinds: set[str]) -> None:
     """Every field with a value that the mapping did not carry over becomes a lossy note."""
     # Only fields the record actually carried (model_fields_set): cheap on the hot path.
-    data = {name: getattr(record, name) for name in record.model_fields_set - {"id", "origin", "extras"}}
+    data = {name: getattr(record, name) for name in sorted(record.model_fields_set - {"id", "origin", "extras"})}
     for name, value in {**data, **record.extras}.items():
         if name in mapped or name in ID_FIELD_NAMES or not present(value):
             continue

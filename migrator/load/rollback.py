@@ -18,7 +18,7 @@ from migrator.load.registry import REGISTRY, load_order
 
 # Deleting these would cascade into, or be refused because of, objects another batch may own.
 _GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}
-_ARCHIVABLE = {"projects", "users", "tasks", "clients"}
+_ARCHIVABLE = {"projects", "users", "tasks", "clients", "user_assignments", "task_assignments"}
 
 
 @dataclass
