@@ -1,96 +1,215 @@
-"""Validate payloads and responses against ../shared/specs/harvest-v2-openapi.yaml (an OpenAPI 3.0 subset).
+"""Look up and validate against `../shared/specs/harvest-v2-openapi.yaml`, the Harvest v2 OpenAPI 3.0.1 description.
 
-Tests import this module; when the shared folder is absent they are skipped with the reason.
+Tests import this module; when the shared folder is not beside the clone, the calling test is skipped
+with the reason. The validator is strict and covers exactly the OpenAPI 3.0 subset the spec uses:
+`$ref`, `type` (including the generator's `type: 'null'`), `nullable`, `required`, `properties`,
+`additionalProperties`, `items`, `enum`, the formats `date`, `date-time` and `email`, and
+`allOf`/`anyOf`/`oneOf`. Errors name the offending place, e.g.
+`$.line_items[0].unit_price: expected number, got str`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "specs" / "harvest-v2-openapi.yaml"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = REPO_ROOT.parent / "shared" / "specs" / "harvest-v2-openapi.yaml"
+SKIP_REASON = "../shared/specs/harvest-v2-openapi.yaml not found beside the clone"
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# RFC 3339 (what OpenAPI's date-time means): an offset is mandatory, fractions are optional.
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @functools.cache
-def _load() -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.safe_load(handle)
+    return loaded
 
 
 def spec() -> dict[str, Any]:
-    """The parsed spec, or skip the calling test when the shared folder is not beside the clone."""
-    if not SPEC_PATH.exists():
-        pytest.skip("../shared/specs/harvest-v2-openapi.yaml not found beside the clone")
-    return _load()
+    """The parsed spec (loaded once per process); skips the calling test when the file is absent."""
+    if not SPEC_PATH.is_file():
+        pytest.skip(SKIP_REASON)
+    return _load(SPEC_PATH)
 
 
 def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow `$ref` (local `#/...` pointers, possibly chained) to the schema it names.
+
+    As OpenAPI 3.0 says, the siblings of a `$ref` are ignored.
+    """
+    seen: set[str] = set()
     while "$ref" in schema:
+        ref = schema["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            raise ValueError(f"cannot resolve $ref {ref!r}")
+        seen.add(ref)
         node: Any = spec()
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            node = node[part]
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
         schema = node
     return schema
 
 
+def _operation(method: str, path_template: str) -> dict[str, Any]:
+    paths = spec()["paths"]
+    if path_template not in paths:
+        raise KeyError(f"{path_template} is not a path in the spec")
+    operation: dict[str, Any] | None = paths[path_template].get(method.lower())
+    if operation is None:
+        raise KeyError(f"{method.upper()} {path_template} is not an operation in the spec")
+    return operation
+
+
 def request_schema(method: str, path_template: str) -> dict[str, Any]:
-    operation = spec()["paths"][path_template][method.lower()]
-    return resolve(operation["requestBody"]["content"]["application/json"]["schema"])
+    """The JSON request-body schema of an operation, e.g. `("post", "/projects/{projectId}/task_assignments")`."""
+    body = _operation(method, path_template).get("requestBody")
+    if body is None:
+        raise KeyError(f"{method.upper()} {path_template} has no request body in the spec")
+    return resolve(resolve(body)["content"]["application/json"]["schema"])
 
 
 def response_schema(method: str, path_template: str, status: int = 200) -> dict[str, Any]:
-    responses = spec()["paths"][path_template][method.lower()]["responses"]
-    response = responses.get(status) or responses[str(status)]  # YAML may key codes as ints
+    """The JSON schema of one response (`status` 200, 201, ...) of an operation."""
+    responses = _operation(method, path_template)["responses"]
+    response = responses.get(status) or responses.get(str(status))  # YAML keys codes as ints
+    if response is None:
+        raise KeyError(f"{method.upper()} {path_template} has no {status} response in the spec")
     return resolve(resolve(response)["content"]["application/json"]["schema"])
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, dt.datetime):
+        return False
+    if isinstance(value, dt.date):
+        return True
+    if not isinstance(value, str) or not _DATE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date_time(value: Any) -> bool:
+    if isinstance(value, dt.datetime):
+        return value.tzinfo is not None
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# A `date`/`datetime` object is accepted where the spec wants that format, because `jsonio.dumps`
+# writes it as exactly that string; any other non-str is not a string.
+_TYPES: dict[str, Callable[[Any, str | None], bool]] = {
+    "object": lambda v, f: isinstance(v, dict),
+    "array": lambda v, f: isinstance(v, (list, tuple)),
+    "string": lambda v, f: (
+        isinstance(v, str) or (f == "date" and _is_date(v)) or (f == "date-time" and isinstance(v, dt.datetime))
+    ),
+    "integer": lambda v, f: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v, f: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and math.isfinite(v))
+        or (isinstance(v, Decimal) and v.is_finite())
+    ),
+    "boolean": lambda v, f: isinstance(v, bool),
+    "null": lambda v, f: v is None,
+}
+
+_FORMATS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "date": (_is_date, "a date (YYYY-MM-DD)"),
+    "date-time": (_is_date_time, "an ISO 8601 date-time with an offset"),
+    "email": (lambda v: isinstance(v, str) and "@" in v, "an e-mail address"),
+}
 
 
 def validate(instance: Any, schema: dict[str, Any], *, forbid_unknown: bool = False, where: str = "$") -> list[str]:
-    """Every way `instance` breaks `schema` (empty when it conforms)."""
+    """Every way `instance` breaks `schema`; an empty list when it conforms.
+
+    `forbid_unknown=True` reports object properties the schema does not declare (the spec seldom says
+    `additionalProperties`), so a request field Harvest does not know fails our tests first. Objects
+    that declare no properties at all stay free-form. `where` is the path prefix of the messages.
+    """
     schema = resolve(schema)
-    if instance is None:
-        return [] if schema.get("nullable") or not schema else [f"{where}: null is not allowed"]
     errors: list[str] = []
+    for part in schema.get("allOf", []):
+        errors += validate(instance, part, forbid_unknown=forbid_unknown, where=where)
+    if instance is None and schema.get("nullable"):
+        return errors
+    for keyword in ("anyOf", "oneOf"):
+        if keyword in schema:
+            errors += _alternatives(keyword, instance, schema[keyword], forbid_unknown, where)
+
     kind = schema.get("type")
-    checks = {
-        "object": isinstance(instance, dict),
-        "array": isinstance(instance, list),
-        "string": isinstance(instance, (str, dt.date)),
-        "integer": isinstance(instance, int) and not isinstance(instance, bool),
-        "number": isinstance(instance, (int, float, Decimal)) and not isinstance(instance, bool),
-        "boolean": isinstance(instance, bool),
-    }
-    if kind in checks and not checks[kind]:
-        return [f"{where}: expected {kind}, got {type(instance).__name__}"]
+    if kind is not None:
+        if kind not in _TYPES:
+            raise ValueError(f"{where}: the validator does not know type {kind!r}")
+        if not _TYPES[kind](instance, schema.get("format")):
+            return errors + [f"{where}: expected {kind}, got {_type_name(instance)}"]
+    elif instance is None and any(k in schema for k in ("properties", "items", "enum", "format")):
+        return errors + [f"{where}: expected a value, got null"]
+
     if "enum" in schema and instance not in schema["enum"]:
         errors.append(f"{where}: {instance!r} is not one of {schema['enum']}")
-    if kind == "string" and schema.get("format") == "date" and not _DATE.match(str(instance)):
-        errors.append(f"{where}: {instance!r} is not a date")
-    if kind == "string" and schema.get("format") == "email" and "@" not in str(instance):
-        errors.append(f"{where}: {instance!r} is not an e-mail address")
-    if kind == "object" or "properties" in schema:
-        properties = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in instance:
-                errors.append(f"{where}.{name}: required")
-        for name, value in instance.items():
-            if name in properties:
-                errors += validate(value, properties[name], forbid_unknown=forbid_unknown, where=f"{where}.{name}")
-            elif forbid_unknown:
-                errors.append(f"{where}.{name}: not in the spec")
-    if kind == "array":
+    if kind in ("string", None) and schema.get("format") in _FORMATS:
+        check, label = _FORMATS[schema["format"]]
+        if not check(instance):
+            errors.append(f"{where}: {instance!r} is not {label}")
+    if isinstance(instance, dict):
+        errors += _object(instance, schema, forbid_unknown, where)
+    if isinstance(instance, (list, tuple)) and "items" in schema:
         for index, item in enumerate(instance):
-            errors += validate(item, schema.get("items", {}), forbid_unknown=forbid_unknown, where=f"{where}[{index}]")
-    for combinator in ("allOf",):
-        for part in schema.get(combinator, []):
-            errors += validate(instance, part, forbid_unknown=False, where=where)
+            errors += validate(item, schema["items"], forbid_unknown=forbid_unknown, where=f"{where}[{index}]")
     return errors
+
+
+def _object(instance: dict[str, Any], schema: dict[str, Any], forbid_unknown: bool, where: str) -> list[str]:
+    errors: list[str] = []
+    properties: dict[str, Any] = schema.get("properties", {})
+    additional = schema.get("additionalProperties", not (forbid_unknown and properties))
+    for name in schema.get("required", []):
+        if name not in instance:
+            errors.append(f"{where}.{name}: required")
+    for name, value in instance.items():
+        if name in properties:
+            errors += validate(value, properties[name], forbid_unknown=forbid_unknown, where=f"{where}.{name}")
+        elif additional is False:
+            errors.append(f"{where}.{name}: not in the spec")
+        elif isinstance(additional, dict):
+            errors += validate(value, additional, forbid_unknown=forbid_unknown, where=f"{where}.{name}")
+    return errors
+
+
+def _alternatives(
+    keyword: str, instance: Any, options: list[dict[str, Any]], forbid_unknown: bool, where: str
+) -> list[str]:
+    results = [validate(instance, option, forbid_unknown=forbid_unknown, where=where) for option in options]
+    matched = sum(not result for result in results)
+    if (keyword == "anyOf" and matched >= 1) or (keyword == "oneOf" and matched == 1):
+        return []
+    if matched > 1:
+        return [f"{where}: matches {matched} oneOf alternatives, expected exactly one"]
+    closest = min(results, key=len)
+    return [f"{where}: matches no {keyword} alternative; closest: {'; '.join(closest)}"]

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 REF_PATTERN = r"^@[a-z_]+:[^\s]+$"
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
@@ -353,9 +353,13 @@ class InvoicePaymentCreate(Payload):
     invoice_id: IdOrRef
     amount: Decimal = Field(gt=0)
     paid_date: dt.date | None = None
-    paid_at: dt.datetime | None = None
+    paid_at: AwareDatetime | None = None  # the spec's date-time is RFC 3339: the offset is mandatory
     notes: str | None = None
     send_thank_you: Literal[False] = False
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.paid_date is not None and self.paid_at is not None:
+            raise ValueError("a payment takes paid_date or paid_at, not both (Harvest v2 docs)")
 
     def body(self) -> dict[str, Any]:
         # exclude_none drops nothing we need; send_thank_you must always be present.

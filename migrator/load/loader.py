@@ -1,87 +1,50 @@
 """The loader: apply a plan to Harvest v2 exactly once, concurrently, in dependency order.
 
-For every object to create:
+Per object to create:
 1. a `pending` intent is committed to the ledger BEFORE the POST (its own transaction);
-2. the v2 id is committed right after the response (`done`);
-3. if the outcome is unknown (timeout, 5xx, dropped connection — or a crash between 1 and 2, found
-   as a pending row on the next run), the object is looked up in the target by its natural key
-   before anything is re-sent: one match is ours (done), none means POST again, several means
-   stop that record and report it. Nothing is ever sent blindly twice.
+2. the v2 id is committed right after the answer (`done`);
+3. when the outcome is unknown (timeout, 5xx, dropped connection, or a crash between 1 and 2,
+   found as a pending row by the next run), the object is looked up in the target first
+   (`reconcile.py`): one match is ours (`adopted`), none means POST again, several means stop
+   that record and report it. Nothing is ever sent twice blindly.
 
-Independent objects go out concurrently through the client's one rate limiter; an object waits
-for everything it references. A rejected object (422) is recorded with Harvest's message and
-everything depending on it is `blocked`; the rest of the batch goes on.
+Updates PATCH the changed fields only (idempotent); adoptions cost no request. A 422 rejects one
+record with Harvest's message and blocks its dependents; the rest goes on. A bad token stops the
+run at once, an unreachable target cleanly: the ledger stays consistent and a rerun resumes.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import Future
 from typing import Any
 
 from migrator.errors import (
     AuthError,
     HarvestError,
     LedgerError,
+    NotFoundError,
+    RateLimitedError,
     RejectedError,
     TargetUnreachableError,
     TransientError,
 )
 from migrator.harvest.models import UPDATE_MODELS
-from migrator.load.ledger import Ledger
-from migrator.load.planner import Plan, PlanEntry, resolve
+from migrator.load.invoices import guard_no_email, line_item_changes
+from migrator.load.ledger import Ledger, LedgerRow
+from migrator.load.planner import LOADED_STATES, Plan, PlanEntry, alignment, diff, resolve
+from migrator.load.progress import LoadEvent, LoadResult, Outcome, Problem, Tally
+from migrator.load.reconcile import CannotTell, Reconciler
 from migrator.load.registry import REGISTRY
+from migrator.load.schedule import Graph, drive
 from migrator.load.target import TargetIndex
-from migrator.mapping import parse_ref
+from migrator.mapping import iter_refs, parse_ref
 
-MAX_ATTEMPTS = 3
-_PARENT_KINDS = {"invoice_messages": "invoices", "estimate_messages": "estimates"}
-_RECONCILE_FILTERS = {
-    "contacts": "client_id",
-    "projects": "client_id",
-    "expenses": "project_id",
-    "invoices": "client_id",
-    "estimates": "client_id",
-}
-
-
-@dataclass(frozen=True)
-class LoadEvent:
-    """Progress: `done` of `total` objects settled; the last one was of `kind`."""
-
-    done: int
-    total: int
-    kind: str
-    state: str
-
-
-@dataclass
-class LoadResult:
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    rejected: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    requests: int = 0
-    elapsed: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        return 3 if (self.rejected or self.blocked or self.unknown) else 0
-
-
-class _Ambiguous(Exception):
-    def __init__(self, count: int) -> None:
-        self.count = count
-
-
-def _event_done(event: str, state: str | None) -> bool:
-    from migrator.load.planner import _event_done as done
-
-    return done(event, state)
+MAX_ATTEMPTS = 3  # POSTs of one record in one run, each after a reconciliation found nothing
+_FATAL = (AuthError, TargetUnreachableError, LedgerError)
+_DOCUMENTS = ("invoices", "estimates")  # their line_items need Harvest's line ids to be updated
 
 
 class Loader:
@@ -96,45 +59,53 @@ class Loader:
         batch: str,
         concurrency: int,
         progress: Callable[[LoadEvent], None] | None,
+        stop: threading.Event | None,
         target: TargetIndex | None,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.plan = plan
         self.client = client
         self.ledger = ledger
         self.batch = batch
         self.concurrency = concurrency
         self.progress = progress
+        self.stop = stop or threading.Event()
         self.target = target or TargetIndex(client)
-        self.lock = threading.Lock()
-        self.ids: dict[tuple[str, str], int] = {}
-        self.result = LoadResult()
-        self.fatal: BaseException | None = None
+        self.reconciler = Reconciler(client, self.target, ledger)
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._halt = threading.Event()  # set on a fatal error: no worker starts another request
+        self.ids: dict[tuple[str, str], int] = {}  # (system, "@kind:id") -> v2 id
+
+    def halted(self) -> bool:
+        return self._halt.is_set() or self.stop.is_set()
 
     # --- references ----------------------------------------------------------------------------
 
-    def _lookup(self, system: str, payload: Any) -> dict[str, int]:
-        table: dict[str, int] = {}
-        stack = [payload]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list):
-                stack.extend(value)
-            elif isinstance(value, str) and (parsed := parse_ref(value)):
-                with self.lock:
-                    known = self.ids.get((system, value))
-                if known is None:
-                    row = self.ledger.get(system, parsed[0], parsed[1])
-                    if row is not None and row.state in ("done", "adopted", "archived") and row.v2_id is not None:
-                        known = row.v2_id
-                if known is not None:
-                    table[value] = known
-        return table
-
     def _resolve(self, entry: PlanEntry) -> dict[str, Any]:
+        """The payload with every ref replaced by its v2 id, read at send time (KeyError if one has none)."""
         system = entry.planned.origin.system
-        return resolve(entry.planned.payload, self._lookup(system, entry.planned.payload), strict=True)
+        table: dict[str, int] = {}
+        for ref in set(iter_refs(entry.planned.payload)):
+            with self._lock:
+                known = self.ids.get((system, ref))
+            if known is None:
+                kind, source_id = parse_ref(ref) or ("", "")
+                row = self.ledger.get(system, kind, source_id)
+                if row is not None and row.state in LOADED_STATES and row.v2_id is not None:
+                    known = row.v2_id
+            if known is not None:
+                table[ref] = known
+        return resolve(entry.planned.payload, table, strict=True)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _key(entry: PlanEntry) -> tuple[str, str, str]:
+        """The record's ledger key: (system, kind, source_id)."""
+        return entry.planned.origin.system, entry.planned.kind, entry.planned.source_id
+
+    def _row(self, entry: PlanEntry) -> LedgerRow | None:
+        return self.ledger.get(*self._key(entry))
 
     def _record(
         self,
@@ -144,300 +115,257 @@ class Loader:
         v2_id: int | None,
         payload: dict[str, Any] | None,
         error: str | None = None,
-    ) -> str:
-        planned = entry.planned
+    ) -> None:
+        """Commit a record's outcome (its own transaction) and remember its v2 id for dependents."""
+        if state == "blocked" and (row := self._row(entry)) is not None and row.state == "pending":
+            return  # a pending intent must survive being blocked: the next run reconciles it
         self.ledger.record_result(
-            planned.origin.system,
-            planned.kind,
-            planned.source_id,
-            state=state,
-            v2_id=v2_id,
-            payload=payload,
-            batch=self.batch,
-            error=error,
+            *self._key(entry), state=state, v2_id=v2_id, payload=payload, batch=self.batch, error=error
         )
-        if v2_id is not None:
-            with self.lock:
-                self.ids[(planned.origin.system, planned.ref)] = v2_id
-        return state
+        if v2_id is not None and state in LOADED_STATES:
+            with self._lock:
+                self.ids[(entry.planned.origin.system, entry.planned.ref)] = v2_id
+            self.reconciler.claim(entry.planned.kind, v2_id)
 
-    # --- one object ----------------------------------------------------------------------------
+    def _log(self, entry: PlanEntry, action: str, v2_id: int | None, detail: str) -> None:
+        system, kind, source_id = self._key(entry)
+        self.ledger.log(self.batch, action, system=system, kind=kind, source_id=source_id, v2_id=v2_id, detail=detail)
 
-    def execute(self, entry: PlanEntry) -> str:
+    # --- one record ----------------------------------------------------------------------------
+
+    def execute(self, entry: PlanEntry) -> Outcome:
+        """Apply one plan entry; runs on a worker thread."""
+        if self.halted():
+            return Outcome("waiting")
         try:
             resolved = self._resolve(entry)
         except KeyError as missing:
-            return self._record(
-                entry, "blocked", v2_id=None, payload=None, error=f"reference {missing.args[0]} has no v2 id"
-            )
+            message = f"reference {missing.args[0]} has no v2 id"
+            self._record(entry, "blocked", v2_id=None, payload=None, error=message)
+            return Outcome("blocked", message=message)
         if entry.action == "adopt":
-            target_id = entry.target_id
-            if entry.same_as is not None:
-                system, _, ref_text = entry.same_as.partition("|")
-                with self.lock:
-                    target_id = self.ids.get((system, ref_text))
-                if target_id is None:
-                    parsed = parse_ref(ref_text)
-                    row = self.ledger.get(system, *parsed) if parsed else None
-                    target_id = row.v2_id if row is not None else None
-                if target_id is None:
-                    return self._record(
-                        entry, "blocked", v2_id=None, payload=None, error=f"{entry.same_as} was not loaded"
-                    )
-            return self._record(entry, "adopted", v2_id=target_id, payload=resolved)
+            return self._adopt(entry, resolved)
         if entry.action == "update":
             return self._update(entry, resolved)
         return self._create(entry, resolved)
 
-    def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> str:
-        planned = entry.planned
-        row = self.ledger.get(planned.origin.system, planned.kind, planned.source_id)
-        registry = REGISTRY[planned.kind]
-        allowed = set(UPDATE_MODELS[planned.kind].model_fields)
-        old = (row.payload if row else None) or {}
-        body = {k: v for k, v in resolved.items() if k in allowed and old.get(k) != v and k != registry.parent_field}
-        try:
-            if body:
-                self.client.patch(registry.item_path(resolved, int(entry.target_id or 0)), body)
-        except RejectedError as exc:
-            return self._record(entry, "rejected", v2_id=entry.target_id, payload=None, error=exc.message)
-        return self._record(entry, "done", v2_id=entry.target_id, payload=resolved)
-
-    def _create(self, entry: PlanEntry, resolved: dict[str, Any]) -> str:
-        planned = entry.planned
-        system = planned.origin.system
-        registry = REGISTRY[planned.kind]
-        row = self.ledger.get(system, planned.kind, planned.source_id)
+    def _adopt(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
+        """Take over an existing object: zero requests (an assignment: one PATCH if its settings differ)."""
+        target_id = entry.target_id
+        if entry.same_as is not None:
+            system, _, ref = entry.same_as.partition("|")
+            with self._lock:
+                target_id = self.ids.get((system, ref))
+            if target_id is None:
+                message = f"{ref.lstrip('@').replace(':', ' ')} ({system}) was not loaded"
+                self._record(entry, "blocked", v2_id=None, payload=None, error=message)
+                return Outcome("blocked", message=message)
+        row = self._row(entry)
         if row is not None and row.state == "pending":
-            outcome = self._reconciled(entry, resolved)
-            if outcome is not None:
-                return outcome
-        body = {k: v for k, v in resolved.items() if k != registry.parent_field}
-        for _attempt in range(MAX_ATTEMPTS):
-            self.ledger.record_intent(system, planned.kind, planned.source_id, resolved, self.batch)
+            self._log(entry, "reconciled", target_id, entry.reason or "found in the target")
+        return self._take_over(entry, resolved, target_id, entry.diff or {})
+
+    def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
+        """PATCH only the fields that changed since the ledger's copy; the row keeps its state."""
+        planned = entry.planned
+        registry = REGISTRY[planned.kind]
+        row = self._row(entry)
+        state = row.state if row is not None and row.state in LOADED_STATES else "done"
+        old = (row.payload if row is not None else None) or {}
+        allowed = set(UPDATE_MODELS[planned.kind].model_fields) - {registry.parent_field}
+        # A field dropped from the source is sent as null: a PATCH leaves alone what it does not name.
+        body = {key: resolved.get(key) for key in diff(old, resolved) if key in allowed}
+        path = registry.item_path(resolved, int(entry.target_id or 0))
+        try:
+            if "line_items" in body and planned.kind in _DOCUMENTS:
+                current = self.client.get(path).get("line_items") or []
+                body["line_items"] = line_item_changes(current, body["line_items"] or [])
+            if body:
+                self.client.patch(path, body)
+        except RejectedError as exc:
+            # Keep the row as it was (state, old payload): the object is still there, unchanged,
+            # and the next plan proposes the update again.
+            self._record(entry, state, v2_id=entry.target_id, payload=None, error=exc.message)
+            return Outcome("rejected", entry.target_id, exc.message, available=not isinstance(exc, NotFoundError))
+        except TransientError as exc:
+            message = f"update not confirmed ({exc.message}); it is planned again on the next run"
+            return Outcome("pending", entry.target_id, message, available=True)
+        self._record(entry, state, v2_id=entry.target_id, payload=resolved)
+        return Outcome("updated", entry.target_id, available=True)
+
+    def _create(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
+        planned = entry.planned
+        registry = REGISTRY[planned.kind]
+        row = self._row(entry)
+        if row is not None and row.state == "pending":
+            # An earlier run's POST may have arrived: any read through this run's index is newer.
+            found = self._reconcile(entry, resolved, since=self.target.created)
+            if found is not None:
+                return found
+        try:
+            body = guard_no_email(planned.kind, {k: v for k, v in resolved.items() if k != registry.parent_field})
+        except RejectedError as exc:
+            self._record(entry, "rejected", v2_id=None, payload=None, error=exc.message)
+            return Outcome("rejected", message=exc.message)
+        path = registry.path_for(resolved)
+        last = ""
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt and self.halted():
+                break  # the intent stays pending; the next run reconciles it
+            self.ledger.record_intent(*self._key(entry), resolved, self.batch)
+            sent = time.monotonic()
             try:
-                response = self.client.post(registry.path_for(resolved), body)
-            except TargetUnreachableError:
-                raise
-            except TransientError:
-                # Unknown outcome (OutcomeUnknownError) or a retried failure: look before re-sending.
-                outcome = self._reconciled(entry, resolved)
-                if outcome is not None:
-                    return outcome
+                response = self.client.post(path, body)
+            except RateLimitedError as exc:
+                last = exc.message  # every try was throttled, so none was processed: sending again is safe
+                continue
+            except TransientError as exc:
+                found = self._reconcile(entry, resolved, since=sent)
+                if found is not None:
+                    return found
+                last = exc.message
                 continue
             except RejectedError as exc:
-                if registry.event:
-                    outcome = self._reconciled(entry, resolved)
-                    if outcome is not None:
-                        return outcome  # Harvest sometimes answers 422 although the transition happened
-                else:
-                    # "Already assigned", "already taken": Harvest made it itself (a new project receives
-                    # default tasks and all-future-projects users) or it was there before; take it over.
-                    try:
-                        existing = self._find(entry, resolved)
-                    except _Ambiguous:
-                        existing = None
-                    if existing:
-                        return self._record(entry, "adopted", v2_id=existing, payload=resolved)
-                return self._record(entry, "rejected", v2_id=None, payload=None, error=exc.message)
+                return self._rejected(entry, resolved, exc, since=sent)
             v2_id = int(response["id"]) if isinstance(response, dict) and "id" in response else None
-            if isinstance(response, dict) and not registry.event:
-                self.target.add(planned.kind, response, resolved.get(registry.parent_field or "") or None)
-            return self._record(entry, "done", v2_id=v2_id, payload=resolved)
-        with self.lock:
-            self.result.unknown.append(
-                f"{planned.kind} {planned.source_id}: outcome still unknown after "
-                f"{MAX_ATTEMPTS} attempts; it stays pending and is reconciled on the next run"
-            )
-        return "pending"
+            if isinstance(response, dict) and v2_id is not None:
+                self.target.add(planned.kind, response, resolved.get(registry.parent_field or ""))
+            self._record(entry, "done", v2_id=v2_id, payload=resolved)
+            return Outcome("done", v2_id, available=True)
+        if self.halted():
+            return Outcome("pending", message="stopped before its outcome was known; the next run checks the target")
+        message = f"outcome still unknown after {MAX_ATTEMPTS} attempts ({last}); it stays pending for the next run"
+        return Outcome("pending", message=message)
 
-    def _reconciled(self, entry: PlanEntry, resolved: dict[str, Any]) -> str | None:
-        """Look for the object in the target: the state to record if found (or ambiguous), None if absent."""
+    def _reconcile(self, entry: PlanEntry, resolved: dict[str, Any], *, since: float) -> Outcome | None:
+        """After an unknown outcome: the outcome if the target settles it, None if the object is absent."""
         try:
-            found = self._find(entry, resolved)
-        except _Ambiguous as many:
-            return self._record(
-                entry,
-                "rejected",
-                v2_id=None,
-                payload=None,
-                error=f"{many.count} matching objects in the target after an unknown outcome: "
-                "refusing to guess; resolve by hand, then run again",
-            )
+            found = self.reconciler.find(entry.planned, resolved, since=since)
+        except CannotTell as exc:
+            self._record(entry, "rejected", v2_id=None, payload=None, error=str(exc))
+            return Outcome("rejected", message=str(exc))
+        except TransientError as exc:
+            return Outcome("pending", message=f"could not check the target ({exc.message}); it stays pending")
         if found is None:
             return None
-        v2_id = found if found > 0 else None
-        self.ledger.log(
-            self.batch,
-            "reconciled",
-            system=entry.planned.origin.system,
-            kind=entry.planned.kind,
-            source_id=entry.planned.source_id,
-            v2_id=v2_id,
-        )
-        return self._record(entry, "done", v2_id=v2_id, payload=resolved)
+        self._log(entry, "reconciled", found.v2_id, found.how)
+        # Harvest may have made it itself (see `ALIGN_ON_ADOPT`), e.g. when our POST got its 422 "already
+        # assigned" but the answer was lost: any adoption takes the source's settings.
+        changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
+        return self._take_over(entry, resolved, found.v2_id, changes)
 
-    def _find(self, entry: PlanEntry, resolved: dict[str, Any]) -> int | None:
-        """The v2 id of our object if the target has it (0 for an event already applied)."""
-        kind = entry.planned.kind
-        registry = REGISTRY[kind]
-        if registry.event:
-            parent_kind = _PARENT_KINDS[kind]
-            parent = self.client.get(f"/{parent_kind}/{resolved[registry.parent_field or '']}")
-            return 0 if _event_done(str(resolved.get("event_type")), parent.get("state")) else None
-        key = registry.payload_key(resolved)
-        if kind == "time_entries":
-            candidates = list(self.client.list("/time_entries", "time_entries", {"external_reference_id": key}))
-        elif registry.parent_field:
-            parent = resolved[registry.parent_field]
-            candidates = (
-                self.target.children(kind, parent, fresh=True)
-                if kind.startswith("invoice")
-                else [obj for obj in self.client.list(registry.create_path.format(**resolved), registry.list_key)]
-            )
-        elif kind in _RECONCILE_FILTERS and resolved.get(_RECONCILE_FILTERS[kind]) is not None:
-            name = _RECONCILE_FILTERS[kind]
-            candidates = list(self.client.list(registry.list_path, registry.list_key, {name: resolved[name]}))
-        else:
-            candidates = list(self.client.list(registry.list_path, registry.list_key))
-        matches = [obj for obj in candidates if registry.target_key(obj | _parent_of(registry, resolved)) == key]
-        if len(matches) > 1:
-            raise _Ambiguous(len(matches))
-        return int(matches[0]["id"]) if matches else None
+    def _rejected(self, entry: PlanEntry, resolved: dict[str, Any], exc: RejectedError, *, since: float) -> Outcome:
+        """Harvest said no. Check the target once before believing it.
 
-    # --- scheduling ----------------------------------------------------------------------------
+        Events: Harvest sometimes answers 422 although the transition happened, so the parent's
+        state decides. Objects: "has already been taken/assigned" means it exists (Harvest adds
+        default tasks and all-future-projects users to a new project itself): adopt it.
+        """
+        try:
+            found = self.reconciler.find(entry.planned, resolved, since=since)
+        except (CannotTell, RejectedError, TransientError):
+            found = None
+        if found is None:
+            self._record(entry, "rejected", v2_id=None, payload=None, error=exc.message)
+            return Outcome("rejected", message=exc.message)
+        self._log(entry, "reconciled", found.v2_id, f"after {exc.status}: {exc.message}; {found.how}")
+        changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
+        return self._take_over(entry, resolved, found.v2_id, changes)
+
+    def _take_over(
+        self, entry: PlanEntry, resolved: dict[str, Any], v2_id: int | None, changes: dict[str, list[Any]]
+    ) -> Outcome:
+        """Record an adoption; first set the source's settings on it where the planner asks (assignments)."""
+        if changes and v2_id is not None:
+            try:
+                body = {name: resolved[name] for name in changes}
+                self.client.patch(REGISTRY[entry.planned.kind].item_path(resolved, v2_id), body)
+            except (RejectedError, TransientError) as exc:
+                # Stored without those fields, so the next plan proposes them as an update.
+                unset = {name: value for name, value in resolved.items() if name not in changes}
+                self._record(entry, "adopted", v2_id=v2_id, payload=unset, error=exc.message)
+                message = f"adopted, but its {', '.join(changes)} could not be set: {exc.message}"
+                return Outcome("rejected", v2_id, message, available=True)
+        self._record(entry, "adopted", v2_id=v2_id, payload=resolved)
+        return Outcome("adopted", v2_id, available=True)
+
+    # --- the run -------------------------------------------------------------------------------
 
     def run(self) -> LoadResult:
-        started = time.monotonic()
+        result = LoadResult()
         requests_before = self.client.stats.requests
-        entries = self.plan.entries
-        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        work = [e for e in entries if e.action in ("create", "update", "adopt")]
-        for entry in entries:
-            if entry.action in ("unchanged", "invalid", "skipped"):
-                counts[entry.planned.kind][entry.action] += 1
-            if entry.target_id is not None:
-                self.ids[(entry.planned.origin.system, entry.planned.ref)] = entry.target_id
-        by_ref = {(e.planned.origin.system, e.planned.ref): e for e in work}
-        waiting: dict[int, set[tuple[str, str]]] = {}
-        dependents: dict[tuple[str, str], list[PlanEntry]] = defaultdict(list)
-        for entry in work:
-            system = entry.planned.origin.system
-            deps = {(system, ref) for ref in entry.planned.depends_on() if (system, ref) in by_ref}
-            if entry.same_as is not None:
-                other_system, _, other_ref = entry.same_as.partition("|")
-                if (other_system, other_ref) in by_ref:
-                    deps.add((other_system, other_ref))
-            waiting[id(entry)] = deps
-            for dep in deps:
-                dependents[dep].append(entry)
-        # Kind-level gates: a time entry needs its project's assignments although its payload does not
-        # name them. State events are left out: their order is per record (`after`).
-        gates = {k: {d for d in REGISTRY[k].depends_on if not REGISTRY[d].event} for k in REGISTRY}
-        remaining: dict[str, int] = defaultdict(int)
-        for entry in work:
-            remaining[entry.planned.kind] += 1
-        held: list[PlanEntry] = []
-        ready: list[PlanEntry] = []
-
-        def release(entry: PlanEntry) -> None:
-            if all(remaining[kind] == 0 for kind in gates[entry.planned.kind]):
-                ready.append(entry)
+        tally = Tally()
+        work: list[PlanEntry] = []
+        for entry in self.plan.entries:
+            planned = entry.planned
+            if entry.action in ("create", "update", "adopt"):
+                work.append(entry)
+                tally.expect(planned.kind)
             else:
-                held.append(entry)
+                tally.count(planned.kind, entry.action, work=False)
+            if entry.target_id is not None and entry.action in ("unchanged", "update", "adopt"):
+                self.ids[(planned.origin.system, planned.ref)] = entry.target_id
+        graph = Graph(work)
+        fatal: list[BaseException] = []
 
-        def settled(kind: str) -> None:
-            remaining[kind] -= 1
-            if remaining[kind] == 0 and held:
-                waiting_now = list(held)
-                held.clear()
-                for entry in waiting_now:
-                    release(entry)
+        def finished(index: int, future: Future[Outcome]) -> None:
+            try:
+                outcome = future.result()
+            except _FATAL as exc:
+                fatal.append(exc)
+                self._halt.set()  # no worker starts another request; those in flight finish
+                return
+            except HarvestError as exc:  # an answer no rule covers: report it, go on
+                self._record(work[index], "rejected", v2_id=None, payload=None, error=str(exc))
+                outcome = Outcome("rejected", message=str(exc))
+            self._settle(graph, index, outcome, tally, result)
 
-        for entry in work:
-            if not waiting[id(entry)]:
-                release(entry)
-        total, done = len(work), 0
-        failed: set[tuple[str, str]] = set()
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="load") as pool:
-            running: dict[Future[str], PlanEntry] = {}
-            while ready or running:
-                while ready and len(running) < self.concurrency * 2 and self.fatal is None:
-                    entry = ready.pop(0)
-                    running[pool.submit(self.execute, entry)] = entry
-                if not running:
-                    break
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    entry = running.pop(future)
-                    key = (entry.planned.origin.system, entry.planned.ref)
-                    try:
-                        state = future.result()
-                    except (AuthError, TargetUnreachableError, LedgerError) as fatal:
-                        self.fatal = self.fatal or fatal
-                        continue
-                    except HarvestError as exc:
-                        state = self._record(entry, "rejected", v2_id=None, payload=None, error=str(exc))
-                    counts[entry.planned.kind][state] += 1
-                    done += 1
-                    if state in ("rejected", "blocked", "pending"):
-                        failed.add(key)
-                        self._note(entry, state)
-                        for child in self._block_dependents(key, dependents, failed):
-                            counts[child.planned.kind]["blocked"] += 1
-                            done += 1
-                            if child in held:
-                                held.remove(child)
-                            settled(child.planned.kind)
-                    else:
-                        for child in dependents.get(key, []):
-                            pending = waiting[id(child)]
-                            pending.discard(key)
-                            if not pending and (child.planned.origin.system, child.planned.ref) not in failed:
-                                release(child)
-                    settled(entry.planned.kind)
-                    if self.progress is not None:
-                        self.progress(LoadEvent(done, total, entry.planned.kind, state))
-        if self.fatal is not None:
-            raise self.fatal
-        self.result.counts = {kind: dict(states) for kind, states in counts.items()}
-        self.result.requests = self.client.stats.requests - requests_before
-        self.result.elapsed = time.monotonic() - started
-        return self.result
+        try:
+            drive(graph, self.execute, finished, concurrency=self.concurrency, halted=self.halted)
+        except BaseException:
+            self._halt.set()  # Ctrl-C: workers finish their request in flight and start no other
+            raise
+        if fatal:
+            raise fatal[0]
+        stranded = list(graph.stranded())
+        result.stopped = self.stop.is_set() and bool(stranded)
+        for index in stranded:
+            if result.stopped:
+                tally.count(work[index].planned.kind, "waiting")
+            else:  # nothing ran and nothing was ready: only a dependency cycle in the plan does that
+                cause = "never became ready: its dependencies form a cycle in the plan"
+                self._block(work[index], cause, tally, result)
+        result.counts = tally.as_dict()
+        result.requests = self.client.stats.requests - requests_before
+        result.elapsed = time.monotonic() - self.started
+        return result
 
-    def _note(self, entry: PlanEntry, state: str) -> None:
+    def _settle(self, graph: Graph, index: int, outcome: Outcome, tally: Tally, result: LoadResult) -> None:
+        """Account for one finished record (scheduling thread): counts, problems, dependents, progress."""
+        entry = graph.work[index]
         planned = entry.planned
-        row = self.ledger.get(planned.origin.system, planned.kind, planned.source_id)
-        message = f"{planned.kind} {planned.source_id} ({planned.origin.where()}): {row.last_error if row else ''}"
-        if state == "rejected":
-            self.result.rejected.append(message)
-        elif state == "blocked":
-            self.result.blocked.append(message)
+        if outcome.state == "waiting":
+            return  # stopped before it started: it stays where it was
+        tally.count(planned.kind, outcome.state)
+        if outcome.state in ("rejected", "blocked", "pending"):
+            result.problems.append(
+                Problem(outcome.state, planned.kind, planned.source_id, planned.origin.where(), outcome.message or "")
+            )
+        if outcome.available:
+            graph.loaded(index)
+        elif not (outcome.state == "pending" and self.halted()):
+            # (A record left pending by a stop keeps its dependents waiting, untouched, for the next run.)
+            cause = f"blocked by {outcome.state} {planned.kind} {planned.source_id}: {outcome.message}"
+            for child in graph.failed(index):
+                self._block(graph.work[child], cause, tally, result)
+        if self.progress is not None:
+            self.progress(tally.event(planned.kind, planned.source_id, outcome.state))
 
-    def _block_dependents(
-        self, key: tuple[str, str], dependents: dict[tuple[str, str], list[PlanEntry]], failed: set[tuple[str, str]]
-    ) -> list[PlanEntry]:
-        blocked: list[PlanEntry] = []
-        stack = [key]
-        while stack:
-            current = stack.pop()
-            for child in dependents.get(current, []):
-                child_key = (child.planned.origin.system, child.planned.ref)
-                if child_key in failed:
-                    continue
-                failed.add(child_key)
-                kind, source_id = parse_ref(current[1]) or ("", current[1])
-                reason = f"blocked by {kind} {source_id}, which was not loaded"
-                self._record(child, "blocked", v2_id=None, payload=None, error=reason)
-                self.result.blocked.append(f"{child.planned.kind} {child.planned.source_id}: {reason}")
-                blocked.append(child)
-                stack.append(child_key)
-        return blocked
-
-
-def _parent_of(registry: Any, resolved: dict[str, Any]) -> dict[str, Any]:
-    # Nested objects do not carry their parent's id: add it so target_key can compare.
-    return {registry.parent_field: resolved[registry.parent_field]} if registry.parent_field else {}
+    def _block(self, entry: PlanEntry, cause: str, tally: Tally, result: LoadResult) -> None:
+        planned = entry.planned
+        self._record(entry, "blocked", v2_id=None, payload=None, error=cause)
+        tally.count(planned.kind, "blocked")
+        result.problems.append(Problem("blocked", planned.kind, planned.source_id, planned.origin.where(), cause))
 
 
 def load(
@@ -448,9 +376,24 @@ def load(
     batch: str,
     concurrency: int = 8,
     progress: Callable[[LoadEvent], None] | None = None,
+    stop: threading.Event | None = None,
     target: TargetIndex | None = None,
 ) -> LoadResult:
-    """Apply `plan` as batch `batch`; see the module docstring for the exactly-once protocol."""
+    """Apply `plan` to the target as batch `batch`, exactly once per record (see the module docstring).
+
+    `client` is a `HarvestClient`; `target` the `TargetIndex` the plan was built with (reused so
+    nothing is read twice; a fresh one by default). Setting `stop` ends the run after the
+    requests in flight (`LoadResult.stopped`). Raises `AuthError`, `TargetUnreachableError` or
+    `LedgerError` after the requests in flight settle; the ledger is consistent and a later run
+    resumes.
+    """
     return Loader(
-        plan, client=client, ledger=ledger, batch=batch, concurrency=concurrency, progress=progress, target=target
+        plan,
+        client=client,
+        ledger=ledger,
+        batch=batch,
+        concurrency=concurrency,
+        progress=progress,
+        stop=stop,
+        target=target,
     ).run()

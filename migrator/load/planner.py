@@ -1,58 +1,93 @@
 """The planner: compare mapped source objects with the ledger and the target, decide an action each.
 
-Actions (CONTRACT.md): `create`, `update` (with a field diff), `unchanged` (costs zero requests),
-`adopt` (an object with the same natural key already exists in the target: take it over instead of
-duplicating it), `invalid` (cannot be loaded, with the reason — including "depends on something
-invalid"), `skipped` (deliberately not loaded).
+Actions (CONTRACT.md): `create`; `update` (with a field diff); `unchanged` (zero requests at load
+time); `adopt` (the target already has this object, found by natural key: take it over instead of
+duplicating it); `invalid` (cannot be loaded, with the reason, including "depends on invalid
+clients 7"); `skipped` (deliberately not loaded, e.g. deleted in the target by hand).
+
+Planning reads the ledger row of each record (SQLite, local) and each kind's target list once;
+it never sends one request per record.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from migrator.kinds import ACTIONS, KINDS
+from migrator import jsonio
+from migrator.harvest.models import UPDATE_MODELS
+from migrator.kinds import ACTIONS, KINDS, kind_index
+from migrator.load.invoices import event_applied
 from migrator.load.ledger import Ledger, LedgerRow, payload_hash
 from migrator.load.registry import REGISTRY, load_order
-from migrator.load.target import TargetIndex
+from migrator.load.target import TargetIndex, nested
 from migrator.mapping import Planned, iter_refs, parse_ref
 
 LOADED_STATES = ("done", "adopted", "archived")
-_ORDER = {kind: index for index, kind in enumerate(load_order())}
+# Kinds whose natural key Harvest does not keep unique (two equal payments on one invoice are two
+# payments): a target object another ledger row already owns is never adopted for a second record.
+MANY_PER_KEY = frozenset({"contacts", "invoice_payments"})
+_PHASE = {kind: float(index) for index, kind in enumerate(load_order())}
+# Kinds Harvest creates by itself when we create a project (default tasks, all-future-projects users):
+# an adopted one may carry Harvest's defaults, not the source's settings, so adopting it also sets
+# ours (the plan shows them in `diff`). Whether a crash came before or after such a project, the
+# end state is the same. Every other adoption takes the object as it is, with no request.
+ALIGN_ON_ADOPT = frozenset({"user_assignments", "task_assignments"})
+KEY_WORDS = {
+    "clients": "name",
+    "contacts": "client, first and last name and email",
+    "users": "email",
+    "tasks": "name",
+    "expense_categories": "name",
+    "invoice_item_categories": "name",
+    "estimate_item_categories": "name",
+    "projects": "client and code or name",
+    "user_assignments": "project and user",
+    "task_assignments": "project and task",
+    "time_entries": "external reference",
+    "expenses": "project, date, total cost and marker",
+    "estimates": "client and number",
+    "invoices": "client and number",
+    "invoice_payments": "invoice, paid date and amount",
+}
 
 
 @dataclass
 class PlanEntry:
+    """What will happen to one planned object, and why."""
+
     planned: Planned
     action: str
     target_id: int | None = None
     diff: dict[str, list[Any]] | None = None
     reason: str | None = None
-    same_as: str | None = None  # adopt the object another entry of this plan creates (same natural key)
+    same_as: str | None = None  # "system|@kind:id": adopt the object that other entry creates (same natural key)
 
 
 @dataclass
 class Plan:
+    """Every planned object with its action, plus what a saved plan must match to stay valid."""
+
     entries: list[PlanEntry] = field(default_factory=list)
     ledger_fingerprint: str = ""
     target_fingerprint: str = ""
 
     def summary(self) -> dict[str, dict[str, int]]:
+        """{kind: {action: n}} for every kind and every action, zeros included."""
         counts = Counter((entry.planned.kind, entry.action) for entry in self.entries)
         return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in KINDS}
 
 
 def resolve(payload: Any, lookup: dict[str, int], *, strict: bool = False) -> Any:
-    """Replace `@kind:id` references with v2 ids where known (all of them when `strict`)."""
+    """Replace `@kind:id` references with v2 ids where known (all of them, or KeyError, when `strict`)."""
     if isinstance(payload, str):
-        parsed = parse_ref(payload)
-        if parsed is None:
-            return payload
         if payload in lookup:
             return lookup[payload]
-        if strict:
+        if strict and parse_ref(payload) is not None:
             raise KeyError(payload)
         return payload
     if isinstance(payload, dict):
@@ -62,28 +97,91 @@ def resolve(payload: Any, lookup: dict[str, int], *, strict: bool = False) -> An
     return payload
 
 
+def as_stored(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` as the ledger gives it back (JSON: dates become strings, whole decimals ints)."""
+    return jsonio.loads(jsonio.dumps(payload))  # type: ignore[no-any-return]
+
+
 def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[Any]]:
-    """Top-level fields whose value changed: {field: [old, new]}."""
-    old = old or {}
+    """Top-level fields whose value changed: {field: [old, new]}, compared as stored.
+
+    Why as stored: the ledger keeps JSON, so a `date` read back is a string; comparing it with
+    the mapped `date` would call every date field changed and PATCH it for nothing.
+    """
+    old, new = as_stored(old or {}), as_stored(new)
     return {key: [old.get(key), new.get(key)] for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)}
 
 
-def _describe_key(kind: str, key: Any) -> str:
-    return f"matched by {kind} natural key {key!r}"
+def drift(obj: dict[str, Any], payload: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """Plain fields (among `fields`) where target object `obj` differs from `payload`: a PATCH body.
+
+    References, nested objects and line items are left out: they are part of the natural key or
+    cannot be compared field by field.
+    """
+    body: dict[str, Any] = {}
+    for name in set(fields) & set(payload):
+        want, have = payload[name], obj.get(name)
+        if name.endswith("_id") or isinstance(want, (dict, list)):
+            continue
+        if isinstance(want, (int, Decimal)) and not isinstance(want, bool) and isinstance(have, (int, Decimal)):
+            same = Decimal(str(have)) == Decimal(str(want))
+        else:
+            same = jsonio.loads(jsonio.dumps(have)) == jsonio.loads(jsonio.dumps(want))
+        if not same:
+            body[name] = want
+    return body
 
 
-def _event_done(event: str, state: str | None) -> bool:
-    """Has the target's invoice/estimate state already taken this event?"""
-    if state is None:
-        return False
+def alignment(kind: str, obj: dict[str, Any], payload: dict[str, Any]) -> dict[str, list[Any]]:
+    """For an adopted object of an `ALIGN_ON_ADOPT` kind: {field: [target value, source value]} to set."""
+    if kind not in ALIGN_ON_ADOPT:
+        return {}
     return {
-        "send": state not in ("draft",),
-        "close": state == "closed",
-        "accept": state == "accepted",
-        "decline": state == "declined",
-        "draft": state == "draft",
-        "re-open": state in ("open", "sent"),
-    }.get(event, False)
+        name: [obj.get(name), value] for name, value in drift(obj, payload, UPDATE_MODELS[kind].model_fields).items()
+    }
+
+
+def describe_match(kind: str, key: Hashable) -> str:
+    """`matched by name 'acme'`: how an adopted object was recognised."""
+    parts = key if isinstance(key, tuple) else (key,)
+    shown = " / ".join(repr(part[1] if isinstance(part, tuple) and len(part) == 2 else part) for part in parts)
+    return f"matched by {KEY_WORDS.get(kind, 'natural key')} {shown}"
+
+
+def _has_refs(value: Any) -> bool:
+    return next(iter_refs(list(value) if isinstance(value, tuple) else value), None) is not None
+
+
+def dependency_order(items: list[Planned]) -> list[Planned]:
+    """Planned objects with every dependency inside the plan before its dependents.
+
+    Kind order first, then source order; per-record `after` refs (a payment after the invoice's
+    "send", "close" after the payments) move an object behind what it waits for. A cycle cannot
+    be ordered: its members keep kind order and the planner reports their missing dependency.
+    """
+    position = {(item.origin.system, item.ref): index for index, item in enumerate(items)}
+    waiting = [0] * len(items)
+    dependents: list[list[int]] = [[] for _ in items]
+    for index, item in enumerate(items):
+        for dep in item.depends_on():
+            other = position.get((item.origin.system, dep))
+            if other is not None and other != index:
+                waiting[index] += 1
+                dependents[other].append(index)
+    heap = [(kind_index(item.kind), index) for index, item in enumerate(items) if not waiting[index]]
+    heapq.heapify(heap)
+    ordered: list[int] = []
+    while heap:
+        _, index = heapq.heappop(heap)
+        ordered.append(index)
+        for child in dependents[index]:
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(heap, (kind_index(items[child].kind), child))
+    if len(ordered) < len(items):
+        placed = set(ordered)
+        ordered += sorted((i for i in range(len(items)) if i not in placed), key=lambda i: kind_index(items[i].kind))
+    return [items[index] for index in ordered]
 
 
 class _Planner:
@@ -92,163 +190,179 @@ class _Planner:
         self.target = target
         self.create_users = create_users
         self.recreate_missing = recreate_missing
-        self.v2: dict[tuple[str, str], dict[str, int]] = {}  # system -> ref -> v2 id
-        self.outcome: dict[tuple[str, str], str] = {}  # (system, ref) -> action
-        self.known: set[tuple[str, str]] = set()
-        self.claimed: dict[tuple[str, Any], str] = {}  # (kind, natural key) -> ref planned first
+        self.ids: dict[str, dict[str, int]] = {}  # system -> ref -> v2 id
+        self.outcome: dict[tuple[str, str], str] = {}  # (system, ref) -> action decided
+        self.in_plan: set[tuple[str, str]] = set()
+        self.first_with_key: dict[tuple[str, Hashable], str] = {}  # (kind, natural key) -> "system|ref"
+        self.claimed: dict[str, set[int]] = {}  # kind -> v2 ids owned by ledger rows or adoptions
+        self._claimed_read: set[str] = set()  # kinds whose ledger rows were added to `claimed`
 
     def lookup(self, system: str) -> dict[str, int]:
-        return self.v2.setdefault((system, ""), {})
+        return self.ids.setdefault(system, {})
 
-    def row(self, planned: Planned) -> LedgerRow | None:
-        if self.ledger is None:
-            return None
-        return self.ledger.get(planned.origin.system, planned.kind, planned.source_id)
+    def row(self, system: str, kind: str, source_id: str) -> LedgerRow | None:
+        return self.ledger.get(system, kind, source_id) if self.ledger is not None else None
 
     def decide(self, planned: Planned) -> PlanEntry:
-        system = planned.origin.system
         if planned.status != "ok":
             return PlanEntry(planned, "invalid" if planned.status == "invalid" else "skipped", reason=planned.reason)
+        system = planned.origin.system
         for dependency in planned.depends_on():
-            state = self.outcome.get((system, dependency))
-            if state in ("invalid", "skipped"):
-                kind, source_id = parse_ref(dependency) or ("", dependency)
-                return PlanEntry(planned, "invalid", reason=f"depends on {state} {kind} {source_id}")
-            if state is None and (system, dependency) not in self.known:
-                kind, source_id = parse_ref(dependency) or ("", dependency)
-                if not self._loaded_elsewhere(system, kind, source_id):
-                    return PlanEntry(
-                        planned, "invalid", reason=f"depends on {kind} {source_id}, which is not in the source"
-                    )
+            problem = self._dependency_problem(system, dependency)
+            if problem is not None:
+                return PlanEntry(planned, "invalid", reason=problem)
         lookup = self.lookup(system)
         resolved = resolve(planned.payload, lookup)
-        row = self.row(planned)
+        row = self.row(system, planned.kind, planned.source_id)
         entry = REGISTRY[planned.kind]
         if row is not None and row.state in LOADED_STATES and (row.v2_id is not None or entry.event):
-            if row.v2_id is not None:
-                lookup[planned.ref] = row.v2_id
-            if row.v2_id is not None and self.target.exists(planned.kind, row.v2_id) is False:
+            return self._loaded(planned, resolved, row, lookup)
+        return self._new(planned, resolved, row, lookup)
+
+    def _dependency_problem(self, system: str, dependency: str) -> str | None:
+        kind, source_id = parse_ref(dependency) or ("?", dependency)
+        state = self.outcome.get((system, dependency))
+        if state in ("invalid", "skipped"):
+            return f"depends on {state} {kind} {source_id}"
+        if state is None and (system, dependency) not in self.in_plan:
+            row = self.row(system, kind, source_id) if kind in REGISTRY else None
+            if row is None or row.state not in LOADED_STATES or row.v2_id is None:
+                return f"depends on {kind} {source_id}, which is neither in the source nor loaded before"
+            self.lookup(system)[dependency] = row.v2_id
+        return None
+
+    def _loaded(self, planned: Planned, resolved: dict[str, Any], row: LedgerRow, lookup: dict[str, int]) -> PlanEntry:
+        """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
+        entry = REGISTRY[planned.kind]
+        if row.v2_id is not None:
+            lookup[planned.ref] = row.v2_id
+            if self.target.exists(planned.kind, row.v2_id) is False:
                 if self.recreate_missing:
-                    lookup.pop(planned.ref, None)
-                    return PlanEntry(planned, "create", reason="deleted in the target; it will be created again")
+                    del lookup[planned.ref]
+                    return PlanEntry(
+                        planned, "create", reason=f"deleted in the target since batch {row.batch}; created again"
+                    )
                 return PlanEntry(
                     planned,
                     "skipped",
                     target_id=row.v2_id,
                     reason=f"deleted in the target since batch {row.batch}; pass --recreate-missing to create it again",
                 )
-            if payload_hash(resolved) == row.payload_hash or _still_unresolved(resolved):
-                return PlanEntry(planned, "unchanged", target_id=row.v2_id)
-            changes = diff(row.payload, resolved)
-            if not entry.updatable:
-                return PlanEntry(
-                    planned,
-                    "skipped",
-                    target_id=row.v2_id,
-                    diff=changes,
-                    reason=f"changed in the source, but a loaded {planned.kind[:-1]} cannot be updated",
-                )
-            return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes)
-        return self._new(planned, resolved, lookup)
+        # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
+        if payload_hash(resolved) == row.payload_hash or _has_refs(resolved):
+            return PlanEntry(planned, "unchanged", target_id=row.v2_id)
+        changes = diff(row.payload, resolved)
+        if not entry.updatable:
+            return PlanEntry(
+                planned,
+                "skipped",
+                target_id=row.v2_id,
+                diff=changes,
+                reason=f"changed in the source ({', '.join(changes)}), but Harvest cannot update "
+                f"{planned.kind.replace('_', ' ')}: left as loaded",
+            )
+        return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes)
 
-    def _loaded_elsewhere(self, system: str, kind: str, source_id: str) -> bool:
-        if self.ledger is None or kind not in REGISTRY:
-            return False
-        row = self.ledger.get(system, kind, source_id)
-        if row is not None and row.state in LOADED_STATES and row.v2_id is not None:
-            self.lookup(system)[f"@{kind}:{source_id}"] = row.v2_id
-            return True
-        return False
-
-    def _new(self, planned: Planned, resolved: dict[str, Any], lookup: dict[str, int]) -> PlanEntry:
+    def _new(
+        self, planned: Planned, resolved: dict[str, Any], row: LedgerRow | None, lookup: dict[str, int]
+    ) -> PlanEntry:
+        """Not in the target as far as the ledger knows: adopt a match, or create."""
         entry = REGISTRY[planned.kind]
+        pending = row is not None and row.state == "pending"
         if entry.event:
             return self._event(planned, resolved)
+        key = entry.payload_key(resolved)
+        if key is None or _has_refs(key):
+            return self._create(planned, pending)  # a parent is new in this plan: it cannot exist yet
         if entry.parent_field:
-            parent = resolved.get(entry.parent_field)
-            if not isinstance(parent, int):
-                return PlanEntry(planned, "create")  # its parent is new: it cannot exist yet
-            key = entry.payload_key(resolved)
-            candidates = [obj for obj in self._children(planned.kind, parent) if entry.target_key(obj) == key]
+            candidates = self._children(planned.kind, resolved[entry.parent_field], key)
         else:
-            key = entry.payload_key(resolved)
-            if key is None or any(True for _ in iter_refs(key if isinstance(key, (list, tuple)) else [key])):
-                return self._create(planned)
             candidates = self.target.find(planned.kind, key)
-        if not candidates and key is not None and not entry.parent_field:
-            first = self.claimed.setdefault((planned.kind, key), f"{planned.origin.system}|{planned.ref}")
-            if first != f"{planned.origin.system}|{planned.ref}":
-                # Two source records with one natural key (e.g. a task "Design" in both exports): one object.
+            me = f"{planned.origin.system}|{planned.ref}"
+            first = self.first_with_key.setdefault((planned.kind, key), me)
+            if not candidates and first != me:
+                # Two source records with one natural key (a task "Design" in both exports): one object.
                 return PlanEntry(
                     planned,
                     "adopt",
                     same_as=first,
-                    reason=f"same {planned.kind} natural key {key!r} as {first.replace('|', ' ')}",
+                    reason=f"same {KEY_WORDS.get(planned.kind)} as "
+                    f"{first.replace('|', ' ')} in this plan ({describe_match(planned.kind, key)})",
                 )
+        if planned.kind in MANY_PER_KEY and candidates:
+            taken = self._claimed(planned.kind)
+            candidates = [obj for obj in candidates if int(obj["id"]) not in taken]
         if len(candidates) == 1:
             target_id = int(candidates[0]["id"])
             lookup[planned.ref] = target_id
-            return PlanEntry(planned, "adopt", target_id=target_id, reason=_describe_key(planned.kind, key))
+            self.claimed.setdefault(planned.kind, set()).add(target_id)
+            reason = describe_match(planned.kind, key)
+            reason += " (the answer to an earlier attempt was lost)" if pending else ""
+            changes = alignment(planned.kind, candidates[0], resolved)
+            if changes:
+                reason += f"; its {', '.join(changes)} will be set as in the source"
+            return PlanEntry(planned, "adopt", target_id=target_id, diff=changes or None, reason=reason)
         if len(candidates) > 1:
             ids = ", ".join(str(obj["id"]) for obj in candidates[:5])
             return PlanEntry(
                 planned,
                 "invalid",
-                reason=f"{len(candidates)} objects in the target match "
-                f"{planned.kind} natural key {key!r} (ids {ids}): refusing to guess",
+                reason=f"{len(candidates)} objects in the target match {planned.kind} "
+                f"{describe_match(planned.kind, key).removeprefix('matched ')} (ids {ids}), refusing to guess",
             )
-        return self._create(planned)
+        return self._create(planned, pending)
 
-    def _children(self, kind: str, parent: int) -> list[dict[str, Any]]:
-        if kind in ("user_assignments", "task_assignments"):
-            entry = REGISTRY[kind]
-            return [obj for obj in self._all(kind) if entry.target_key(obj)[0] == parent]
-        return self.target.children(kind, parent)
+    def _children(self, kind: str, parent: int, key: Hashable) -> list[dict[str, Any]]:
+        entry = REGISTRY[kind]
+        if nested(kind):
+            return [obj for obj in self.target.children(kind, parent) if entry.target_key(obj) == key]
+        # Assignments: one account-wide list (indexed by key, which names the project) beats one per project.
+        return self.target.find(kind, key)
 
-    def _all(self, kind: str) -> list[dict[str, Any]]:
-        self.target._ensure(kind)
-        return list(self.target._by_id[kind].values())
+    def _claimed(self, kind: str) -> set[int]:
+        taken = self.claimed.setdefault(kind, set())
+        if self.ledger is not None and kind not in self._claimed_read:
+            self._claimed_read.add(kind)
+            taken.update(
+                row.v2_id for row in self.ledger.rows(kind=kind) if row.v2_id is not None and row.state in LOADED_STATES
+            )
+        return taken
 
-    def _create(self, planned: Planned) -> PlanEntry:
+    def _create(self, planned: Planned, pending: bool) -> PlanEntry:
         if planned.kind == "users" and not self.create_users:
             email = planned.payload.get("email")
             return PlanEntry(
                 planned,
                 "invalid",
-                reason=(
-                    f"no user with email {email} in the target: invite them in Harvest first, "
-                    "or pass --create-users (Harvest emails an invitation)"
-                ),
+                reason=f"no user with email {email} in the target: invite them in Harvest first, "
+                "or pass --create-users (Harvest emails an invitation)",
             )
-        row = self.row(planned)
-        if row is not None and row.state == "pending":
+        if pending:
             return PlanEntry(
-                planned, "create", reason="an earlier attempt's outcome is unknown: reconciled before sending"
+                planned, "create", reason="an earlier attempt's outcome is unknown: checked again before sending"
             )
         return PlanEntry(planned, "create")
 
     def _event(self, planned: Planned, resolved: dict[str, Any]) -> PlanEntry:
+        """A state change is idempotent by the target's state: already there means nothing to send."""
         entry = REGISTRY[planned.kind]
         parent = resolved.get(entry.parent_field or "")
         if isinstance(parent, int):
-            parent_kind = "invoices" if planned.kind == "invoice_messages" else "estimates"
+            parent_kind = entry.depends_on[0]
             obj = self.target.get(parent_kind, parent)
-            if obj is not None and _event_done(str(resolved.get("event_type")), obj.get("state")):
+            if obj is not None and event_applied(str(resolved.get("event_type")), obj.get("state")):
                 return PlanEntry(
                     planned, "adopt", reason=f"the target {parent_kind[:-1]} is already {obj.get('state')}"
                 )
         return PlanEntry(planned, "create")
 
 
-def _still_unresolved(payload: Any) -> bool:
-    return any(True for _ in iter_refs(payload))
-
-
-def _plan_order(item: Planned) -> float:
-    # A state event other than "send" (close, accept…) follows the payments it waits for.
-    if REGISTRY.get(item.kind) and REGISTRY[item.kind].event and item.payload.get("event_type") != "send":
-        return _ORDER["invoice_payments"] + 0.5
-    return float(_ORDER.get(item.kind, len(_ORDER)))
+def _phase(item: Planned) -> float:
+    """Where an object is listed: load order of its kind; state events other than "send" after the payments."""
+    entry = REGISTRY.get(item.kind)
+    if entry is not None and entry.event and item.payload.get("event_type") != "send":
+        return _PHASE["invoice_payments"] + 0.5
+    return _PHASE.get(item.kind, float(len(_PHASE)))
 
 
 def build_plan(
@@ -259,16 +373,22 @@ def build_plan(
     create_users: bool = False,
     recreate_missing: bool = False,
 ) -> Plan:
-    """Decide an action for every planned object, in dependency order."""
-    items = sorted(planned, key=_plan_order)
+    """Decide an action for every planned object (see the module docstring). Sends only list reads.
+
+    Decisions follow dependency order (a dependency's action is known before its dependents'
+    are decided); entries are then listed in load-phase order, source order within a phase, so
+    reports are grouped and stable.
+    """
+    source = list(planned)
+    seat = {id(item): index for index, item in enumerate(source)}
     planner = _Planner(ledger, target, create_users, recreate_missing)
-    for item in items:
-        planner.known.add((item.origin.system, item.ref))
+    planner.in_plan = {(item.origin.system, item.ref) for item in source}
     plan = Plan()
-    for item in items:
+    for item in dependency_order(source):
         entry = planner.decide(item)
         planner.outcome[(item.origin.system, item.ref)] = entry.action
         plan.entries.append(entry)
+    plan.entries.sort(key=lambda entry: (_phase(entry.planned), seat[id(entry.planned)]))
     plan.ledger_fingerprint = ledger.fingerprint() if ledger is not None else ""
     plan.target_fingerprint = target.fingerprint()
     return plan

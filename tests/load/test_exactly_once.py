@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from migrator import api
+from migrator.config import RateLimit
 from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.registry import REGISTRY
+from migrator.mapping import MapContext
 from migrator.target import TargetSpec
 from tests.conftest import REPO
+from tests.load.conftest import assert_target_matches_plan, snapshot
 
 V1 = REPO / "fixtures" / "harvest-v1"
 FB = REPO / "fixtures" / "freshbooks"
@@ -142,8 +145,11 @@ def test_a_rejected_record_blocks_its_dependents_and_the_rest_goes_on(sandbox: S
 def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     with Sandbox(rate=None, fault_rate=0.3, fault_kinds=(fault,), fault_seed=7, stall_seconds=0.6) as sandbox:
+        before = snapshot(sandbox)
         env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
-        spec = TargetSpec("url", url=sandbox.url, env=env, rate=None, timeout=0.4, backoff_max=0.2)
+        # A generous client budget: with Harvest's 100/15 the test would mostly wait for the limiter.
+        fast = RateLimit(1000, 1.0)
+        spec = TargetSpec("url", url=sandbox.url, env=env, rate=fast, timeout=0.4, backoff_max=0.2)
         for _attempt in range(6):
             try:
                 report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True, concurrency=4)
@@ -157,6 +163,10 @@ def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tm
         assert sandbox.stats()["faults_injected"] > 0
         assert sandbox.stats()["objects"] == EXPECTED
         assert_ledger_matches_target(sandbox, ledger)
+        exports, sink = api.read_and_map(SOURCES, MapContext())
+        for export in exports:
+            export.close()
+        assert_target_matches_plan(sandbox, ledger, sink.planned, before)
 
 
 def test_a_pending_intent_is_reconciled_not_duplicated(sandbox: Sandbox, tmp_path: Path) -> None:

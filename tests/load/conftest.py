@@ -1,0 +1,340 @@
+"""Hand-made plans for the loader tests, a library-level `migrate`, and checks against the target.
+
+The plans go through `MapSink.emit` (the real validation seam), so their payloads are exactly what
+mappings produce. `migrate` wires ledger, lock, client, target index, planner and loader the way
+`migrator.api.run` does, minus the sources. Checks reopen the ledger file and read the sandbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import closing
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from migrator import jsonio
+from migrator.config import RateLimit, TargetSettings
+from migrator.harvest.client import HarvestClient
+from migrator.harvest.sandbox import Sandbox
+from migrator.load.ledger import Ledger, LedgerLock
+from migrator.load.loader import LoadEvent, LoadResult, load
+from migrator.load.planner import Plan, build_plan, resolve
+from migrator.load.registry import REGISTRY
+from migrator.load.target import TargetIndex
+from migrator.mapping import MapSink, Planned, iter_refs, ref
+from migrator.sources.record import Origin
+
+SYSTEM = "hand"
+FAST = RateLimit(1000, 1.0)
+ADA = ("Ada", "Lovelace", "ada@example.com")
+
+
+def origin(kind: str, source_id: str) -> Origin:
+    return Origin(SYSTEM, kind, source_id, f"hand/{kind}.xml", 3)
+
+
+def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]:
+    """A small account touching every kind the loader handles (see each emit)."""
+    sink = MapSink()
+
+    def emit(kind: str, source_id: str, data: dict[str, Any], after: tuple[str, ...] = ()) -> None:
+        planned = sink.emit(kind, source_id, data, origin(kind, source_id), after=after)
+        assert planned.status == "ok", planned.reason
+
+    emit("clients", "1", {"name": "Acme", "currency": "USD", "address": "1 Road"})
+    emit("clients", "2", {"name": "Globex", "currency": "EUR"})
+    emit(
+        "contacts",
+        "1",
+        {"client_id": ref("clients", "1"), "first_name": "Jane", "last_name": "Doe", "email": "jane@acme.example"},
+    )
+    emit("users", "1", {"first_name": ADA[0], "last_name": ADA[1], "email": ADA[2]})  # seeded: adopted
+    emit("tasks", "1", {"name": "Design", "billable_by_default": True})
+    emit("tasks", "2", {"name": "Build"})
+    emit("expense_categories", "1", {"name": "Travel"})
+    emit(
+        "projects",
+        "1",
+        {
+            "client_id": ref("clients", "1"),
+            "name": "Website",
+            "code": "WEB",
+            "is_billable": True,
+            "bill_by": "Project",
+            "budget_by": "none",
+            "hourly_rate": Decimal("100"),
+        },
+    )
+    emit(
+        "user_assignments",
+        "1",
+        {
+            "project_id": ref("projects", "1"),
+            "user_id": ref("users", "1"),
+            "use_default_rates": False,
+            "hourly_rate": Decimal("120"),
+        },
+    )
+    emit("task_assignments", "1", {"project_id": ref("projects", "1"), "task_id": ref("tasks", "1"), "billable": True})
+    emit("task_assignments", "2", {"project_id": ref("projects", "1"), "task_id": ref("tasks", "2")})
+    for number in range(1, time_entries + 1):
+        emit(
+            "time_entries",
+            str(number),
+            {
+                "project_id": ref("projects", "1"),
+                "task_id": ref("tasks", str(1 + number % 2)),
+                "user_id": ref("users", "1"),
+                "spent_date": dt.date(2021, 3, number % 28 + 1),
+                "hours": Decimal("1.25") * number,
+                "notes": f"entry {number}",
+                "external_reference": {"id": f"hand:time_entry:{number}", "group_id": "hand"},
+            },
+        )
+    emit(
+        "expenses",
+        "1",
+        {
+            "project_id": ref("projects", "1"),
+            "expense_category_id": ref("expense_categories", "1"),
+            "user_id": ref("users", "1"),
+            "spent_date": dt.date(2021, 3, 9),
+            "total_cost": Decimal("42.50"),
+            "notes": "Train\n[migrator hand expense 1]",
+        },
+    )
+    emit(
+        "invoices",
+        "10",
+        {
+            "client_id": ref("clients", "1"),
+            "number": "INV-10",
+            "issue_date": dt.date(2021, 4, 1),
+            "payment_term": "custom",
+            "due_date": dt.date(2021, 5, 1),
+            "line_items": [
+                {
+                    "kind": line_kind,
+                    "description": "Design work",
+                    "quantity": Decimal("2"),
+                    "unit_price": Decimal("100"),
+                    "project_id": ref("projects", "1"),
+                }
+            ],
+        },
+    )
+    send = ref("invoice_messages", "10:send")
+    emit("invoice_messages", "10:send", {"invoice_id": ref("invoices", "10"), "event_type": "send"})
+    emit(
+        "invoice_payments",
+        "100",
+        {
+            "invoice_id": ref("invoices", "10"),
+            "amount": Decimal("50"),
+            "paid_date": dt.date(2021, 4, 15),
+            "notes": "part",
+        },
+        after=(send,),
+    )
+    emit(
+        "invoice_messages",
+        "10:close",
+        {"invoice_id": ref("invoices", "10"), "event_type": "close"},
+        after=(send, ref("invoice_payments", "100")),
+    )
+    emit(
+        "invoices",
+        "11",
+        {
+            "client_id": ref("clients", "2"),
+            "number": "INV-11",
+            "line_items": [{"kind": "Product", "unit_price": Decimal("30")}],
+        },
+    )
+    emit(
+        "estimates",
+        "20",
+        {
+            "client_id": ref("clients", "2"),
+            "number": "EST-20",
+            "line_items": [{"kind": "Service", "quantity": 1, "unit_price": Decimal("500")}],
+        },
+    )
+    emit("estimate_messages", "20:send", {"estimate_id": ref("estimates", "20"), "event_type": "send"})
+    emit(
+        "estimate_messages",
+        "20:accept",
+        {"estimate_id": ref("estimates", "20"), "event_type": "accept"},
+        after=(ref("estimate_messages", "20:send"),),
+    )
+    return sink.planned
+
+
+class Recorder(httpx.HTTPTransport):
+    """The real HTTP transport, remembering each request's method, path and JSON body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str, Any]] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = jsonio.loads(request.content) if request.content else None
+        with self._lock:
+            self.sent.append((request.method, request.url.path.removeprefix("/v2"), body))
+        return super().handle_request(request)
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [sent for sent in self.sent if sent[0] != "GET"]
+
+
+def harvest(
+    sandbox: Sandbox, *, rate: RateLimit = FAST, transport: httpx.BaseTransport | None = None, **settings: Any
+) -> HarvestClient:
+    """A real client for `sandbox` (fast limit and retries unless told otherwise)."""
+    settings = {"backoff_max": 0.2} | settings
+    token = SecretStr(settings.pop("token", sandbox.token))
+    config = TargetSettings(sandbox.url, token, sandbox.account_id, rate=rate, **settings)
+    return HarvestClient(config, transport=transport)
+
+
+@dataclass
+class Run:
+    plan: Plan
+    result: LoadResult
+    client: HarvestClient
+
+
+def migrate(
+    sandbox: Sandbox,
+    ledger_path: Path,
+    planned: list[Planned],
+    *,
+    batch: str = "b1",
+    client: HarvestClient | None = None,
+    create_users: bool = False,
+    recreate_missing: bool = False,
+    concurrency: int = 4,
+    stop: threading.Event | None = None,
+    progress: Callable[[LoadEvent], None] | None = None,
+) -> Run:
+    """Plan `planned` against the sandbox and load it, as `api.run` wires it."""
+    client = client or harvest(sandbox)
+    with LedgerLock(ledger_path), Ledger(ledger_path) as ledger:
+        ledger.bind_target(sandbox.url, sandbox.account_id)
+        ledger.start_batch(batch)
+        target = TargetIndex(client)
+        target.check_access()
+        plan = build_plan(
+            planned, ledger=ledger, target=target, create_users=create_users, recreate_missing=recreate_missing
+        )
+        result = load(
+            plan,
+            client=client,
+            ledger=ledger,
+            batch=batch,
+            concurrency=concurrency,
+            target=target,
+            stop=stop,
+            progress=progress,
+        )
+        ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-problems")
+    return Run(plan, result, client)
+
+
+def reconciliations(ledger_path: Path) -> int:
+    """How many records the loader found in the target after an unknown outcome (the ledger's audit log)."""
+    with closing(sqlite3.connect(ledger_path)) as db:
+        return int(db.execute("SELECT count(*) FROM events WHERE action = 'reconciled'").fetchone()[0])
+
+
+def snapshot(sandbox: Sandbox) -> dict[str, set[int]]:
+    """Ids of every object now in the target, per kind (what a test started with)."""
+    return {kind: {obj["id"] for obj in sandbox.objects(kind)} for kind in REGISTRY}
+
+
+def _same(field: str, want: Any, obj: dict[str, Any]) -> None:
+    """Does target object `obj` carry the payload value `want` for `field`?"""
+    nested = obj.get(field.removesuffix("_id"))
+    if field.endswith("_id") and isinstance(nested, dict):
+        assert nested.get("id") == want, f"{field}: {nested} != {want}"
+    elif field == "external_reference":
+        assert obj[field]["id"] == want["id"]
+    elif field == "line_items":
+        assert len(obj[field]) == len(want), f"line items {obj[field]} != {want}"
+        for line, wanted in zip(obj[field], want, strict=True):
+            for key, value in wanted.items():
+                _same(key, value, line)
+    elif isinstance(want, (Decimal, int)) and not isinstance(want, bool) and isinstance(obj[field], (Decimal, int)):
+        assert Decimal(str(obj[field])) == Decimal(str(want)), f"{field}: {obj[field]} != {want}"
+    else:
+        assert jsonio.loads(jsonio.dumps(obj[field])) == jsonio.loads(jsonio.dumps(want)), f"{field}: {obj[field]!r}"
+
+
+def _with_parent(sandbox: Sandbox, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    # A rendered payment does not say which invoice it belongs to; the sandbox's own record does.
+    field = REGISTRY[kind].parent_field
+    if field and field not in obj and "{" in REGISTRY[kind].list_path:
+        return obj | {field: sandbox.store.objects[kind][obj["id"]][field]}
+    return obj
+
+
+def _harvest_made(kind: str, found: dict[int, dict[str, Any]], objects: dict[str, dict[int, Any]]) -> set[int]:
+    """Assignments Harvest adds to every new project by itself: default tasks, all-future-projects users."""
+    if kind == "user_assignments":
+        users = objects["users"]
+        return {i for i, o in found.items() if users[o["user"]["id"]].get("has_access_to_all_future_projects")}
+    if kind == "task_assignments":
+        return {i for i, o in found.items() if objects["tasks"][o["task"]["id"]].get("is_default")}
+    return set()
+
+
+def assert_target_matches_plan(
+    sandbox: Sandbox, ledger_path: Path, planned: Iterable[Planned], before: dict[str, set[int]]
+) -> None:
+    """Exactly one target object per planned record, carrying its payload; the ledger agrees; no strays.
+
+    `before`: the target's ids when the test started (seeded objects may be adopted, never duplicated).
+    """
+    with Ledger(ledger_path) as ledger:  # reopened: only what was committed counts
+        rows = {(row.system, row.kind, row.source_id): row for row in ledger.rows()}
+    objects = {
+        kind: {obj["id"]: _with_parent(sandbox, kind, obj) for obj in sandbox.objects(kind)} for kind in REGISTRY
+    }
+    ids = {f"@{row.kind}:{row.source_id}": row.v2_id for row in rows.values() if row.v2_id is not None}
+    owned: dict[str, set[int]] = {kind: set() for kind in REGISTRY}
+    sharing = Counter((row.kind, row.v2_id) for row in rows.values() if row.state in ("done", "adopted"))
+    for item in planned:
+        if item.status != "ok":
+            continue
+        row = rows.get((item.origin.system, item.kind, item.source_id))
+        assert row is not None and row.state in ("done", "adopted"), f"{item.kind} {item.source_id}: {row}"
+        entry = REGISTRY[item.kind]
+        if entry.event:
+            continue  # no object of its own: its effect is the parent's state, checked by the tests
+        assert row.v2_id in objects[item.kind], f"{item.kind} {item.source_id} -> {row.v2_id} is not in the target"
+        payload = resolve(item.payload, {r: ids[r] for r in iter_refs(item.payload) if r in ids}, strict=True)
+        obj = objects[item.kind][row.v2_id]
+        # The payload must show in the object unless the object is not this record's alone: existing
+        # before (adopted as it was) or shared (two source records with one natural key, one object).
+        if row.v2_id not in before.get(item.kind, set()) and sharing[(item.kind, row.v2_id)] == 1:
+            for field, value in payload.items():
+                if field != "send_thank_you":  # a request flag, not a stored field
+                    _same(field, value, obj)
+        twins = [o for o in objects[item.kind].values() if entry.target_key(o) == entry.payload_key(payload)]
+        assert len(twins) == 1, f"{len(twins)} target {item.kind} match {item.source_id}"
+        owned[item.kind].add(row.v2_id)  # type: ignore[arg-type]  # checked to be in the target above
+    for kind, found in objects.items():
+        if REGISTRY[kind].event:
+            continue
+        strays = set(found) - before.get(kind, set()) - owned[kind] - _harvest_made(kind, found, objects)
+        assert not strays, f"target {kind} {sorted(strays)} belong to no planned record"
