@@ -78,6 +78,9 @@ def read_and_map(options: SourceOptions, ctx: MapContext) -> tuple[list[SourceEx
         for export in exports:
             export.close()
         raise
+    # Reports list lossy notes by kind in dependency order (the order mappings visit them may differ).
+    rank = {kind: index for index, kind in enumerate(KINDS)}
+    sink.lossy_notes.sort(key=lambda note: rank.get(note.kind, len(rank)))
     return exports, sink
 
 

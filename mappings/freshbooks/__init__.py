@@ -19,7 +19,7 @@ def map_export(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     map_staff(export, sink, ctx, seen)
     task_rates = map_tasks(export, sink, ctx, seen)
     map_categories(export, sink, ctx, seen)
-    map_projects(export, sink, ctx, seen, task_rates)
-    map_time(export, sink, ctx, seen)
+    usage = map_time(export, sink, ctx, seen)  # before projects: it collects the assignments they imply
+    map_projects(export, sink, ctx, seen, task_rates, usage)
     map_expenses(export, sink, ctx, seen)
     map_billing(export, sink, ctx, seen)

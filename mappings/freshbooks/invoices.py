@@ -17,7 +17,7 @@ partial/paid/auto-paid -> `send` then the payments (`send_thank_you: false`); re
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -62,11 +62,12 @@ def _taxes(kind: str, record: Any, lines: list[Line], sink: MapSink) -> tuple[An
     """Invoice-level tax/tax2 and per-line flags (see the module docstring)."""
     chosen: list[Decimal | None] = []
     for slot in ("tax1", "tax2"):
-        weights: Counter[Decimal] = Counter()
+        weights: dict[Decimal, Decimal] = {}
         for line in lines:
             rate = getattr(line, f"{slot}_percent")
             if rate:
-                weights[rate] += abs(line.amount or (line.unit_cost or 0) * (line.quantity or 0))
+                amount = line.amount or (line.unit_cost or Decimal(0)) * (line.quantity or Decimal(0))
+                weights[rate] = weights.get(rate, Decimal(0)) + abs(amount)
         if not weights:
             chosen.append(None)
             continue

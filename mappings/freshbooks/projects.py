@@ -16,13 +16,12 @@ entries use; user assignments from the project's staff plus every staff member w
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
+from mappings.freshbooks.time import TimeUsage
 from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
-from migrator.sources.coerce import to_id
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Project, Task
 from migrator.sources.record import Origin
@@ -51,27 +50,14 @@ def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[st
     return rates
 
 
-def _time_usage(export: SourceExport) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Which tasks and staff log time on each project (raw ids: typing every entry twice is costly)."""
-    tasks: dict[str, set[str]] = defaultdict(set)
-    staff: dict[str, set[str]] = defaultdict(set)
-    for raw in export.store.iter("time_entries"):
-        try:
-            project, task, member = (to_id(raw.fields.get(k)) for k in ("project_id", "task_id", "staff_id"))
-        except ValueError:
-            continue  # the entry itself is reported invalid when it is mapped
-        if project:
-            if task:
-                tasks[project].add(task)
-            if member:
-                staff[project].add(member)
-    return tasks, staff
-
-
 def map_projects(
-    export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], task_rates: dict[str, Decimal | None]
+    export: SourceExport,
+    sink: MapSink,
+    ctx: MapContext,
+    seen: set[str],
+    task_rates: dict[str, Decimal | None],
+    usage: TimeUsage,
 ) -> None:
-    used_tasks, used_staff = _time_usage(export)
     placeholder_planned = False
     for project in export.typed("projects"):
         if isinstance(project, SourceError):
@@ -117,7 +103,7 @@ def map_projects(
             {"name", "description", "rate", "bill_method", "client_id", "hour_budget", "tasks", "staff"},
             seen,
         )  # type: ignore[arg-type]
-        _assignments(sink, project, used_tasks[project.id], used_staff[project.id], task_rates, method)
+        _assignments(sink, project, usage.tasks[project.id], usage.staff[project.id], task_rates, method)
 
 
 def _assignments(

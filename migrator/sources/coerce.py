@@ -30,7 +30,20 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
+# Fast paths: the spelling nearly every value has, answered before the general rules (which give the
+# same answer for it; tests/sources/test_coerce_fast.py holds each pair equal on generated values).
+_BOOL_SPELLINGS = {"true": True, "false": False, "1": True, "0": False}
+
+
 def to_bool(value: Any) -> bool | None:
+    if type(value) is str:
+        known = _BOOL_SPELLINGS.get(value)
+        if known is not None:
+            return known
+    return _bool(value)
+
+
+def _bool(value: Any) -> bool | None:
     value = blank_to_none(value)
     if value is None or isinstance(value, bool):
         return value
@@ -43,6 +56,18 @@ def to_bool(value: Any) -> bool | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
+    if type(value) is str and value and value[-1].isdigit():
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if number.is_finite():
+                return number
+    return _decimal(value)
+
+
+def _decimal(value: Any) -> Decimal | None:
     value = blank_to_none(value)
     if value is None or isinstance(value, Decimal):
         return value
@@ -58,6 +83,12 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def to_int(value: Any) -> int | None:
+    if type(value) is str and value.isdigit() and value.isascii():
+        return int(value)
+    return _int(value)
+
+
+def _int(value: Any) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     text = str(value).strip()
@@ -70,6 +101,12 @@ def to_int(value: Any) -> int | None:
 
 def to_id(value: Any) -> str | None:
     """Ids are keys: `00000079106` and `79106` are the same record."""
+    if type(value) is str and value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+        return value  # already canonical
+    return _id(value)
+
+
+def _id(value: Any) -> str | None:
     number = to_int(value)
     if number is None:
         return None
@@ -115,6 +152,15 @@ def to_datetime(value: Any) -> dt.datetime | None:
 
 
 def to_date(value: Any) -> dt.date | None:
+    if type(value) is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _date(value)
+
+
+def _date(value: Any) -> dt.date | None:
     value = blank_to_none(value)
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value

@@ -20,9 +20,9 @@ from migrator.sources.record import (
     SourceReader,
     SourceRecord,
     SourceWarning,
-    type_record,
 )
 from migrator.sources.staging import StagingStore
+from migrator.sources.typer import RecordTyper
 from migrator.sources.xmlsafe import XmlStream, sniff_root
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -38,35 +38,39 @@ class SourceExport:
     files: list[FileReport] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     warnings: list[SourceWarning] = field(default_factory=list)
+    _typers: dict[str, RecordTyper] = field(default_factory=dict, repr=False)
+
+    def typer(self, resource: str) -> RecordTyper:
+        """The typer of `resource`'s model (one per export, built on first use)."""
+        typer = self._typers.get(resource)
+        if typer is None:
+            typer = self._typers[resource] = RecordTyper(self.reader.models[resource], self.system)
+        return typer
 
     def typed(self, resource: str) -> Iterator[SourceRecord | SourceError]:
         """Each merged record of `resource` as its typed model, or the error that prevented it."""
-        model = self.reader.models[resource]
-        for raw in self.store.iter(resource):
+        typer = self.typer(resource)
+        for record_id, _parent, _detail, _updated, file, line, fields in self.store.rows(resource):
             try:
-                yield type_record(model, raw, self.system)
+                yield typer(record_id, fields, file, line)
             except SourceError as exc:
                 yield exc
+
+    def _typed_or_none(self, raw: RawRecord) -> SourceRecord | None:
+        try:
+            return self.typer(raw.resource)(raw.id, raw.fields, raw.file, raw.line)
+        except SourceError:
+            return None
 
     def get(self, resource: str, record_id: str) -> SourceRecord | None:
         """One typed record by id (None if absent or invalid)."""
         raw = self.store.get(resource, record_id)
-        if raw is None:
-            return None
-        try:
-            return type_record(self.reader.models[resource], raw, self.system)
-        except SourceError:
-            return None
+        return None if raw is None else self._typed_or_none(raw)
 
     def children(self, resource: str, parent: str) -> list[SourceRecord]:
         """Typed records of `resource` grouped under `parent` (invalid ones left out)."""
-        out = []
-        for raw in self.store.children(resource, parent):
-            try:
-                out.append(type_record(self.reader.models[resource], raw, self.system))
-            except SourceError:
-                continue
-        return out
+        typed = (self._typed_or_none(raw) for raw in self.store.children(resource, parent))
+        return [record for record in typed if record is not None]
 
     @property
     def record_count(self) -> int:
@@ -159,7 +163,9 @@ def _read_exports(
         report = FileReport(str(path))
         if not looks_like_xml(path):
             if path.suffix.lower() == ".xml":
-                error = SourceParseError("not an XML document (empty or binary content)", file=str(path), line=1)
+                error: SourceError = SourceParseError(
+                    "not an XML document (empty or binary content)", file=str(path), line=1
+                )
                 if not keep_going:
                     _close_all(exports)
                     raise error

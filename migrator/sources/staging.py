@@ -1,19 +1,26 @@
 """The staging store: merged source records on disk (SQLite), so memory stays flat.
 
 A real export can hold millions of time entries; the store keeps each record once, keyed by
-(resource, id), and applies the merge rules as records arrive:
+(resource, id), and applies the merge rules:
 
 - the same record seen twice with the same content (overlapping pages) is kept once;
 - a detail record (a single-record body, e.g. an invoice with its line items) supersedes a list
   summary of the same id;
 - two versions that disagree: the detail wins, else the later `updated_at`, else the later file;
   the conflict is reported as a warning naming both places.
+
+Writing is the hot path of a read, so it is append-only: one rowid table per resource (rows come
+back in the order they were read, without a sort), fields serialised with `marshal` (the values
+are only text, None, lists and dicts; this file is private to the process), rows inserted in
+batches. Repeats are found once, when the store is first read (`settle`), by an index on the id;
+they are rare, so merging them in Python costs nothing on the common path.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -23,27 +30,14 @@ from typing import Any
 from migrator.sources.coerce import to_datetime
 from migrator.sources.record import RawRecord, SourceWarning
 
-_SCHEMA = """
-CREATE TABLE records (
-    resource TEXT NOT NULL,
-    id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    parent TEXT,
-    detail INTEGER NOT NULL,
-    updated_at TEXT,
-    digest TEXT NOT NULL,
-    file TEXT NOT NULL,
-    line INTEGER,
-    fields TEXT NOT NULL,
-    PRIMARY KEY (resource, id)
-) WITHOUT ROWID;
-CREATE INDEX records_parent ON records (resource, parent);
-"""
+_BATCH = 2000  # rows buffered per resource before one executemany
+_RESOURCE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # resource names become table names
+_COLUMNS = "seq, id, parent, detail, updated_at, file, line, fields"
 
-
-def _digest(fields: dict[str, Any]) -> tuple[str, str]:
-    # The hot path stores the text only; equality is decided on a conflict, which is rare.
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")), ""
+# (seq, id, parent, detail, updated_at, file index, line, marshalled fields)
+Row = tuple[int, str, str | None, int, str | None, int, int | None, bytes]
+# What `rows` yields: (id, parent, detail, updated_at, file, line, fields)
+StagedRow = tuple[str, str | None, bool, str | None, str, int | None, dict[str, Any]]
 
 
 def _sort_time(value: str | None) -> float | None:
@@ -65,118 +59,196 @@ class StagingStore:
         # A scratch file: durability buys nothing here, speed does.
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
-        self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
         self._seq = 0
-        self.warnings: list[SourceWarning] = []
+        self._files: dict[str, int] = {}
+        self._file_names: list[str] = []
+        self._pending: dict[str, list[Row]] = {}
+        self._tables: set[str] = set()
+        self._dirty: set[str] = set()  # resources written since the last settle
+        self._parent_index: set[str] = set()
+        self._warnings: list[tuple[int, SourceWarning]] = []
         self.duplicates = 0
 
     # --- writing -----------------------------------------------------------------------------------
 
     def add(self, record: RawRecord) -> None:
-        """Merge one raw record into the store (see the module docstring for the rules)."""
-        text, digest = _digest(record.fields)
+        """Stage one raw record; repeats are merged when the store is first read (see the module doc)."""
+        resource = record.resource
+        pending = self._pending.get(resource)
+        if pending is None:
+            pending = self._open_table(resource)
+        file_index = self._files.get(record.file)
+        if file_index is None:
+            file_index = self._files[record.file] = len(self._file_names)
+            self._file_names.append(record.file)
         self._seq += 1
-        row = (
-            record.resource,
-            record.id,
-            self._seq,
-            record.parent,
-            int(record.detail),
-            record.updated_at,
-            digest,
-            record.file,
-            record.line,
-            text,
+        pending.append(
+            (
+                self._seq,
+                record.id,
+                record.parent,
+                1 if record.detail else 0,
+                record.updated_at,
+                file_index,
+                record.line,
+                marshal.dumps(record.fields),
+            )
         )
-        cursor = self._db.execute("INSERT OR IGNORE INTO records VALUES (?,?,?,?,?,?,?,?,?,?)", row)
-        if cursor.rowcount == 0:
-            self._merge(record, row)
+        if len(pending) >= _BATCH:
+            self._flush(resource)
 
-    def _merge(self, record: RawRecord, row: tuple[Any, ...]) -> None:
-        old = self._db.execute(
-            "SELECT detail, updated_at, digest, file, line, fields FROM records WHERE resource=? AND id=?",
-            (record.resource, record.id),
-        ).fetchone()
-        old_detail, old_updated, old_digest, old_file, old_line, old_text = old
-        self.duplicates += 1
-        old_fields = json.loads(old_text)
-        if old_fields == record.fields:
-            return  # the same record on two pages
-        # A summary is a subset of its detail: no conflict when the shared fields agree.
-        shared = set(old_fields) & set(record.fields)
-        agree = all(old_fields[key] == record.fields[key] for key in shared)
-        new_wins, reason = self._new_wins(bool(old_detail), old_updated, record)
-        if not agree:
-            kept = f"{record.file}:{record.line}" if new_wins else f"{old_file}:{old_line}"
-            dropped = f"{old_file}:{old_line}" if new_wins else f"{record.file}:{record.line}"
-            differing = sorted(key for key in shared if old_fields[key] != record.fields[key])
-            self.warnings.append(
-                SourceWarning(
-                    file=record.file,
-                    line=record.line,
-                    resource=record.resource,
-                    record_id=record.id,
-                    message=(
-                        f"two versions of {record.resource} {record.id} differ in "
-                        f"{', '.join(differing[:6])}; kept {kept} ({reason}), ignored {dropped}"
-                    ),
-                )
-            )
-        if new_wins:
+    def _open_table(self, resource: str) -> list[Row]:
+        if not _RESOURCE.match(resource):
+            raise ValueError(f"not a resource name: {resource!r}")
+        if resource not in self._tables:
             self._db.execute(
-                "UPDATE records SET seq=?, parent=?, detail=?, updated_at=?, digest=?, file=?, line=?, fields=?"
-                " WHERE resource=? AND id=?",
-                (*row[2:], record.resource, record.id),
+                f"CREATE TABLE r_{resource} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, parent TEXT,"
+                " detail INTEGER NOT NULL, updated_at TEXT, file INTEGER NOT NULL, line INTEGER, fields BLOB NOT NULL)"
             )
+            self._tables.add(resource)
+        pending: list[Row] = []
+        self._pending[resource] = pending
+        return pending
+
+    def _flush(self, resource: str) -> None:
+        rows = self._pending.get(resource)
+        if rows:
+            self._db.executemany(f"INSERT INTO r_{resource} VALUES (?,?,?,?,?,?,?,?)", rows)
+            rows.clear()
+            self._dirty.add(resource)
+
+    def settle(self) -> None:
+        """Write what is buffered and merge repeated ids; reading calls it, so callers rarely need to."""
+        for resource in list(self._pending):
+            self._flush(resource)
+        for resource in sorted(self._dirty):
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS r_{resource}_id ON r_{resource} (id)")
+            repeated = self._db.execute(f"SELECT id FROM r_{resource} GROUP BY id HAVING count(*) > 1").fetchall()
+            for (record_id,) in repeated:
+                self._merge(resource, record_id)
+        self._dirty.clear()
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+
+    def seal(self) -> None:
+        """Finish writing (kept for callers that mark the end of a read explicitly)."""
+        self.settle()
+
+    def _merge(self, resource: str, record_id: str) -> None:
+        """Fold every version of one id, in the order read, into the one that wins; delete the rest."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM r_{resource} WHERE id=? ORDER BY seq", (record_id,)
+        ).fetchall()
+        kept = rows[0]
+        kept_fields = marshal.loads(kept[7])
+        for row in rows[1:]:
+            self.duplicates += 1
+            fields = marshal.loads(row[7])
+            if fields == kept_fields:
+                loser = row  # the same record on two pages: the first stays
+            else:
+                new_wins, reason = self._new_wins(bool(kept[3]), kept[4], bool(row[3]), row[4])
+                # A summary is a subset of its detail: no conflict when the shared fields agree.
+                shared = set(kept_fields) & set(fields)
+                differing = sorted(key for key in shared if kept_fields[key] != fields[key])
+                if differing:
+                    winner, loser = (row, kept) if new_wins else (kept, row)
+                    warning = self._conflict(resource, record_id, row, winner, loser, differing, reason)
+                    self._warnings.append((row[0], warning))
+                if new_wins:
+                    loser, kept, kept_fields = kept, row, fields
+                else:
+                    loser = row
+            self._db.execute(f"DELETE FROM r_{resource} WHERE seq=?", (loser[0],))
+
+    def _conflict(
+        self, resource: str, record_id: str, new: Row, winner: Row, loser: Row, differing: list[str], reason: str
+    ) -> SourceWarning:
+        return SourceWarning(
+            file=self._file_names[new[5]],
+            line=new[6],
+            resource=resource,
+            record_id=record_id,
+            message=(
+                f"two versions of {resource} {record_id} differ in {', '.join(differing[:6])}; "
+                f"kept {self._where(winner)} ({reason}), ignored {self._where(loser)}"
+            ),
+        )
+
+    def _where(self, row: Row) -> str:
+        return f"{self._file_names[row[5]]}:{row[6]}"
 
     @staticmethod
-    def _new_wins(old_detail: bool, old_updated: str | None, new: RawRecord) -> tuple[bool, str]:
-        if new.detail != old_detail:
-            return new.detail, "the detail record"
-        old_time, new_time = _sort_time(old_updated), _sort_time(new.updated_at)
+    def _new_wins(
+        old_detail: bool, old_updated: str | None, new_detail: bool, new_updated: str | None
+    ) -> tuple[bool, str]:
+        if new_detail != old_detail:
+            return new_detail, "the detail record"
+        old_time, new_time = _sort_time(old_updated), _sort_time(new_updated)
         if old_time is not None and new_time is not None and old_time != new_time:
             return new_time > old_time, "the later updated-at"
         return True, "the later file"
 
-    def seal(self) -> None:
-        """Finish writing; the store is read-only afterwards."""
-        if self._db.in_transaction:
-            self._db.execute("COMMIT")
+    @property
+    def warnings(self) -> list[SourceWarning]:
+        """Conflicts between versions of a record, in the order the later version was read."""
+        self._settle_if_needed()
+        return [warning for _seq, warning in sorted(self._warnings, key=lambda item: item[0])]
 
     # --- reading -----------------------------------------------------------------------------------
 
-    def _rows(self, sql: str, args: tuple[Any, ...]) -> Iterator[RawRecord]:
-        self.seal()
-        cursor = self._db.execute(sql, args)
-        while batch := cursor.fetchmany(2000):
-            for resource, rid, parent, detail, updated, file, line, text in batch:
-                yield RawRecord(resource, rid, json.loads(text), file, line, bool(detail), updated, parent)
+    def _settle_if_needed(self) -> None:
+        if self._dirty or any(self._pending.values()):
+            self.settle()
 
-    _COLUMNS = "resource, id, parent, detail, updated_at, file, line, fields"
+    def rows(self, resource: str) -> Iterator[StagedRow]:
+        """Every record of `resource` in the order read, as plain tuples (the mapping hot path)."""
+        self._settle_if_needed()
+        if resource not in self._tables:
+            return
+        names, loads = self._file_names, marshal.loads
+        cursor = self._db.execute(
+            f"SELECT id, parent, detail, updated_at, file, line, fields FROM r_{resource} ORDER BY seq"
+        )
+        while batch := cursor.fetchmany(_BATCH):
+            for record_id, parent, detail, updated, file, line, blob in batch:
+                yield record_id, parent, bool(detail), updated, names[file], line, loads(blob)
+
+    def _records(self, resource: str, where: str, args: tuple[Any, ...]) -> Iterator[RawRecord]:
+        self._settle_if_needed()
+        if resource not in self._tables:
+            return
+        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM r_{resource} WHERE {where} ORDER BY seq", args)
+        for _seq, record_id, parent, detail, updated, file, line, blob in cursor.fetchall():
+            fields = marshal.loads(blob)
+            yield RawRecord(resource, record_id, fields, self._file_names[file], line, bool(detail), updated, parent)
 
     def iter(self, resource: str) -> Iterator[RawRecord]:
-        """Every record of `resource`, in the order first seen."""
-        return self._rows(f"SELECT {self._COLUMNS} FROM records WHERE resource=? ORDER BY seq", (resource,))
+        """Every record of `resource`, in the order read."""
+        for record_id, parent, detail, updated, file, line, fields in self.rows(resource):
+            yield RawRecord(resource, record_id, fields, file, line, detail, updated, parent)
 
     def children(self, resource: str, parent: str) -> list[RawRecord]:
         """Records of `resource` whose `parent` key is `parent` (e.g. payments of an invoice)."""
-        sql = f"SELECT {self._COLUMNS} FROM records WHERE resource=? AND parent=? ORDER BY seq"
-        return list(self._rows(sql, (resource, parent)))
+        if resource in self._tables and resource not in self._parent_index:
+            # Built on first use: most resources are never looked up by parent.
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS r_{resource}_parent ON r_{resource} (parent)")
+            self._parent_index.add(resource)
+        return list(self._records(resource, "parent=?", (parent,)))
 
     def get(self, resource: str, record_id: str) -> RawRecord | None:
-        sql = f"SELECT {self._COLUMNS} FROM records WHERE resource=? AND id=?"
-        return next(self._rows(sql, (resource, record_id)), None)
+        return next(self._records(resource, "id=?", (record_id,)), None)
 
     def count(self, resource: str | None = None) -> int:
-        self.seal()
-        if resource is None:
-            return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
-        return int(self._db.execute("SELECT count(*) FROM records WHERE resource=?", (resource,)).fetchone()[0])
+        self._settle_if_needed()
+        tables = sorted(self._tables) if resource is None else [resource] if resource in self._tables else []
+        return sum(int(self._db.execute(f"SELECT count(*) FROM r_{name}").fetchone()[0]) for name in tables)
 
     def resources(self) -> list[str]:
-        self.seal()
-        return [row[0] for row in self._db.execute("SELECT DISTINCT resource FROM records ORDER BY resource")]
+        self._settle_if_needed()
+        return sorted(name for name in self._tables if self.count(name))
 
     def close(self) -> None:
         self._db.close()

@@ -9,6 +9,7 @@ streamed with `iterparse` and cleared once handled, so memory stays flat whateve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,7 @@ class XmlStream:
 
     def events(self) -> Iterator[tuple[str, etree._Element, int]]:
         depth = -1
-        try:
+        with _located(self.path):
             context = etree.iterparse(str(self.path), events=("start", "end"), **_PARSER_OPTIONS)
             for event, elem in context:
                 if event == "start":
@@ -137,12 +138,87 @@ class XmlStream:
                     if skip is None or depth <= skip:
                         yield event, elem, depth
                     depth -= 1
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno if exc.lineno else None
-            message = str(exc.msg or exc).split(", line ")[0]
-            raise SourceParseError(f"not well-formed XML: {message}", file=str(self.path), line=line) from exc
-        except OSError as exc:
-            raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=str(self.path)) from exc
+
+    def records(self, scan: ListScan) -> Iterator[etree._Element]:
+        """The fast path for big list bodies: yield each record element of `scan`, at its end.
+
+        Only the record elements cross into Python (libxml2 filters the rest by name), and they
+        are released in batches, so a million-record list costs one event per record instead of
+        one per field. Use it only for a document whose head (`sniff_head`) shows no DOCTYPE and
+        a list layout; everything else goes through `events`.
+        """
+        patterns = sorted({f"{{*}}{name}" for name in scan.names})
+        with _located(self.path):
+            context = etree.iterparse(str(self.path), events=("end",), tag=patterns, **_PARSER_OPTIONS)
+            container: etree._Element | None = None
+            held = 0  # records of `container` yielded and not yet released
+            for _event, elem in context:
+                parent = elem.getparent()
+                if parent is not container:
+                    if parent is None or not scan.is_container(parent):
+                        continue  # a same-named element inside a record: part of that record
+                    if container is not None:
+                        scan.release(container, None, held)
+                    container, held = parent, 0
+                    scan.opened(parent)
+                yield elem
+                held += 1
+                if held >= _RELEASE_EVERY:
+                    scan.release(container, elem, held)
+                    held = 0
+            if container is not None:
+                scan.release(container, None, held)
+            scan.finished(context.root)
+
+
+_RELEASE_EVERY = 256  # records kept in the tree between two releases (memory vs per-record cost)
+
+
+class ListScan:
+    """What `XmlStream.records` looks for: record names, which parents hold records, and what to do
+    with the rest (foreign elements beside the records, the root's other children).
+
+    Subclasses (one per source reader) override the hooks; the defaults accept nothing.
+    """
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names  # local names of record elements
+
+    def is_container(self, parent: etree._Element) -> bool:
+        """True when `parent` holds records (rather than being a record that nests a same-named element)."""
+        return False
+
+    def opened(self, container: etree._Element) -> None:
+        """A container's first record was reached (its attributes, e.g. paging, are readable)."""
+
+    def foreign(self, elem: etree._Element) -> None:
+        """A child of a container that is not a record."""
+
+    def finished(self, root: etree._Element) -> None:
+        """The document ended; `root` still holds every child of the root that was not released."""
+
+    def release(self, container: etree._Element, last: etree._Element | None, held: int) -> None:
+        """Detach the handled records of `container` (through `last`, or all when None); report any
+        foreign element among them (rare, so found by counting instead of by looking at each child)."""
+        end = len(container) if last is None else container.index(last) + 1
+        if end != held:
+            for child in container[:end]:
+                if local_name(child.tag) not in self.names:
+                    self.foreign(child)
+        del container[:end]
+
+
+@contextmanager
+def _located(path: Path) -> Iterator[None]:
+    """lxml's errors as `SourceParseError` carrying the file and line."""
+    try:
+        yield
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        message = str(exc.msg or exc).split(", line ")[0]
+        raise SourceParseError(f"not well-formed XML: {message}", file=str(path), line=line) from exc
+    except OSError as exc:
+        raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from exc
 
 
 def release(elem: etree._Element) -> None:
@@ -154,11 +230,21 @@ def release(elem: etree._Element) -> None:
             del parent[0]
 
 
-def sniff_root(path: Path, limit: int = 65536) -> str | None:
-    """The root element's local name, read from the first bytes only; None if not XML-looking.
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What the first bytes of a document say: its root, the root's attributes, its first child."""
 
-    Used to route a file to its source system and to skip non-XML files with a notice, without
-    parsing the whole file. Unsafe documents still fail later, in `XmlStream`.
+    root: str
+    attrs: dict[str, str]
+    first_child: str | None  # local name of the root's first child element, if it starts in the head
+    doctype: bool  # a DOCTYPE is present (such documents always take the checked, generic path)
+
+
+def sniff_head(path: Path, limit: int = 65536) -> Head | None:
+    """The head of `path` from its first bytes only; None if it is not XML-looking.
+
+    Used to route a file to its source system, to skip non-XML files with a notice, and to choose
+    the fast list scan, without parsing the whole file. Unsafe documents still fail later.
     """
     try:
         with path.open("rb") as handle:
@@ -168,10 +254,30 @@ def sniff_root(path: Path, limit: int = 65536) -> str | None:
     if not head.strip():
         return None
     parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
+    root: etree._Element | None = None
     try:
         parser.feed(head)
         for _event, elem in parser.read_events():
-            return local_name(elem.tag)
+            if root is None:
+                root = elem
+            elif elem.getparent() is root:
+                break
     except etree.XMLSyntaxError:
+        if root is None:
+            return None
+    if root is None:
         return None
-    return None
+    first = next((child for child in root if isinstance(child.tag, str)), None)
+    docinfo = root.getroottree().docinfo
+    return Head(
+        root=local_name(root.tag),
+        attrs={local_name(k): v for k, v in root.attrib.items()},
+        first_child=local_name(first.tag) if first is not None else None,
+        doctype=bool(docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url),
+    )
+
+
+def sniff_root(path: Path, limit: int = 65536) -> str | None:
+    """The root element's local name, read from the first bytes only; None if not XML-looking."""
+    head = sniff_head(path, limit)
+    return head.root if head is not None else None

@@ -21,7 +21,7 @@ from migrator.errors import SourceError, SourceFailResponse, SourceParseError
 from migrator.sources.coerce import to_id
 from migrator.sources.freshbooks.records import MODELS
 from migrator.sources.record import Emit, RawRecord, SourceRecord, SourceWarning
-from migrator.sources.xmlsafe import XmlStream, local_name, release
+from migrator.sources.xmlsafe import ListScan, XmlStream, local_name, release, sniff_head
 
 SYSTEM = "freshbooks"
 
@@ -63,30 +63,76 @@ NOT_MIGRATED = {"currencies", "languages", "gateways", "callbacks", "contractors
 REPEATED = {"contacts": "contact", "lines": "line", "tasks": "task", "staff": "staff", "credits": "credit"}
 
 
+_NAMES: dict[str, str] = {}  # raw tag -> local name; a few dozen distinct tags per export
+
+
+def _name(tag: object) -> str:
+    """`{ns}hours` -> `hours`, cached (the hot path meets the same tags on every record); "" if not an element."""
+    if not isinstance(tag, str):
+        return ""
+    name = _NAMES.get(tag)
+    if name is None:
+        name = local_name(tag)
+        if len(_NAMES) < 10_000:  # a hostile file with endless distinct tags must not grow it forever
+            _NAMES[tag] = name
+    return name
+
+
 def flatten(elem: etree._Element) -> Any:
     """Element -> text (None when empty) or nested dict/list; deprecated elements are dropped."""
-    children = [child for child in elem if isinstance(child.tag, str) and "deprecated" not in child.attrib]
-    if not children:
-        text = elem.text
-        return text if text is not None and text.strip() else None
-    name = local_name(elem.tag)
-    repeated = REPEATED.get(name)
-    if repeated and all(local_name(child.tag) == repeated for child in children):
-        return [flatten(child) for child in children]
-    if repeated == "contact" and repeated not in {local_name(c.tag) for c in children}:
-        return [{local_name(child.tag): flatten(child) for child in children}]  # 2015 docs: fields directly inside
+    repeated = REPEATED.get(_name(elem.tag))
+    if repeated is not None:
+        return _flatten_container(elem, repeated)
     out: dict[str, Any] = {}
-    for child in children:
-        key = local_name(child.tag)
+    names = _NAMES
+    for child in elem:
+        tag = child.tag
+        key = names.get(tag) or _name(tag)  # type: ignore[arg-type]
+        if not key or child.get("deprecated") is not None:
+            continue
         if not len(child) and key != "credit":  # a leaf (most fields): no recursion on the hot path
             text = child.text
             out[key] = text if text is not None and text.strip() else None
-            continue
-        if key == "credit" and child.get("currency"):
+        elif key == "credit" and child.get("currency"):
             out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
-            continue
-        out[key] = flatten(child)
+        else:
+            out[key] = flatten(child)
+    if not out and not _kept(elem):
+        text = elem.text
+        return text if text is not None and text.strip() else None
     return out
+
+
+def _kept(elem: etree._Element) -> list[etree._Element]:
+    """Child elements that count (not deprecated)."""
+    return [child for child in elem if _name(child.tag) and child.get("deprecated") is None]
+
+
+def _flatten_container(elem: etree._Element, repeated: str) -> Any:
+    """`<contacts>`, `<lines>`, `<tasks>`…: a list even with one child (ruby-freshbooks #8)."""
+    children = _kept(elem)
+    if not children:
+        text = elem.text
+        return text if text is not None and text.strip() else None
+    names = {_name(child.tag) for child in children}
+    if names == {repeated}:
+        return [flatten(child) for child in children]
+    if repeated == "contact" and repeated not in names:
+        return [{_name(child.tag): flatten(child) for child in children}]  # 2015 docs: fields directly inside
+    out: dict[str, Any] = {}
+    for child in children:
+        key = _name(child.tag)
+        if not len(child) and key != "credit":
+            text = child.text
+            out[key] = text if text is not None and text.strip() else None
+        elif key == "credit" and child.get("currency"):
+            out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
+        else:
+            out[key] = flatten(child)
+    return out
+
+
+PageKey = tuple[str, int, int, int]  # (resource, per_page, pages, total)
 
 
 class FreshBooksReader:
@@ -96,18 +142,40 @@ class FreshBooksReader:
     models: ClassVar[dict[str, type[SourceRecord]]] = MODELS
 
     def __init__(self) -> None:
-        # (resource, per_page, pages, total) -> {page: file}
-        self._pages: dict[tuple[str, int, int, int], dict[int, str]] = defaultdict(dict)
-        self._counts: dict[tuple[str, int, int, int], int] = defaultdict(int)
+        self._pages: dict[PageKey, dict[int, str]] = defaultdict(dict)  # -> {page: file}
+        self._counts: dict[PageKey, int] = defaultdict(int)
 
     def claims(self, root_name: str) -> bool:
         return root_name in ("response", "request")
 
     def read(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        path = Path(path)
+        head = sniff_head(path)
+        if (
+            head is not None
+            and not head.doctype
+            and head.root == "response"
+            and head.attrs.get("status", "").lower() == "ok"
+            and head.first_child in LISTS
+        ):
+            self._read_list(path, emit, warn)
+        else:
+            self._read_events(path, emit, warn)
+
+    def _read_list(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        """The fast path: a `.list` response, records two levels down (`response/clients/client`)."""
+        file = str(path)
+        scan = _ListScan(self, file, emit, warn)
+        for elem in XmlStream(path).records(scan):
+            if local_name(elem.tag) == scan.record_name:  # other names in a list are ignored, as below
+                scan.emitted(self._emit(scan.resource, elem, file, emit, warn, detail=False))
+
+    def _read_events(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        """Every other body (`.get` records, create/update answers, failures, saved requests)."""
         stream = XmlStream(path)
         file = str(path)
         list_resource: str | None = None
-        list_key: tuple[str, int, int, int] | None = None
+        list_key: PageKey | None = None
         record_name: str | None = None
         children = 0
         for event, elem, depth in stream.events():
@@ -122,18 +190,13 @@ class FreshBooksReader:
                 if name in LISTS:
                     record_name, list_resource = LISTS[name]
                     list_key = self._paging(list_resource, elem, file, warn)
-                elif name in NOT_MIGRATED or name.rstrip("s") in NOT_MIGRATED:
-                    warn(SourceWarning(file, elem.sourceline, f"not migrated: FreshBooks {name}"))
+                else:
+                    self._not_migrated(elem, file, warn)
             elif depth == 1 and event == "end":
-                name = local_name(elem.tag)
-                if name in SINGLES and list_resource is None:
-                    self._emit(SINGLES[name], elem, file, emit, warn, detail=True)
-                elif name not in LISTS and name not in ("error", "code") and list_resource is None:
-                    if name.endswith("_id") and not len(elem):
-                        warn(SourceWarning(file, elem.sourceline, "no records (a create response)"))
-                    elif name not in NOT_MIGRATED and name.rstrip("s") not in NOT_MIGRATED:
-                        warn(SourceWarning(file, elem.sourceline, f"not migrated: unknown FreshBooks element <{name}>"))
-                list_resource = None if name in LISTS else list_resource
+                if local_name(elem.tag) in LISTS:
+                    list_resource = None
+                else:
+                    self._top_level(elem, file, emit, warn)
                 release(elem)
             elif depth == 2 and event == "end" and list_resource and local_name(elem.tag) == record_name:
                 if self._emit(list_resource, elem, file, emit, warn, detail=False) and list_key:
@@ -141,6 +204,23 @@ class FreshBooksReader:
                 release(elem)
         if children == 0:
             warn(SourceWarning(file, 1, "no records (an update or delete response)"))
+
+    @staticmethod
+    def _not_migrated(elem: etree._Element, file: str, warn: Callable[[SourceWarning], None]) -> None:
+        name = local_name(elem.tag)
+        if name in NOT_MIGRATED or name.rstrip("s") in NOT_MIGRATED:
+            warn(SourceWarning(file, elem.sourceline, f"not migrated: FreshBooks {name}"))
+
+    def _top_level(self, elem: etree._Element, file: str, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        """A child of `<response>` that is not a list: one record (`.get`), a new id, or something unknown."""
+        name = local_name(elem.tag)
+        if name in SINGLES:
+            self._emit(SINGLES[name], elem, file, emit, warn, detail=True)
+        elif name not in ("error", "code"):
+            if name.endswith("_id") and not len(elem):
+                warn(SourceWarning(file, elem.sourceline, "no records (a create response)"))
+            elif name not in NOT_MIGRATED and name.rstrip("s") not in NOT_MIGRATED:
+                warn(SourceWarning(file, elem.sourceline, f"not migrated: unknown FreshBooks element <{name}>"))
 
     def _check_root(
         self, stream: XmlStream, root: etree._Element, file: str, warn: Callable[[SourceWarning], None]
@@ -174,7 +254,7 @@ class FreshBooksReader:
 
     def _paging(
         self, resource: str, elem: etree._Element, file: str, warn: Callable[[SourceWarning], None]
-    ) -> tuple[str, int, int, int] | None:
+    ) -> PageKey | None:
         try:
             page, pages = int(elem.get("page", "1")), int(elem.get("pages", "1"))
             per_page, total = int(elem.get("per_page", "0")), int(elem.get("total", "-1"))
@@ -254,3 +334,41 @@ class FreshBooksReader:
                     )
                 )
         return errors
+
+
+class _ListScan(ListScan):
+    """Records are children of a list element (`<clients page=…>`) straight under `<response>`."""
+
+    def __init__(
+        self, reader: FreshBooksReader, file: str, emit: Emit, warn: Callable[[SourceWarning], None]
+    ) -> None:
+        super().__init__(frozenset(record for record, _resource in LISTS.values()))
+        self.reader, self.file, self.emit, self.warn = reader, file, emit, warn
+        self.record_name: str | None = None
+        self.resource = ""
+        self.key: PageKey | None = None
+        self.lists: set[etree._Element] = set()
+
+    def is_container(self, parent: etree._Element) -> bool:
+        above = parent.getparent()
+        return local_name(parent.tag) in LISTS and above is not None and above.getparent() is None
+
+    def opened(self, container: etree._Element) -> None:
+        self.record_name, self.resource = LISTS[local_name(container.tag)]
+        self.key = self.reader._paging(self.resource, container, self.file, self.warn)
+        self.lists.add(container)
+
+    def emitted(self, ok: bool) -> None:
+        if ok and self.key:
+            self.reader._counts[self.key] += 1
+
+    def finished(self, root: etree._Element) -> None:
+        """The root's other children, as the event path handles them (an empty list still counts as a page)."""
+        for child in root:
+            name = local_name(child.tag)
+            if name in LISTS:
+                if child not in self.lists:
+                    self.reader._paging(LISTS[name][1], child, self.file, self.warn)
+            elif name:
+                self.reader._not_migrated(child, self.file, self.warn)
+                self.reader._top_level(child, self.file, self.emit, self.warn)

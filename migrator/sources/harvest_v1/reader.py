@@ -21,7 +21,7 @@ from migrator.sources.coerce import to_id
 from migrator.sources.harvest_v1.fields import field_name, flatten
 from migrator.sources.harvest_v1.records import MODELS
 from migrator.sources.record import Emit, RawRecord, SourceRecord, SourceWarning
-from migrator.sources.xmlsafe import XmlStream, release
+from migrator.sources.xmlsafe import ListScan, XmlStream, release, sniff_head
 
 SYSTEM = "harvest-v1"
 
@@ -113,6 +113,22 @@ class HarvestV1Reader:
     def read(self, path: Any, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """Stream every record of `path` to `emit`; notices go to `warn`; a bad file raises `SourceError`."""
         path = Path(path)
+        head = sniff_head(path)
+        if head is not None and not head.doctype:
+            layout = _list_layout(normalise(head.root), head.attrs)
+            if layout is not None:
+                self._read_list(path, layout, emit, warn)
+                return
+        self._read_events(path, emit, warn)
+
+    def _read_list(self, path: Path, layout: _Layout, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        """The fast path: a plain list body (`<day-entries type="array">`), records straight under the root."""
+        file = str(path)
+        for elem in XmlStream(path).records(_V1ListScan(layout, file, warn)):
+            self._record(elem, layout, file, emit, warn)
+
+    def _read_events(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
+        """Every other body (single records, `/daily`, `<hash>`, odd roots), event by event."""
         file = str(path)
         stream = XmlStream(path)
         layout: _Layout | None = None
@@ -148,13 +164,14 @@ class HarvestV1Reader:
                 if name != layout.container and name not in DAILY_CONTEXT:
                     message = f"ignored <{elem.tag}>: not a record of {layout.resource}"
                     warn(SourceWarning(file, elem.sourceline, message))
-                release(elem)
+            release(elem)
 
     # --- records -----------------------------------------------------------------------------------
 
     def _record(
         self, elem: etree._Element, layout: _Layout, file: str, emit: Emit, warn: Callable[[SourceWarning], None]
     ) -> None:
+        """One record element -> a `RawRecord` (the caller releases the element)."""
         name = _name(elem)
         if layout.container is not None:
             parent = elem.getparent()
@@ -162,16 +179,13 @@ class HarvestV1Reader:
             if parent_name != layout.container:
                 if parent_name not in DAILY_CONTEXT:  # the /daily pick list is not data to migrate
                     warn(SourceWarning(file, elem.sourceline, f"ignored <{elem.tag}>: not a day entry"))
-                release(elem)
                 return
         resource = layout.resource
         if resource is None or name not in layout.names:
             warn(SourceWarning(file, elem.sourceline, f"ignored <{elem.tag}>: not a record of {resource}"))
-            release(elem)
             return
         line = elem.sourceline
         fields = flatten(elem)
-        release(elem)  # everything needed is in `fields`: free the tree before emitting
         for old, new in RENAMES.get(resource, {}).items():
             if old in fields:
                 fields.setdefault(new, fields.pop(old))
@@ -204,7 +218,6 @@ class HarvestV1Reader:
             self._hash(elem, file, emit, warn)
         elif root == "nil_classes" and len(elem):
             warn(SourceWarning(file, elem.sourceline, "ignored the children of <nil-classes>: an empty list has none"))
-        release(elem)
 
     def _hash(self, elem: etree._Element, file: str, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         fields = flatten(elem)
@@ -248,15 +261,44 @@ def _id_of(value: Any) -> str | None:
         return None
 
 
-def _layout_for(root: str, attrs: dict[str, str], file: str, elem: etree._Element) -> _Layout:
+def _list_layout(root: str, attrs: dict[str, str]) -> _Layout | None:
+    """The layout of a plain list body (records straight under the root), else None."""
     if root in LIST_ROOTS:
         resource = LIST_ROOTS[root]
         return _Layout(resource, 1, RECORD_NAMES[resource])
-    if root in SINGLE_ROOTS:
+    if root in SINGLE_ROOTS and attrs.get("type") == "array":
         resource = SINGLE_ROOTS[root]
-        if attrs.get("type") == "array":
-            return _Layout(resource, 1, RECORD_NAMES[resource])
-        return _Layout(resource, 0, frozenset({root}), detail=True)
+        return _Layout(resource, 1, RECORD_NAMES[resource])
+    return None
+
+
+class _V1ListScan(ListScan):
+    """Records are the root's children; any other child of the root is reported and ignored."""
+
+    def __init__(self, layout: _Layout, file: str, warn: Callable[[SourceWarning], None]) -> None:
+        # Both spellings: REST lists are dash-case, `/daily` snake_case.
+        super().__init__(frozenset(spelt for name in layout.names for spelt in (name, name.replace("_", "-"))))
+        self.layout, self.file, self.warn = layout, file, warn
+
+    def is_container(self, parent: etree._Element) -> bool:
+        return parent.getparent() is None
+
+    def foreign(self, elem: etree._Element) -> None:
+        message = f"ignored <{elem.tag}>: not a record of {self.layout.resource}"
+        self.warn(SourceWarning(self.file, elem.sourceline, message))
+
+    def finished(self, root: etree._Element) -> None:
+        for child in root:  # left only when no record was found: a list of foreign elements
+            if isinstance(child.tag, str):
+                self.foreign(child)
+
+
+def _layout_for(root: str, attrs: dict[str, str], file: str, elem: etree._Element) -> _Layout:
+    listed = _list_layout(root, attrs)
+    if listed is not None:
+        return listed
+    if root in SINGLE_ROOTS:
+        return _Layout(SINGLE_ROOTS[root], 0, frozenset({root}), detail=True)
     if root == "daily":
         return _Layout("day_entries", 2, RECORD_NAMES["day_entries"], container="day_entries")
     if root in ENTRY_WRAPPERS:

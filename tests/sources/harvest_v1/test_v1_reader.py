@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import migrator.sources.harvest_v1.reader as reader_module
 from migrator.errors import SourceParseError, UnsafeXMLError
 from migrator.sources.harvest_v1.reader import HarvestV1Reader
 
@@ -212,9 +213,9 @@ def test_a_truncated_file_fails_with_its_line_after_the_complete_records(write_x
     assert str(caught.value).startswith(f"{path}:5: not well-formed XML")
 
 
-def test_each_record_is_released_before_it_is_emitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parsed tree never holds more than the record at hand: memory stays flat on any file size."""
-    import migrator.sources.harvest_v1.reader as reader_module
+def test_the_list_scan_keeps_only_a_batch_of_records_in_the_tree(tmp_path: Path) -> None:
+    """Handled records are detached in batches: memory stays flat whatever the file size."""
+    from migrator.sources.xmlsafe import XmlStream
 
     path = tmp_path / "big.xml"
     with path.open("w") as out:
@@ -222,24 +223,13 @@ def test_each_record_is_released_before_it_is_emitted(tmp_path: Path, monkeypatc
         for index in range(5_000):
             out.write(f"<day-entry><id>{index + 1}</id><notes>{'x' * 50}</notes></day-entry>")
         out.write("</day-entries>")
-    released: list[tuple[bool, int]] = []
-    real_release = reader_module.release
-
-    def counting_release(elem: Any) -> None:
-        parent = elem.getparent()
-        real_release(elem)
-        # What stays: this record (now empty) and the few records lxml has parsed ahead.
-        released.append((elem.getprevious() is None and len(elem) == 0, len(parent) if parent is not None else 0))
-
-    monkeypatch.setattr(reader_module, "release", counting_release)
-    emitted = 0
-
-    def emit(record: Any) -> None:
-        nonlocal emitted
-        emitted += 1
-        assert len(released) == emitted  # released first, then handed on
-
-    HarvestV1Reader().read(path, emit, lambda w: None)
-    assert emitted == 5_000
-    assert all(cleared for cleared, _held in released)
-    assert max(held for _cleared, held in released) < 1_000  # lxml's read-ahead, not the file size
+    layout = reader_module._list_layout("day_entries", {})
+    assert layout is not None
+    held: list[int] = []
+    for elem in XmlStream(path).records(reader_module._V1ListScan(layout, str(path), lambda w: None)):
+        siblings_before = 0
+        while (elem := elem.getprevious()) is not None:
+            siblings_before += 1
+        held.append(siblings_before)
+    assert len(held) == 5_000
+    assert max(held) < 256  # handled records never pile up: at most one batch stays attached
