@@ -141,7 +141,7 @@ def plan(
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
     """
-    from migrator.report.plan_json import render_plan_json
+    from migrator.report.plan_json import write_plan_json
     from migrator.report.plan_markdown import render_plan_markdown
     from migrator.report.plan_text import render_plan_text
 
@@ -155,8 +155,15 @@ def plan(
 
         save(save_plan, report, source)
         click.echo(f"Plan saved to {save_plan}; apply it with `migrator run … --plan {save_plan}`.", err=True)
-    renderers = {"json": render_plan_json, "markdown": render_plan_markdown, "text": render_plan_text}
-    text = renderers[fmt](report)
+    if fmt == "json":  # written change by change: a plan of 100,000 records is never held as one string
+        if output:
+            with output.open("w", encoding="utf-8") as handle:
+                write_plan_json(report, handle.write)
+            click.echo(f"Plan written to {output}.", err=True)
+        else:
+            write_plan_json(report, sys.stdout.write)
+        sys.exit(report.exit_code(keep_going))
+    text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
     if output:
         output.write_text(click.unstyle(text), encoding="utf-8")
         click.echo(f"Plan written to {output}.", err=True)

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
+
+# The C string quoter behind `json.dumps(..., ensure_ascii=False)`, without its per-call setup:
+# reports hold millions of strings.
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def decimal_text(value: Decimal) -> str:
@@ -21,7 +26,12 @@ def decimal_text(value: Decimal) -> str:
 
 
 def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
-    if value is None:
+    kind = type(value)
+    if kind is str:  # the common cases first, by exact type
+        out.append(_quote(value))
+    elif kind is dict:
+        _encode_items([(_quote(str(k)), v) for k, v in value.items()], "{}", out, indent, level)
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
@@ -34,11 +44,11 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
     elif isinstance(value, float):
         raise TypeError("float in a payload: use Decimal for money and hours")
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_quote(str(value)))
     elif isinstance(value, (dt.datetime, dt.date, dt.time)):
-        out.append(json.dumps(value.isoformat()))
+        out.append(_quote(value.isoformat()))
     elif isinstance(value, dict):
-        _encode_items([(json.dumps(str(k), ensure_ascii=False), v) for k, v in value.items()], "{}", out, indent, level)
+        _encode_items([(_quote(str(k)), v) for k, v in value.items()], "{}", out, indent, level)
     elif isinstance(value, (list, tuple)):
         _encode_items([(None, v) for v in value], "[]", out, indent, level)
     else:
@@ -70,6 +80,32 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     """Serialise `value`; `Decimal` becomes an exact JSON number, dates become ISO strings."""
     out: list[str] = []
     _encode(value, out, indent, 0)
+    return "".join(out)
+
+
+def dump_items(
+    head: dict[str, Any], key: str, items: Iterable[Any], tail: dict[str, Any], write: Callable[[str], Any]
+) -> None:
+    """Write `{**head, key: [*items], **tail}` as indented JSON through `write`, one item at a time.
+
+    For documents with one huge list (the changes of a plan): only one item is ever encoded in
+    memory, so writing a 100,000-change report does not need the whole text at once.
+    """
+    parts = [f"{_quote(name)}: {_indented(value, 1)}" for name, value in head.items()]
+    write("{\n  " + ",\n  ".join(parts) + (",\n  " if parts else "") + _quote(key) + ": [")
+    first = True
+    for item in items:
+        write(("\n    " if first else ",\n    ") + _indented(item, 2))
+        first = False
+    write("]" if first else "\n  ]")
+    for name, value in tail.items():
+        write(f",\n  {_quote(name)}: {_indented(value, 1)}")
+    write("\n}")
+
+
+def _indented(value: Any, level: int) -> str:
+    out: list[str] = []
+    _encode(value, out, 2, level)
     return "".join(out)
 
 

@@ -2,38 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from migrator import jsonio
 
 
-def plan_document(report: Any) -> dict[str, Any]:
-    """The JSON-ready plan document of a `PlanReport`."""
-    changes = []
+def _changes(report: Any) -> Iterator[dict[str, Any]]:
     for entry in report.plan.entries:
         planned = entry.planned
-        changes.append(
-            {
-                "kind": planned.kind,
-                "action": entry.action,
-                "source_id": planned.source_id,
-                "origin": planned.origin.as_dict(),
-                "target_id": entry.target_id,
-                "payload": planned.payload,
-                "diff": entry.diff,
-                "reason": entry.reason,
-            }
-        )
+        yield {
+            "kind": planned.kind,
+            "action": entry.action,
+            "source_id": planned.source_id,
+            "origin": planned.origin.as_dict(),
+            "target_id": entry.target_id,
+            "payload": planned.payload,
+            "diff": entry.diff,
+            "reason": entry.reason,
+        }
+
+
+def _tail(report: Any) -> dict[str, Any]:
     return {
-        "source": report.source,
-        "summary": report.summary(),
-        "changes": changes,
         "lossy": [note.as_dict() for note in report.lossy],
         "errors": report.errors,
         "warnings": report.warnings,
     }
 
 
+def plan_document(report: Any) -> dict[str, Any]:
+    """The JSON-ready plan document of a `PlanReport`."""
+    return {"source": report.source, "summary": report.summary(), "changes": list(_changes(report)), **_tail(report)}
+
+
+def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
+    """The plan as indented JSON (decimals exact), written change by change through `write`."""
+    head = {"source": report.source, "summary": report.summary()}
+    jsonio.dump_items(head, "changes", _changes(report), _tail(report), write)
+    write("\n")
+
+
 def render_plan_json(report: Any) -> str:
     """The plan as indented JSON (decimals exact)."""
-    return jsonio.dumps(plan_document(report), indent=2) + "\n"
+    parts: list[str] = []
+    write_plan_json(report, parts.append)
+    return "".join(parts)
