@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -73,6 +74,7 @@ class TargetSettings:
                 "from https://id.getharvest.com/developers), or use --sandbox"
             )
         url = base_url or env.get("HARVEST_BASE_URL") or DEFAULT_BASE_URL
+        _refuse_secrets_in(url)
         return cls(
             base_url=url.rstrip("/"),
             token=SecretStr(token),
@@ -80,4 +82,22 @@ class TargetSettings:
             rate=rate or RateLimit(),
             timeout=timeout if timeout is not None else 30.0,
             backoff_max=backoff_max if backoff_max is not None else 30.0,
+        )
+
+
+def _refuse_secrets_in(url: str) -> None:
+    """Refuse a base URL carrying credentials, a query or a fragment (e.g. Harvest's `?access_token=`).
+
+    The base URL is recorded in the ledger and shown by `status` and in errors, so it must hold no
+    secret; requests built on a base with a query would go astray anyway. The message does not
+    repeat the URL: it may be the secret.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return  # not a URL at all: the client says so when it is built
+    if "@" in parts.netloc or parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        raise ConfigError(
+            "--target / HARVEST_BASE_URL must be the API base alone, like https://api.harvestapp.com/v2: "
+            "no user:password@, no ?query, no #fragment (the token goes in HARVEST_ACCESS_TOKEN)"
         )

@@ -18,7 +18,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,18 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, list):
         return [_sorted(item) for item in value]
     return value
+
+
+def records_fingerprint(rows: Iterable[tuple[Any, ...]]) -> str:
+    """The hash `Ledger.fingerprint` gives for these record rows (no rows: a ledger not created yet)."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()[:32]
+
+
+# A plan made before the first run (no ledger file yet) must still match that run's new, empty ledger.
+EMPTY_LEDGER_FINGERPRINT = records_fingerprint(())
 
 
 def _now() -> str:
@@ -322,13 +334,11 @@ class Ledger:
 
     def fingerprint(self) -> str:
         """A hash of every record row: a saved plan is stale when this changes."""
-        digest = hashlib.sha256()
         with self._lock:
-            for row in self._db.execute(
+            rows = self._db.execute(
                 "SELECT system, kind, source_id, v2_id, payload_hash, state FROM records ORDER BY 1, 2, 3"
-            ):
-                digest.update(repr(row).encode())
-        return digest.hexdigest()[:32]
+            )
+            return records_fingerprint(rows)  # streamed: a ledger of a million rows is never held in memory
 
     def close(self) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from migrator import jsonio
 from migrator.harvest.models import UPDATE_MODELS
 from migrator.kinds import ACTIONS, KINDS, kind_index
 from migrator.load.invoices import event_applied
-from migrator.load.ledger import Ledger, LedgerRow, payload_hash
+from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, Ledger, LedgerRow, payload_hash
 from migrator.load.registry import REGISTRY, load_order
 from migrator.load.target import TargetIndex, nested
 from migrator.mapping import Planned, iter_refs, parse_ref
@@ -389,6 +389,6 @@ def build_plan(
         planner.outcome[(item.origin.system, item.ref)] = entry.action
         plan.entries.append(entry)
     plan.entries.sort(key=lambda entry: (_phase(entry.planned), seat[id(entry.planned)]))
-    plan.ledger_fingerprint = ledger.fingerprint() if ledger is not None else ""
+    plan.ledger_fingerprint = ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT
     plan.target_fingerprint = target.fingerprint()
     return plan

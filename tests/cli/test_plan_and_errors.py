@@ -224,3 +224,13 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(tmp_path: Path) 
     assert applied.returncode == 0, applied.stderr
     again = migrator("run", str(source), "--sandbox", "--batch", "b", "--plan", str(saved), cwd=tmp_path)
     assert again.returncode == 1 and "the ledger" in again.stderr
+
+
+def test_a_plan_saved_before_the_first_run_is_applied(tmp_path: Path) -> None:
+    """The bookkeeper signs off the very first plan, made while no ledger exists yet: run applies it."""
+    saved = tmp_path / "plan.json"
+    source = str(REPO / "fixtures/freshbooks/work/tasks.xml")
+    planned = migrator("plan", source, "--sandbox", "--save-plan", str(saved), cwd=tmp_path)
+    assert planned.returncode == 2 and not (tmp_path / "migrator-ledger.sqlite").exists()
+    applied = migrator("run", source, "--sandbox", "--batch", "b", "--plan", str(saved), cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr

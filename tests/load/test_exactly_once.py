@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from migrator import api
 from migrator.config import RateLimit
+from migrator.errors import HarvestError
 from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
+from migrator.load.loader import LoadEvent
 from migrator.load.registry import REGISTRY
-from migrator.mapping import MapContext
+from migrator.mapping import MapContext, Planned
 from migrator.target import TargetSpec
 from tests.conftest import REPO
 from tests.load.conftest import assert_target_matches_plan, snapshot
@@ -44,17 +48,42 @@ EXPECTED = {
 }
 
 
+# The people of both fixture accounts, as they would already exist in a real target account.
+PEOPLE = (
+    ("Ada", "Lindqvist", "ada@northwind.example"),
+    ("Ben", "Okafor", "ben@northwind.example"),
+    ("Cleo", "Baptiste", "cleo@freelance.example"),
+    ("Nora", "Quist", "nora@quiststudio.example"),
+    ("Omar", "Haddad", "omar@quiststudio.example"),
+    ("Priya", "Raman", "priya@quiststudio.example"),
+)
+
+
+def seed_people(sandbox: Sandbox) -> None:
+    """Invite the fixture people into the target beforehand (no email counted): a run adopts them."""
+    for first, last, email in PEOPLE:
+        sandbox.seed_user(first, last, email)
+
+
+def planned_records(options: api.SourceOptions = SOURCES) -> list[Planned]:
+    """Every planned v2 record of `options`, as mapped by the real sources and mappings."""
+    exports, sink = api.read_and_map(options, MapContext())
+    for export in exports:
+        export.close()
+    return sink.planned
+
+
 def _spec(sandbox: Sandbox, rate: str = "1000/1") -> TargetSpec:
     env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
     return TargetSpec.from_options(target=sandbox.url, sandbox=False, rate=rate, env=env)
 
 
 def run(
-    sandbox: Sandbox, ledger: Path, batch: str = "b1", options: api.SourceOptions = SOURCES, **kwargs: object
+    sandbox: Sandbox, ledger: Path, batch: str = "b1", options: api.SourceOptions = SOURCES, **kwargs: Any
 ) -> api.RunReport:
     return api.run(
         options, batch=batch, target=_spec(sandbox), ledger_path=ledger, create_users=True, concurrency=4, **kwargs
-    )  # type: ignore[arg-type]
+    )
 
 
 def assert_ledger_matches_target(sandbox: Sandbox, ledger_path: Path) -> None:
@@ -69,6 +98,51 @@ def assert_ledger_matches_target(sandbox: Sandbox, ledger_path: Path) -> None:
             continue
         keys = [entry.target_key(obj) for obj in objects[kind].values()]
         assert len(keys) == len(set(keys)), f"duplicate {kind} in the target"
+
+
+def fault_spec(sandbox: Sandbox) -> TargetSpec:
+    """A client for a faulty sandbox: a generous budget, a short timeout (shorter than a stall), quick backoff."""
+    env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
+    # With Harvest's 100/15 the tests would mostly wait for the client's own limiter.
+    return TargetSpec("url", url=sandbox.url, env=env, rate=RateLimit(1000, 1.0), timeout=0.4, backoff_max=0.2)
+
+
+def run_through_faults(
+    sandbox: Sandbox,
+    ledger: Path,
+    *,
+    tries: int = 6,
+    create_users: bool = True,
+    progress: Callable[[LoadEvent], None] | None = None,
+) -> api.RunReport | None:
+    """Run the full migration against the sandbox as it is (faults on) until a run exits 0.
+
+    Returns that run's report, or None if `tries` runs did not get there. A fault may stop a run
+    (a read that failed every retry, say): the next run resumes it, as a user would.
+    """
+    for _attempt in range(tries):
+        try:
+            report = api.run(
+                SOURCES,
+                batch="f",
+                target=fault_spec(sandbox),
+                ledger_path=ledger,
+                create_users=create_users,
+                concurrency=4,
+                progress=progress,
+            )
+        except HarvestError:
+            continue
+        if report.exit_code == 0:
+            return report
+    return None
+
+
+def assert_exactly_one_object_per_record(sandbox: Sandbox, ledger: Path, before: dict[str, set[int]]) -> None:
+    """The whole fixture migration is in the target exactly once, and the ledger says so."""
+    assert sandbox.stats()["objects"] == EXPECTED
+    assert_ledger_matches_target(sandbox, ledger)
+    assert_target_matches_plan(sandbox, ledger, planned_records(), before)
 
 
 def test_full_migration_then_a_rerun_sends_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -89,15 +163,7 @@ def test_full_migration_then_a_rerun_sends_nothing(sandbox: Sandbox, tmp_path: P
 
 
 def test_existing_users_are_adopted_and_nobody_is_emailed(sandbox: Sandbox, tmp_path: Path) -> None:
-    for first, last, email in [
-        ("Ada", "Lindqvist", "ada@northwind.example"),
-        ("Ben", "Okafor", "ben@northwind.example"),
-        ("Cleo", "Baptiste", "cleo@freelance.example"),
-        ("Nora", "Quist", "nora@quiststudio.example"),
-        ("Omar", "Haddad", "omar@quiststudio.example"),
-        ("Priya", "Raman", "priya@quiststudio.example"),
-    ]:
-        sandbox.seed_user(first, last, email)
+    seed_people(sandbox)
     report = api.run(SOURCES, batch="b", target=_spec(sandbox), ledger_path=tmp_path / "l.sqlite")
     assert report.exit_code == 0
     assert report.result.counts["users"] == {"adopted": 6}
@@ -146,27 +212,13 @@ def test_every_fault_kind_ends_with_exactly_one_object_per_record(fault: str, tm
     ledger = tmp_path / "l.sqlite"
     with Sandbox(rate=None, fault_rate=0.3, fault_kinds=(fault,), fault_seed=7, stall_seconds=0.6) as sandbox:
         before = snapshot(sandbox)
-        env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
-        # A generous client budget: with Harvest's 100/15 the test would mostly wait for the limiter.
-        fast = RateLimit(1000, 1.0)
-        spec = TargetSpec("url", url=sandbox.url, env=env, rate=fast, timeout=0.4, backoff_max=0.2)
-        for _attempt in range(6):
-            try:
-                report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True, concurrency=4)
-            except Exception:  # noqa: BLE001 - a fault may stop a run; the next run resumes it
-                continue
-            if report.exit_code == 0:
-                break
+        run_through_faults(sandbox, ledger)
         sandbox.set_fault_rate(0.0)
+        spec = fault_spec(sandbox)
         report = api.run(SOURCES, batch="f", target=spec, ledger_path=ledger, create_users=True, concurrency=4)
         assert report.exit_code == 0, report.result.rejected + report.result.blocked + report.result.unknown
         assert sandbox.stats()["faults_injected"] > 0
-        assert sandbox.stats()["objects"] == EXPECTED
-        assert_ledger_matches_target(sandbox, ledger)
-        exports, sink = api.read_and_map(SOURCES, MapContext())
-        for export in exports:
-            export.close()
-        assert_target_matches_plan(sandbox, ledger, sink.planned, before)
+        assert_exactly_one_object_per_record(sandbox, ledger, before)
 
 
 def test_a_pending_intent_is_reconciled_not_duplicated(sandbox: Sandbox, tmp_path: Path) -> None:
