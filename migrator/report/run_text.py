@@ -58,7 +58,7 @@ class ProgressPrinter:
 
 
 def render_run_summary(report: Any) -> str:
-    """Per-kind outcome table, rejected and blocked records, and the one-line summary."""
+    """Per-kind outcome table, records not loaded (rejected, blocked, outcome unknown), the one-line summary."""
     result = report.result
     lines = [""]
     counts: dict[str, dict[str, int]] = result.counts
@@ -70,6 +70,8 @@ def render_run_summary(report: Any) -> str:
         lines.append(f"  rejected: {problem}")
     for problem in list(getattr(result, "blocked", []))[:50]:
         lines.append(f"  blocked: {problem}")
+    for problem in list(getattr(result, "unknown", []))[:50]:
+        lines.append(f"  outcome unknown (checked against the target on the next run): {problem}")
     totals: dict[str, int] = {}
     for states in counts.values():
         for state, n in states.items():
