@@ -8,6 +8,7 @@ turned into one clear line (never a traceback, never the token) in exactly one p
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -162,14 +163,24 @@ def plan(
             click.echo(f"Plan written to {output}.", err=True)
         else:
             write_plan_json(report, sys.stdout.write)
-        sys.exit(report.exit_code(keep_going))
+        _exit_plan(report, keep_going)
     text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
     if output:
         output.write_text(click.unstyle(text), encoding="utf-8")
         click.echo(f"Plan written to {output}.", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(report.exit_code(keep_going))
+    _exit_plan(report, keep_going)
+
+
+def _exit_plan(report: Any, keep_going: bool) -> None:
+    """Exit with the plan's code; when records are in error, say so on stderr too, in one line."""
+    code = report.exit_code(keep_going)
+    if code == 1:
+        count, first = len(report.errors), report.errors[0]["message"]
+        more = f" (and {count - 1} more, all in the plan's errors)" if count > 1 else ""
+        click.echo(f"Error: {one_line(first)}{more}; fix the source, or pass --keep-going to plan the rest", err=True)
+    sys.exit(code)
 
 
 @cli.command()
@@ -355,6 +366,15 @@ def sandbox_command(
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """An error as exactly one terminal line: control characters from file names or a response body
+    (a newline, a carriage return that would overwrite the line) are shown escaped, never obeyed."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text.strip())
+
+
 def main() -> None:
     """Entry point: run the CLI, turning every `MigratorError` into one line and exit 1."""
     token = os.environ.get("HARVEST_ACCESS_TOKEN")
@@ -369,7 +389,7 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except MigratorError as exc:
-        click.echo(f"Error: {redact(str(exc), token)}", err=True)
+        click.echo(f"Error: {one_line(redact(str(exc), token))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted. The ledger is consistent: run the same command again to resume.", err=True)

@@ -7,7 +7,7 @@ credits have no place on a v2 client and are reported as lossy.
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted
+from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
@@ -83,7 +83,7 @@ def _contact(
 def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
     for client in export.typed("clients"):
         if isinstance(client, SourceError):
-            sink.invalid_source("clients", client)
+            unreadable(export, sink, ctx, "clients", client)
             continue
         assert isinstance(client, Client)
         if skipped_as_deleted(sink, ctx, "clients", client):

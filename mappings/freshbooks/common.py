@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
+from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import ID_FIELD_NAMES, present
-from migrator.sources.record import SourceRecord
+from migrator.sources.record import Origin, SourceRecord
 
 SYSTEM = "freshbooks"
 PLACEHOLDER_CLIENT = "placeholder"
@@ -48,6 +50,18 @@ def _report(sink: MapSink, kind: str, record: SourceRecord, name: str, value: An
 def _short(value: Any) -> str:
     text = str(value).replace("\n", " ")
     return repr(text[:60] + ("…" if len(text) > 60 else ""))
+
+
+def unreadable(export: SourceExport, sink: MapSink, ctx: MapContext, kind: str, error: SourceError) -> None:
+    """A record that failed typing: invalid, unless it is in the deleted folder, which is skipped anyway
+    (an unreadable field of a record nobody migrates must not stop the plan)."""
+    raw = export.store.get(error.resource, error.record_id) if error.resource and error.record_id else None
+    if raw is not None and raw.fields.get("folder") == "deleted" and not ctx.include_deleted:
+        origin = Origin(SYSTEM, raw.resource, raw.id, raw.file, raw.line)
+        reason = f"deleted in FreshBooks; not migrated (it also has an unreadable field: {error.describe()})"
+        sink.skip(kind, raw.id, origin, reason)
+        return
+    sink.invalid_source(kind, error)
 
 
 def skipped_as_deleted(sink: MapSink, ctx: MapContext, kind: str, record: Any) -> bool:

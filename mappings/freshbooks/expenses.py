@@ -8,7 +8,7 @@ expenses have no v2 field; an expense without a project cannot exist in v2 and i
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted, user_ref
+from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable, user_ref
 from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
@@ -35,7 +35,7 @@ def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext, seen: s
 def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
     for expense in export.typed("expenses"):
         if isinstance(expense, SourceError):
-            sink.invalid_source("expenses", expense)
+            unreadable(export, sink, ctx, "expenses", expense)
             continue
         assert isinstance(expense, Expense)
         if skipped_as_deleted(sink, ctx, "expenses", expense):

@@ -21,7 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted
+from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.mapping import MapContext, MapSink, ref
@@ -160,7 +160,7 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
     for kind, resource in (("invoices", "invoices"), ("estimates", "estimates")):
         for record in export.typed(resource):
             if isinstance(record, SourceError):
-                sink.invalid_source(kind, record)
+                unreadable(export, sink, ctx, kind, record)
                 continue
             if skipped_as_deleted(sink, ctx, kind, record):
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from mappings.clock import span_for
 from mappings.freshbooks.common import report_dropped, user_ref
 from migrator.errors import SourceError
 from migrator.mapping import MapContext, MapSink, ref
@@ -48,23 +49,25 @@ def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str
             "notes": entry.notes,
             "external_reference": {"id": f"freshbooks:time_entry:{entry.id}", "group_id": "migrator"},
         }
-        if ctx.timestamp_timers:
-            # FreshBooks records durations only: synthesise a start at midnight so the hours are kept.
-            hours = entry.hours or 0
-            minutes = int(round(float(hours) * 60)) if hours < 24 else 0
-            if hours < 24:
-                data["started_time"] = "12:00am"
-                data["ended_time"] = f"{(minutes // 60) % 12 or 12}:{minutes % 60:02d}{'am' if minutes < 720 else 'pm'}"
+        if entry.hours is not None and entry.hours < 0:
+            sink.invalid("time_entries", entry.id, entry.origin, f"field 'hours': {entry.hours} is negative")
+            continue
+        if ctx.timestamp_timers and entry.hours is not None:
+            # FreshBooks records durations only: a span from midnight keeps the hours.
+            span = span_for(entry.hours)
+            if span.started is None:
+                data["hours"] = entry.hours
+                sink.lossy("time_entries", entry.id, "hours", f"{entry.hours} h do not fit one day; sent as hours")
+            else:
+                data["started_time"], data["ended_time"] = span.started, span.ended
                 sink.lossy(
                     "time_entries",
                     entry.id,
                     "hours",
-                    f"the target tracks start/end times: {hours} h sent as 12:00am–{data['ended_time']}",
+                    f"the target tracks start/end times: {entry.hours} h sent as {span.started}–{span.ended}",
                 )
-            else:
-                data["hours"] = hours
         else:
-            data["hours"] = entry.hours if entry.hours is not None else 0
+            data["hours"] = entry.hours  # None: the payload model refuses it (no hours would start a timer)
         if entry.billed:
             sink.lossy("time_entries", entry.id, "billed", "billed in FreshBooks; v2 cannot mark imported time billed")
         sink.emit("time_entries", entry.id, data, entry.origin)

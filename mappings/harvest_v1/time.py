@@ -10,16 +10,16 @@ reported with the exact figures; v2 then derives `hours` from them.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from mappings.clock import clock_minutes, hours_of, span_for
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes, show
 from migrator.mapping import ref
 from migrator.sources.harvest_v1.records import DayEntry
 
 KIND = "time_entries"
-DAY_MINUTES = 24 * 60
 USED = {
     "spent_at",
     "user_id",
@@ -53,30 +53,13 @@ def external_reference(entry_id: str) -> dict[str, str]:
     return {"id": f"harvest-v1:day_entry:{entry_id}", "group_id": "migrator"}
 
 
-def clock_minutes(text: str) -> int:
-    """`8:00am` -> 480 (the form `coerce.to_clock` produces)."""
-    clock, meridiem = text[:-2], text[-2:]
-    hour, minute = (int(part) for part in clock.split(":"))
-    return (hour % 12 + (12 if meridiem == "pm" else 0)) * 60 + minute
-
-
-def clock_text(minutes: int) -> str:
-    """480 -> `8:00am`."""
-    hour, minute = divmod(minutes, 60)
-    return f"{hour % 12 or 12}:{minute:02d}{'am' if hour < 12 else 'pm'}"
-
-
-def _hours_of(minutes: int) -> Decimal:
-    return (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -> None:
     """Fill `started_time`/`ended_time` (or fall back to `hours`) for a timestamp-timer target."""
     if entry.started_at and entry.ended_at:
         start, end = clock_minutes(entry.started_at), clock_minutes(entry.ended_at)
         if end >= start:
             data["started_time"], data["ended_time"] = entry.started_at, entry.ended_at
-            derived = _hours_of(end - start)
+            derived = hours_of(end - start)
             if entry.hours is not None and abs(derived - entry.hours) >= Decimal("0.01"):
                 notes.note(
                     entry.id,
@@ -87,15 +70,12 @@ def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -
             return
     if entry.hours is None:
         return  # neither variant: the payload model refuses it with a clear reason
-    minutes = int((entry.hours * 60).to_integral_value(rounding=ROUND_HALF_UP))
-    start = clock_minutes(entry.started_at) if entry.started_at else 0
-    if start + minutes >= DAY_MINUTES:
-        start = 0
-    if minutes >= DAY_MINUTES:
+    span = span_for(entry.hours, clock_minutes(entry.started_at) if entry.started_at else 0)
+    if span.started is None:
         data["hours"] = entry.hours
         notes.note(entry.id, "hours", f"{entry.hours} h do not fit one day as start and end times; sent as hours")
         return
-    data["started_time"], data["ended_time"] = clock_text(start), clock_text(start + minutes)
+    data["started_time"], data["ended_time"] = span.started, span.ended
     had = (
         f"v1 times were {entry.started_at or 'none'}-{entry.ended_at or 'none'}"
         if entry.started_at or entry.ended_at
@@ -104,8 +84,8 @@ def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -
     notes.note(
         entry.id,
         "started_at",
-        f"times synthesised from {entry.hours} h: {data['started_time']}-{data['ended_time']} "
-        f"({_hours_of(minutes)} h in v2; {had})",
+        f"times synthesised from {entry.hours} h: {span.started}-{span.ended} "
+        f"({hours_of(span.minutes)} h in v2; {had})",
     )
 
 
@@ -126,6 +106,9 @@ def map_time_entries(m: V1Mapping) -> None:
             "notes": entry.notes,
             "external_reference": external_reference(entry.id),
         }
+        if entry.hours is not None and entry.hours < 0:
+            m.sink.invalid(KIND, entry.id, entry.origin, f"field 'hours': {entry.hours} is negative")
+            continue
         if timestamps:
             _timestamp_fields(entry, data, notes)
         else:

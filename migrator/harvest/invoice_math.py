@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+# Wide enough that no product of two source amounts (each below 10**15 with at most 20 decimal
+# places, see `sources.coerce`) is ever rounded before its cents are: sums stay exact.
+EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
 def cents(value: Decimal) -> Decimal:
     """Round to the cent, half up (how invoices are printed)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
 
 
 def _dec(value: Any, default: str = "0") -> Decimal:
@@ -37,6 +40,11 @@ def invoice_totals(
     line_items: Iterable[Mapping[str, Any]], *, tax: Any = None, tax2: Any = None, discount: Any = None
 ) -> InvoiceTotals:
     """Totals of an invoice or estimate from its line items and percentages."""
+    with localcontext(EXACT):
+        return _totals(line_items, tax=tax, tax2=tax2, discount=discount)
+
+
+def _totals(line_items: Iterable[Mapping[str, Any]], *, tax: Any, tax2: Any, discount: Any) -> InvoiceTotals:
     subtotal = Decimal(0)
     taxed = Decimal(0)
     taxed2 = Decimal(0)

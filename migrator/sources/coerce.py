@@ -55,14 +55,22 @@ def _bool(value: Any) -> bool | None:
     raise ValueError(f"{value!r} is not a boolean (true/false/1/0)")
 
 
+# Amounts, hours, rates and quantities in real books are far inside these bounds; values outside
+# them are typos or hostile (`1e999999999` is 11 bytes that would print as a billion digits), and
+# refusing them keeps every later sum exact and every report small.
+MAX_INTEGER_DIGITS = 15  # below 10**15
+MAX_DECIMAL_PLACES = 20
+
+
 def to_decimal(value: Any) -> Decimal | None:
-    if type(value) is str and value and value[-1].isdigit():
+    # Plain positional text of up to 20 characters has at most 19 decimal places: only the size is checked.
+    if type(value) is str and 0 < len(value) <= 20 and value[-1].isdigit() and "e" not in value and "E" not in value:
         try:
             number = Decimal(value)
         except InvalidOperation:
             pass
         else:
-            if number.is_finite():
+            if number.is_finite() and number.adjusted() < MAX_INTEGER_DIGITS:
                 return number
     return _decimal(value)
 
@@ -79,7 +87,16 @@ def _decimal(value: Any) -> Decimal | None:
         raise ValueError(f"{value!r} is not a decimal number") from None
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"{_short(value)} is out of range (more than {MAX_INTEGER_DIGITS} digits before the point)")
+    if -number.as_tuple().exponent > MAX_DECIMAL_PLACES:  # type: ignore[operator]
+        raise ValueError(f"{_short(value)} has more than {MAX_DECIMAL_PLACES} decimal places")
     return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…'"
 
 
 def to_int(value: Any) -> int | None:

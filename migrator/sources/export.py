@@ -23,7 +23,7 @@ from migrator.sources.record import (
 )
 from migrator.sources.staging import StagingStore
 from migrator.sources.typer import RecordTyper
-from migrator.sources.xmlsafe import XmlStream, sniff_root
+from migrator.sources.xmlsafe import Head, XmlStream, display_name, sniff_head
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -94,20 +94,23 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def looks_like_xml(path: Path) -> bool:
-    """True if the first non-blank character (after any byte-order mark) is `<`."""
+    """True if the first non-blank character (after any byte-order mark) is `<`, however much
+    whitespace comes first."""
     try:
         with path.open("rb") as handle:
             head = handle.read(1024)
+            for bom in _BOMS:
+                if head.startswith(bom):
+                    if bom != codecs.BOM_UTF8:
+                        return True  # UTF-16: let the parser decide
+                    head = head[len(bom) :]
+                    break
+            if head[:2] in (b"<\x00", b"\x00<"):
+                return True  # UTF-16 without a byte-order mark
+            while head and not head.strip():
+                head = handle.read(65536)
     except OSError:
         return False
-    for bom in _BOMS:
-        if head.startswith(bom):
-            if bom != codecs.BOM_UTF8:
-                return True  # UTF-16: let the parser decide
-            head = head[len(bom) :]
-            break
-    if head[:2] in (b"<\x00", b"\x00<"):
-        return True  # UTF-16 without a byte-order mark
     return head.lstrip()[:1] == b"<"
 
 
@@ -160,23 +163,23 @@ def _read_exports(
         return exports[name]
 
     for path in iter_files(paths):
-        report = FileReport(str(path))
+        report = FileReport(display_name(path))
         if not looks_like_xml(path):
             if path.suffix.lower() == ".xml":
                 error: SourceError = SourceParseError(
-                    "not an XML document (empty or binary content)", file=str(path), line=1
+                    "not an XML document (empty or binary content)", file=display_name(path), line=1
                 )
                 if not keep_going:
                     _close_all(exports)
                     raise error
                 orphans.append(error)
             else:
-                notices.append(SourceWarning(str(path), None, "skipped: not an XML file"))
+                notices.append(SourceWarning(display_name(path), None, "skipped: not an XML file"))
             continue
-        root = sniff_root(path)
-        name = system or _detect(readers, root, path)
+        head = sniff_head(path)
+        name = system or _detect(readers, head)
         if name is None:
-            error = _unknown_root_error(path, root)
+            error = _unknown_root_error(path, head)
             if not keep_going:
                 _close_all(exports)
                 raise error
@@ -199,6 +202,13 @@ def _read_exports(
                 _close_all(exports)
                 raise
             export.errors.append(exc)
+            # A file listed under errors contributes nothing, not the records before its error.
+            export.reader.discard(report.path)
+            if export.store.discard(report.path):
+                message = f"none of its {report.records} records were used: the file has an error (see errors)"
+                export.warnings.append(SourceWarning(report.path, exc.line, message))
+            report.records = 0
+            report.resources.clear()
     result = list(exports.values())
     for export in result:
         export.warnings.extend(export.store.warnings)
@@ -217,33 +227,32 @@ def _read_exports(
     return result
 
 
-def _detect(readers: dict[str, SourceReader], root: str | None, path: Path) -> str | None:
-    if root is None:
+def _detect(readers: dict[str, SourceReader], head: Head | None) -> str | None:
+    if head is None:
         return None
-    if root == "request":
+    if head.root == "request":
         # FreshBooks requests carry method="client.list"; Harvest v1's 2009 rate-limit body does not.
-        with path.open("rb") as handle:
-            return "freshbooks" if b"method=" in handle.read(4096) else "harvest-v1"
+        return "freshbooks" if "method" in head.attrs else "harvest-v1"
     for name, reader in readers.items():
-        if reader.claims(root):
+        if reader.claims(head.root):
             return name
     return None
 
 
-def _unknown_root_error(path: Path, root: str | None) -> SourceError:
-    if root is None:
+def _unknown_root_error(path: Path, head: Head | None) -> SourceError:
+    if head is None:
         # Let the parser say precisely what is wrong and where.
         try:
             for _ in XmlStream(path).events():
                 pass
         except SourceError as exc:
             return exc
-        return SourceParseError("could not read the root element", file=str(path), line=1)
+        return SourceParseError("could not read the root element", file=display_name(path), line=1)
     return SourceParseError(
-        f"unknown root element <{root}>: not a Harvest v1 or FreshBooks Classic response "
+        f"unknown root element <{head.root}>: not a Harvest v1 or FreshBooks Classic response "
         "(use --from to force the system if this is a known export)",
-        file=str(path),
-        line=1,
+        file=display_name(path),
+        line=head.line,
     )
 
 

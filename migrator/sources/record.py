@@ -124,6 +124,10 @@ class SourceReader(Protocol):
         """Checks that need every file (e.g. a missing list page); called once after the last file."""
         ...
 
+    def discard(self, file: str) -> None:
+        """Forget what `file` told the reader (it failed part-way and contributes nothing)."""
+        ...
+
 
 @dataclass
 class FileReport:

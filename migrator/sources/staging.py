@@ -118,6 +118,22 @@ class StagingStore:
             rows.clear()
             self._dirty.add(resource)
 
+    def discard(self, file: str) -> int:
+        """Drop every record staged from `file` (a file that failed part-way contributes nothing).
+
+        Called before the store is read, so the merge never saw them. Returns how many were dropped.
+        """
+        index = self._files.get(file)
+        if index is None:
+            return 0
+        dropped = 0
+        for resource, rows in self._pending.items():
+            kept = [row for row in rows if row[5] != index]
+            dropped += len(rows) - len(kept)
+            rows[:] = kept
+            dropped += self._db.execute(f"DELETE FROM r_{resource} WHERE file=?", (index,)).rowcount
+        return dropped
+
     def settle(self) -> None:
         """Write what is buffered and merge repeated ids; reading calls it, so callers rarely need to."""
         for resource in list(self._pending):

@@ -8,6 +8,7 @@ streamed with `iterparse` and cleared once handled, so memory stays flat whateve
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,17 @@ _PARSER_OPTIONS = dict(
     remove_pis=True,
     recover=False,
 )
+
+
+def display_name(path: Path) -> str:
+    """How a file is named in reports and errors: its path, with any byte that is not UTF-8 written
+    `\\xe9` (names from a Latin-1 zip), so printing or writing a report never fails on it."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 def local_name(tag: object) -> str:
@@ -82,14 +94,26 @@ def to_node(elem: etree._Element, *, normalise: bool = False) -> XNode:
     return node
 
 
+def _doctype_line(path: Path, root_line: int) -> int:
+    """The line the DOCTYPE starts on (lxml does not say): found in the bytes before the root, for
+    ASCII-compatible encodings; else the root's line."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(1 << 20)
+    except OSError:
+        return root_line
+    at = data.find(b"<!DOCTYPE")
+    return data.count(b"\n", 0, at) + 1 if at >= 0 else root_line
+
+
 def _check_doctype(root: etree._Element, path: Path) -> None:
     docinfo = root.getroottree().docinfo
     if docinfo.system_url or docinfo.public_id:
         raise UnsafeXMLError(
             "refused: the DOCTYPE points at an external DTD "
             f"({docinfo.system_url or docinfo.public_id!r}); migrator never fetches DTDs",
-            file=str(path),
-            line=1,
+            file=display_name(path),
+            line=_doctype_line(path, root.sourceline or 1),
         )
     dtd = docinfo.internalDTD
     if dtd is not None:
@@ -98,8 +122,8 @@ def _check_doctype(root: etree._Element, path: Path) -> None:
             raise UnsafeXMLError(
                 f"refused: the DOCTYPE declares entities ({', '.join(names[:5])}); "
                 "entity expansion is never performed on export files",
-                file=str(path),
-                line=1,
+                file=display_name(path),
+                line=_doctype_line(path, root.sourceline or 1),
             )
 
 
@@ -121,7 +145,7 @@ class XmlStream:
     def events(self) -> Iterator[tuple[str, etree._Element, int]]:
         depth = -1
         with _located(self.path):
-            context = etree.iterparse(str(self.path), events=("start", "end"), **_PARSER_OPTIONS)
+            context = etree.iterparse(os.fsencode(self.path), events=("start", "end"), **_PARSER_OPTIONS)
             for event, elem in context:
                 if event == "start":
                     depth += 1
@@ -149,7 +173,7 @@ class XmlStream:
         """
         patterns = sorted({f"{{*}}{name}" for name in scan.names})
         with _located(self.path):
-            context = etree.iterparse(str(self.path), events=("end",), tag=patterns, **_PARSER_OPTIONS)
+            context = etree.iterparse(os.fsencode(self.path), events=("end",), tag=patterns, **_PARSER_OPTIONS)
             container: etree._Element | None = None
             held = 0  # records of `container` yielded and not yet released
             for _event, elem in context:
@@ -208,17 +232,30 @@ class ListScan:
         del container[:end]
 
 
+def _syntax_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
+    """The line and the one-line reason of a libxml2 error.
+
+    Some errors reach the exception only as a generic "no element found" at line 0 (an undefined
+    entity such as `&eacute;`); the parser's error log then holds the real one, as its last entry.
+    """
+    line, message = exc.lineno or None, str(exc.msg or exc).split(", line ")[0]
+    if line is None:
+        last = exc.error_log.last_error
+        if last is not None and last.line:
+            line, message = last.line, last.message
+    return line, " ".join(message.split())  # libxml2 ends some messages with a newline
+
+
 @contextmanager
 def _located(path: Path) -> Iterator[None]:
     """lxml's errors as `SourceParseError` carrying the file and line."""
     try:
         yield
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        message = str(exc.msg or exc).split(", line ")[0]
-        raise SourceParseError(f"not well-formed XML: {message}", file=str(path), line=line) from exc
+        line, message = _syntax_error(exc)
+        raise SourceParseError(f"not well-formed XML: {message}", file=display_name(path), line=line) from exc
     except OSError as exc:
-        raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from exc
+        raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=display_name(path)) from exc
 
 
 def release(elem: etree._Element) -> None:
@@ -232,52 +269,58 @@ def release(elem: etree._Element) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """What the first bytes of a document say: its root, the root's attributes, its first child."""
+    """What the start of a document says: its root, the root's attributes, its first child."""
 
     root: str
     attrs: dict[str, str]
-    first_child: str | None  # local name of the root's first child element, if it starts in the head
+    first_child: str | None  # local name of the root's first child element, if it starts soon after the root
     doctype: bool  # a DOCTYPE is present (such documents always take the checked, generic path)
+    line: int  # where the root element starts
 
 
-def sniff_head(path: Path, limit: int = 65536) -> Head | None:
-    """The head of `path` from its first bytes only; None if it is not XML-looking.
+_CHUNK = 65536
+
+
+def sniff_head(path: Path) -> Head | None:
+    """The head of `path`, reading only as far as its root element (and a little beyond, for the
+    root's first child); None if it is not XML-looking.
 
     Used to route a file to its source system, to skip non-XML files with a notice, and to choose
-    the fast list scan, without parsing the whole file. Unsafe documents still fail later.
+    the fast list scan, without parsing the whole file. A long comment or whitespace before the
+    root is read through (comments are discarded as they go). Unsafe documents still fail later.
     """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(limit)
-    except OSError:
-        return None
-    if not head.strip():
-        return None
     parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
     root: etree._Element | None = None
+    first: etree._Element | None = None
+    beyond = 0  # chunks read after the root started
     try:
-        parser.feed(head)
-        for _event, elem in parser.read_events():
-            if root is None:
-                root = elem
-            elif elem.getparent() is root:
-                break
+        with path.open("rb") as handle:
+            while first is None and beyond < 2 and (chunk := handle.read(_CHUNK)):
+                parser.feed(chunk)
+                for _event, elem in parser.read_events():
+                    if root is None:
+                        root = elem
+                    elif elem.getparent() is root:
+                        first = elem
+                        break
+                beyond += root is not None
     except etree.XMLSyntaxError:
-        if root is None:
-            return None
+        pass  # what was read before the error still names the root; the full parse reports the error
+    except OSError:
+        return None
     if root is None:
         return None
-    first = next((child for child in root if isinstance(child.tag, str)), None)
     docinfo = root.getroottree().docinfo
     return Head(
         root=local_name(root.tag),
         attrs={local_name(k): v for k, v in root.attrib.items()},
         first_child=local_name(first.tag) if first is not None else None,
         doctype=bool(docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url),
+        line=root.sourceline or 1,
     )
 
 
-def sniff_root(path: Path, limit: int = 65536) -> str | None:
-    """The root element's local name, read from the first bytes only; None if not XML-looking."""
-    head = sniff_head(path, limit)
+def sniff_root(path: Path) -> str | None:
+    """The root element's local name (see `sniff_head`); None if not XML-looking."""
+    head = sniff_head(path)
     return head.root if head is not None else None

@@ -9,7 +9,7 @@ files: a missing page is an error.
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +21,7 @@ from migrator.errors import SourceError, SourceFailResponse, SourceParseError
 from migrator.sources.coerce import to_id
 from migrator.sources.freshbooks.records import MODELS
 from migrator.sources.record import Emit, RawRecord, SourceRecord, SourceWarning
-from migrator.sources.xmlsafe import ListScan, XmlStream, local_name, release, sniff_head
+from migrator.sources.xmlsafe import ListScan, XmlStream, display_name, local_name, release, sniff_head
 
 SYSTEM = "freshbooks"
 
@@ -143,7 +143,6 @@ class FreshBooksReader:
 
     def __init__(self) -> None:
         self._pages: dict[PageKey, dict[int, str]] = defaultdict(dict)  # -> {page: file}
-        self._counts: dict[PageKey, int] = defaultdict(int)
 
     def claims(self, root_name: str) -> bool:
         return root_name in ("response", "request")
@@ -164,18 +163,17 @@ class FreshBooksReader:
 
     def _read_list(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """The fast path: a `.list` response, records two levels down (`response/clients/client`)."""
-        file = str(path)
+        file = display_name(path)
         scan = _ListScan(self, file, emit, warn)
         for elem in XmlStream(path).records(scan):
             if local_name(elem.tag) == scan.record_name:  # other names in a list are ignored, as below
-                scan.emitted(self._emit(scan.resource, elem, file, emit, warn, detail=False))
+                self._emit(scan.resource, elem, file, emit, warn, detail=False)
 
     def _read_events(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """Every other body (`.get` records, create/update answers, failures, saved requests)."""
         stream = XmlStream(path)
-        file = str(path)
+        file = display_name(path)
         list_resource: str | None = None
-        list_key: PageKey | None = None
         record_name: str | None = None
         children = 0
         for event, elem, depth in stream.events():
@@ -189,7 +187,7 @@ class FreshBooksReader:
                 name = local_name(elem.tag)
                 if name in LISTS:
                     record_name, list_resource = LISTS[name]
-                    list_key = self._paging(list_resource, elem, file, warn)
+                    self._paging(list_resource, elem, file, warn)
                 else:
                     self._not_migrated(elem, file, warn)
             elif depth == 1 and event == "end":
@@ -199,8 +197,7 @@ class FreshBooksReader:
                     self._top_level(elem, file, emit, warn)
                 release(elem)
             elif depth == 2 and event == "end" and list_resource and local_name(elem.tag) == record_name:
-                if self._emit(list_resource, elem, file, emit, warn, detail=False) and list_key:
-                    self._counts[list_key] += 1
+                self._emit(list_resource, elem, file, emit, warn, detail=False)
                 release(elem)
         if children == 0:
             warn(SourceWarning(file, 1, "no records (an update or delete response)"))
@@ -232,7 +229,7 @@ class FreshBooksReader:
             return
         status = (root.get("status") or "").lower()
         if status == "fail":
-            code, text = self._failure(Path(file))
+            code, text = self._failure(stream.path)
             raise SourceFailResponse(
                 f'FreshBooks answered status="fail": code {code}: {text}', file=file, line=root.sourceline
             )
@@ -246,23 +243,23 @@ class FreshBooksReader:
         code, text = "?", "no error text"
         for event, elem, depth in XmlStream(path).events():
             if event == "end" and depth == 1:
+                # One line whatever the body holds: its text is echoed into our own one-line error.
                 if local_name(elem.tag) == "code":
-                    code = (elem.text or "?").strip()
+                    code = " ".join((elem.text or "").split()) or "?"
                 elif local_name(elem.tag) == "error":
-                    text = (elem.text or "").strip() or text
+                    text = " ".join((elem.text or "").split()) or text
         return code, text
 
-    def _paging(
-        self, resource: str, elem: etree._Element, file: str, warn: Callable[[SourceWarning], None]
-    ) -> PageKey | None:
+    def _paging(self, resource: str, elem: etree._Element, file: str, warn: Callable[[SourceWarning], None]) -> None:
+        """Note which page of which list this file holds; `finish` reports the pages nobody exported."""
         try:
             page, pages = int(elem.get("page", "1")), int(elem.get("pages", "1"))
             per_page, total = int(elem.get("per_page", "0")), int(elem.get("total", "-1"))
         except ValueError:
             warn(SourceWarning(file, elem.sourceline, f"{resource}: unreadable paging attributes"))
-            return None
+            return
         if per_page > 0 and total >= 0:
-            expected = max(1, math.ceil(total / per_page))
+            expected = max(1, -(-total // per_page))
             if pages != expected:
                 warn(
                     SourceWarning(
@@ -273,9 +270,7 @@ class FreshBooksReader:
                     )
                 )
                 pages = expected
-        key = (resource, per_page, pages, total)
-        self._pages[key][page] = file
-        return key
+        self._pages[(resource, per_page, pages, total)][page] = file
 
     def _emit(
         self,
@@ -317,17 +312,30 @@ class FreshBooksReader:
         emit(RawRecord(resource, record_id, fields, file, elem.sourceline, detail, fields.get("updated"), parent))
         return True
 
+    def discard(self, file: str) -> None:
+        """A page from a file that failed part-way counts as not exported."""
+        for pages in self._pages.values():
+            for page in [page for page, holder in pages.items() if holder == file]:
+                del pages[page]
+
     def finish(self) -> list[SourceError]:
         errors: list[SourceError] = []
         for (resource, per_page, pages, total), seen in sorted(self._pages.items()):
-            missing = [page for page in range(1, pages + 1) if page not in seen]
-            if missing:
+            if not seen:
+                continue  # only pages from files that failed: those files are reported already
+            # Counted, not listed: a hostile `pages="999999999"` must not build a billion-page list.
+            absent = pages - sum(1 for page in seen if 1 <= page <= pages)
+            if absent > 0:
                 some = next(iter(seen.values()))
-                listed = ", ".join(str(page) for page in missing[:10])
+                first = list(itertools.islice((page for page in range(1, pages + 1) if page not in seen), 10))
+                listed = ", ".join(str(page) for page in first)
+                if absent > len(first):
+                    listed += f" and {absent - len(first):,} more"
+                what, verb = ("page", "is") if absent == 1 else ("pages", "are")
                 errors.append(
                     SourceParseError(
-                        f"{resource} list is incomplete: page {listed} of {pages} is missing "
-                        f"(total {total}, per_page {per_page}); export the missing page, or pass --keep-going",
+                        f"{resource} list is incomplete: {what} {listed} of {pages:,} {verb} missing "
+                        f"(total {total}, per_page {per_page}); export the missing {what}, or pass --keep-going",
                         file=some,
                         line=1,
                         resource=resource,
@@ -346,7 +354,6 @@ class _ListScan(ListScan):
         self.reader, self.file, self.emit, self.warn = reader, file, emit, warn
         self.record_name: str | None = None
         self.resource = ""
-        self.key: PageKey | None = None
         self.lists: set[etree._Element] = set()
 
     def is_container(self, parent: etree._Element) -> bool:
@@ -355,12 +362,8 @@ class _ListScan(ListScan):
 
     def opened(self, container: etree._Element) -> None:
         self.record_name, self.resource = LISTS[local_name(container.tag)]
-        self.key = self.reader._paging(self.resource, container, self.file, self.warn)
+        self.reader._paging(self.resource, container, self.file, self.warn)
         self.lists.add(container)
-
-    def emitted(self, ok: bool) -> None:
-        if ok and self.key:
-            self.reader._counts[self.key] += 1
 
     def finished(self, root: etree._Element) -> None:
         """The root's other children, as the event path handles them (an empty list still counts as a page)."""

@@ -21,7 +21,7 @@ from migrator.sources.coerce import to_id
 from migrator.sources.harvest_v1.fields import field_name, flatten
 from migrator.sources.harvest_v1.records import MODELS
 from migrator.sources.record import Emit, RawRecord, SourceRecord, SourceWarning
-from migrator.sources.xmlsafe import ListScan, XmlStream, release, sniff_head
+from migrator.sources.xmlsafe import ListScan, XmlStream, display_name, release, sniff_head
 
 SYSTEM = "harvest-v1"
 
@@ -110,6 +110,9 @@ class HarvestV1Reader:
         """v1 lists carry no page count, so nothing can be checked across files."""
         return []
 
+    def discard(self, file: str) -> None:
+        """Nothing is kept per file."""
+
     def read(self, path: Any, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """Stream every record of `path` to `emit`; notices go to `warn`; a bad file raises `SourceError`."""
         path = Path(path)
@@ -123,13 +126,13 @@ class HarvestV1Reader:
 
     def _read_list(self, path: Path, layout: _Layout, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """The fast path: a plain list body (`<day-entries type="array">`), records straight under the root."""
-        file = str(path)
+        file = display_name(path)
         for elem in XmlStream(path).records(_V1ListScan(layout, file, warn)):
             self._record(elem, layout, file, emit, warn)
 
     def _read_events(self, path: Path, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """Every other body (single records, `/daily`, `<hash>`, odd roots), event by event."""
-        file = str(path)
+        file = display_name(path)
         stream = XmlStream(path)
         layout: _Layout | None = None
         record_depth = 0

@@ -195,7 +195,7 @@ def test_a_doctype_with_entities_is_refused_with_file_and_line(write_xml: Write)
     emitted: list[object] = []
     with pytest.raises(UnsafeXMLError) as caught:
         HarvestV1Reader().read(path, emitted.append, lambda w: None)
-    assert str(caught.value).startswith(f"{path}:1: refused: the DOCTYPE declares entities (a, b)")
+    assert str(caught.value).startswith(f"{path}:2: refused: the DOCTYPE declares entities (a, b)")
     assert emitted == []
 
 
