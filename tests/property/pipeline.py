@@ -17,11 +17,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
 from mappings import map_all
 from migrator import jsonio
 from migrator.errors import MigratorError, SourceError
 from migrator.harvest.models import CREATE_MODELS
 from migrator.mapping import MapContext, MapSink, Planned
+
+# The round trips' settings: CI is deterministic (the same examples on every run, no example database).
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @dataclass

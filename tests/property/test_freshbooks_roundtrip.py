@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from migrator.mapping import MapContext
-from tests.property.pipeline import as_date, check_sink, clock_minutes, run_pipeline, same_decimal
+from tests.property.pipeline import SETTINGS, as_date, check_sink, clock_minutes, run_pipeline, same_decimal
 from tests.property.xmlgen import (
     HOSTILE_TEXT,
     NAME_TEXT,
@@ -40,13 +40,6 @@ from tests.property.xmlgen import (
     unique_ids,
 )
 
-SETTINGS = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,  # CI is deterministic: the same examples on every run
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 NAMESPACES = ['xmlns="http://www.freshbooks.com/api/" ', 'xmlns="https://www.freshbooks.com/api/" ', ""]
 
 

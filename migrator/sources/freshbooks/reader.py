@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -83,23 +83,29 @@ def flatten(elem: etree._Element) -> Any:
     repeated = REPEATED.get(_name(elem.tag))
     if repeated is not None:
         return _flatten_container(elem, repeated)
+    out = _fields(elem)
+    if not out and not _kept(elem):
+        text = elem.text
+        return text if text is not None and text.strip() else None
+    return out
+
+
+def _fields(children: Iterable[etree._Element]) -> dict[str, Any]:
+    """Named children as a dict (the hot path: a record's leaves, without recursion)."""
     out: dict[str, Any] = {}
     names = _NAMES
-    for child in elem:
+    for child in children:
         tag = child.tag
         key = names.get(tag) or _name(tag)  # type: ignore[arg-type]
         if not key or child.get("deprecated") is not None:
             continue
-        if not len(child) and key != "credit":  # a leaf (most fields): no recursion on the hot path
+        if not len(child) and key != "credit":
             text = child.text
             out[key] = text if text is not None and text.strip() else None
         elif key == "credit" and child.get("currency"):
             out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
         else:
             out[key] = flatten(child)
-    if not out and not _kept(elem):
-        text = elem.text
-        return text if text is not None and text.strip() else None
     return out
 
 
@@ -119,17 +125,7 @@ def _flatten_container(elem: etree._Element, repeated: str) -> Any:
         return [flatten(child) for child in children]
     if repeated == "contact" and repeated not in names:
         return [{_name(child.tag): flatten(child) for child in children}]  # 2015 docs: fields directly inside
-    out: dict[str, Any] = {}
-    for child in children:
-        key = _name(child.tag)
-        if not len(child) and key != "credit":
-            text = child.text
-            out[key] = text if text is not None and text.strip() else None
-        elif key == "credit" and child.get("currency"):
-            out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
-        else:
-            out[key] = flatten(child)
-    return out
+    return _fields(children)
 
 
 PageKey = tuple[str, int, int, int]  # (resource, per_page, pages, total)
