@@ -127,7 +127,6 @@ def read_exports(
     *,
     system: str | None = None,
     keep_going: bool = False,
-    staging_dir: Path | None = None,
 ) -> list[SourceExport]:
     """Read every file under `paths`; one `SourceExport` per source system found.
 
@@ -135,7 +134,7 @@ def read_exports(
     export of the file's system (or on the first export when the system is unknown).
     """
     with bulk_gc():
-        return _read_exports(paths, system=system, keep_going=keep_going, staging_dir=staging_dir)
+        return _read_exports(paths, system=system, keep_going=keep_going)
 
 
 def _read_exports(
@@ -143,7 +142,6 @@ def _read_exports(
     *,
     system: str | None = None,
     keep_going: bool = False,
-    staging_dir: Path | None = None,
 ) -> list[SourceExport]:
     """Read every file under `paths`; one `SourceExport` per source system found.
 
@@ -159,7 +157,7 @@ def _read_exports(
 
     def export_for(name: str) -> SourceExport:
         if name not in exports:
-            exports[name] = SourceExport(name, readers[name], StagingStore(staging_dir))
+            exports[name] = SourceExport(name, readers[name], StagingStore())
         return exports[name]
 
     for path in iter_files(paths):

@@ -19,12 +19,9 @@ they are rare, so merging them in Python costs nothing on the common path.
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from migrator.sources.coerce import to_datetime
@@ -51,11 +48,11 @@ def _sort_time(value: str | None) -> float | None:
 class StagingStore:
     """Merged raw records of one source system, in a temporary SQLite file."""
 
-    def __init__(self, directory: str | Path | None = None) -> None:
-        handle, name = tempfile.mkstemp(prefix="migrator-staging-", suffix=".sqlite", dir=directory)
-        os.close(handle)
-        self.path = Path(name)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def __init__(self) -> None:
+        # SQLite's private temporary database (an empty file name): on disk once it outgrows its cache,
+        # in $SQLITE_TMPDIR or the system's temporary folder, and unlinked as it is created, so a run
+        # that is killed leaves no staging file behind.
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         # A scratch file: durability buys nothing here, speed does.
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
@@ -268,7 +265,6 @@ class StagingStore:
 
     def close(self) -> None:
         self._db.close()
-        self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> StagingStore:
         return self
