@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,16 @@ from tests.conftest import REPO
 TOKEN = "pat-TOPSECRET-4711"
 
 
+LEDGER_COMMANDS = {"plan", "run", "status", "verify", "rollback"}
+
+
 def migrator(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
+    if cwd is None and args and args[0] in LEDGER_COMMANDS and "--ledger" not in args:
+        # In the repository, never the default ./migrator-ledger.sqlite: the README's demo leaves one there.
+        args = (*args, "--ledger", str(Path(tempfile.mkdtemp(prefix="cli-test-")) / "ledger.sqlite"))
     return subprocess.run(
         [sys.executable, "-m", "migrator", *args],
         capture_output=True,
