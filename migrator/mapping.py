@@ -8,7 +8,7 @@ payload Harvest would reject never reaches the loader.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -81,6 +81,23 @@ class Planned:
         seen = dict.fromkeys([*iter_refs(self.payload), *self.after])
         seen.pop(self.ref, None)
         return list(seen)
+
+
+UNKNOWN_FIELDS_NOTED = 25  # per record; beyond, one note lists the rest by name (a hostile record has thousands)
+
+
+def unknown_fields(extras: dict[str, Any]) -> tuple[Iterable[tuple[str, Any]], list[str]]:
+    """A record's fields unknown to its model: those noted one by one, and the names of the rest."""
+    if len(extras) <= UNKNOWN_FIELDS_NOTED:
+        return extras.items(), []
+    items = list(extras.items())
+    return items[:UNKNOWN_FIELDS_NOTED], [name for name, _value in items[UNKNOWN_FIELDS_NOTED:]]
+
+
+def more_unknown(names: list[str]) -> str:
+    """The one note for unknown fields past the first `UNKNOWN_FIELDS_NOTED`."""
+    shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return f"{len(names)} more fields this migrator does not know; not migrated: {shown}"
 
 
 @dataclass(frozen=True)

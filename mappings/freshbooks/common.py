@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink, ref
+from migrator.mapping import MapContext, MapSink, more_unknown, ref, unknown_fields
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import ID_FIELD_NAMES, present
 from migrator.sources.record import Origin, SourceRecord
@@ -28,9 +28,12 @@ def report_dropped(sink: MapSink, kind: str, record: SourceRecord, mapped: set[s
     left = record.model_fields_set - mapped - _NOT_FIELDS
     for name in sorted(left):
         _report(sink, kind, record, name, getattr(record, name), seen_kinds)
-    for name, value in record.extras.items():
+    noted, rest = unknown_fields(record.extras)
+    for name, value in noted:
         if name not in mapped:
             _report(sink, kind, record, name, value, seen_kinds)
+    if rest:
+        sink.lossy(kind, record.id, rest[0], more_unknown(rest))
 
 
 _NOT_FIELDS = frozenset({"id", "origin", "extras"})

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from migrator.mapping import MapSink
+from migrator.mapping import MapSink, more_unknown, unknown_fields
 from migrator.sources.record import SourceRecord
 
 BOOKKEEPING: dict[str, str] = {
@@ -101,5 +101,8 @@ class KindNotes:
                 self.once(name, once[name])
             else:
                 self.note(record.id, name, f"{why.get(name, 'no Harvest v2 field')}: {show(value)}")
-        for name, value in record.extras.items():
+        noted, rest = unknown_fields(record.extras)
+        for name, value in noted:
             self.note(record.id, name, f"a v1 field this migrator does not know; not migrated: {show(value)}")
+        if rest:
+            self.note(record.id, rest[0], more_unknown(rest))
