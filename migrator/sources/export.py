@@ -143,11 +143,7 @@ def _read_exports(
     system: str | None = None,
     keep_going: bool = False,
 ) -> list[SourceExport]:
-    """Read every file under `paths`; one `SourceExport` per source system found.
-
-    Raises the first `SourceError` unless `keep_going`, in which case errors are collected on the
-    export of the file's system (or on the first export when the system is unknown).
-    """
+    """The body of `read_exports`, run with the collector in bulk mode."""
     readers = {reader.system: reader for reader in _readers()}
     if system is not None and system not in readers:
         raise ConfigError(f"--from must be one of {', '.join(sorted(readers))}; got {system!r}")

@@ -46,7 +46,7 @@ def _sort_time(value: str | None) -> float | None:
 
 
 class StagingStore:
-    """Merged raw records of one source system, in a temporary SQLite file."""
+    """Merged raw records of one source system, in a private temporary SQLite database."""
 
     def __init__(self) -> None:
         # SQLite's private temporary database (an empty file name): on disk once it outgrows its cache,
