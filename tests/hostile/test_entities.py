@@ -47,7 +47,10 @@ def _doc(doctype: str, *, name: str, body: str = V1_BODY, root: str = "clients")
 def test_entity_expansion_bombs_are_refused_before_expansion(cli: Cli, corpus: Path, tmp_path: Path, case: str) -> None:
     shutil.copy(corpus / case, tmp_path / case)
     result = cli.plan(case, cwd=tmp_path)
-    assert_refused(result, case, why=ENTITY_WHY, line=(1, 2))
+    # Where the refusal lands depends on libxml2's release: ours at the DOCTYPE (line 2), or its own
+    # amplification limit at the first reference in the body. Either way: refused, and for that reason.
+    line = assert_refused(result, case, why=ENTITY_WHY)
+    assert 1 <= line <= len((corpus / case).read_bytes().splitlines())
     assert "lollol" not in result.output and "AAAAAAAA" not in result.output  # nothing expanded
 
 
