@@ -32,4 +32,5 @@ def map_all(exports: list[SourceExport], sink: MapSink, ctx: MapContext) -> None
     """Map every export into one sink."""
     with bulk_gc():
         for export in exports:
+            sink.system = export.system
             mapper_for(export.system)(export, sink, ctx)

@@ -18,7 +18,7 @@ from typing import Any
 
 from mappings import map_all
 from migrator.errors import ConfigError
-from migrator.kinds import ACTIONS, KINDS
+from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.mapping import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
@@ -48,7 +48,7 @@ class PlanReport:
 
     def summary(self) -> dict[str, dict[str, int]]:
         summary: dict[str, dict[str, int]] = self.plan.summary()
-        return {kind: {action: summary.get(kind, {}).get(action, 0) for action in ACTIONS} for kind in KINDS}
+        return {kind: {action: summary.get(kind, {}).get(action, 0) for action in ACTIONS} for kind in PLAN_KINDS}
 
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(ACTIONS, 0)
@@ -79,7 +79,7 @@ def read_and_map(options: SourceOptions, ctx: MapContext) -> tuple[list[SourceEx
             export.close()
         raise
     # Reports list lossy notes by kind in dependency order (the order mappings visit them may differ).
-    rank = {kind: index for index, kind in enumerate(KINDS)}
+    rank = {kind: index for index, kind in enumerate(PLAN_KINDS)}
     sink.lossy_notes.sort(key=lambda note: rank.get(note.kind, len(rank)))
     return exports, sink
 
@@ -287,7 +287,7 @@ def verify(
             ctx = MapContext(timestamp_timers=index.timestamp_timers, include_deleted=options.include_deleted)
             exports, sink = read_and_map(options, ctx)
             try:
-                return compare(sink.planned, ledger=ledger, client=client)
+                return compare(sink.planned, ledger=ledger, client=client, lossy=sink.lossy_notes)
             finally:
                 for export in exports:
                     export.close()

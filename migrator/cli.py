@@ -273,6 +273,11 @@ def status(ledger: Path, fmt: str) -> None:
 @_ledger_option
 @_target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--accept-explained",
+    is_flag=True,
+    help="Exit 0 when every difference is explained by a lossy note of the plan (still listed).",
+)
 @_source_options
 def verify(
     source: tuple[Path, ...],
@@ -281,13 +286,19 @@ def verify(
     sandbox: bool,
     rate: str | None,
     fmt: str,
+    accept_explained: bool,
     system: str | None,
     keep_going: bool,
     include_deleted: bool,
 ) -> None:
-    """Re-read the target and compare it with the source: counts, hours, invoice amounts, payments.
+    """Re-read the target and compare it with the source's own figures, record by record.
 
-    Exit code: 0 equal, 2 differences (each listed with its record ids), 1 error.
+    Counts per kind; hours; invoice amounts, due amounts and states, and payments, per currency, as
+    the legacy system stated them; archived states; each project's assignments. Every difference
+    names the record (SYSTEM:KIND:ID), the field, both values and the lossy note that explains it.
+
+    Exit code: 0 equal, 2 differences, 1 error. With --accept-explained, 0 when every difference is
+    explained by a lossy note.
 
     \b
     Example:
@@ -300,7 +311,7 @@ def verify(
     options = api.SourceOptions(source, system, keep_going, include_deleted)
     report = api.verify(options, target=spec, ledger_path=ledger)
     click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")
-    sys.exit(0 if report.ok else 2)
+    sys.exit(report.exit_code(accept_explained))
 
 
 @cli.command()

@@ -24,12 +24,20 @@ KINDS: tuple[str, ...] = (
     "invoice_messages",
 )
 
+# Steps that change the state of an object that exists, planned beside the objects (history first,
+# archive last): an archived object receives its history while active, then is archived at the end.
+STEPS: tuple[str, ...] = ("reactivations", "archives")
+
+# What plans, the ledger and reports list, in load order: reactivations run before anything else,
+# archives after everything else.
+PLAN_KINDS: tuple[str, ...] = ("reactivations", *KINDS, "archives")
+
 ACTIONS: tuple[str, ...] = ("create", "update", "unchanged", "adopt", "invalid", "skipped")
 
 
+_INDEX = {kind: index for index, kind in enumerate(PLAN_KINDS)}
+
+
 def kind_index(kind: str) -> int:
-    """Position of `kind` in dependency order (unknown kinds sort last)."""
-    try:
-        return KINDS.index(kind)
-    except ValueError:
-        return len(KINDS)
+    """Position of `kind` in load order (unknown kinds sort last)."""
+    return _INDEX.get(kind, len(PLAN_KINDS))

@@ -55,9 +55,16 @@ class Lossy:
     source_id: str
     field: str
     note: str
+    system: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "source_id": self.source_id, "field": self.field, "note": self.note}
+        return {
+            "kind": self.kind,
+            "source_id": self.source_id,
+            "field": self.field,
+            "note": self.note,
+            "system": self.system,
+        }
 
 
 @dataclass(slots=True)
@@ -71,6 +78,9 @@ class Planned:
     status: Status = "ok"
     reason: str | None = None
     after: tuple[str, ...] = ()  # refs that must be loaded first besides those inside the payload
+    # The source's own stated figures `verify` compares the target with (an invoice's amount and
+    # due as the legacy system computed them, hours as exported), where they may differ from the payload.
+    facts: dict[str, Any] | None = None
 
     @property
     def ref(self) -> str:
@@ -114,6 +124,7 @@ class MapSink:
 
     on_planned: Callable[[Planned], None] | None = None
     on_lossy: Callable[[Lossy], None] | None = None
+    system: str = ""  # the source system being mapped (set by `mappings.map_all`), named in lossy notes
     planned: list[Planned] = field(default_factory=list)
     lossy_notes: list[Lossy] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -133,8 +144,11 @@ class MapSink:
         origin: Origin,
         *,
         after: tuple[str, ...] = (),
+        facts: dict[str, Any] | None = None,
     ) -> Planned:
-        """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`)."""
+        """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`).
+
+        `facts`: the source's own figures for `verify` (see `Planned.facts`)."""
         try:
             payload = CREATE_MODELS[kind].model_validate(data).body()
         except ValidationError as exc:
@@ -142,10 +156,17 @@ class MapSink:
             field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
             message = problem["msg"].removeprefix("Value error, ")
             return self.invalid(kind, source_id, origin, f"field '{field_name}': {message}", data=data)
-        return self._put(Planned(kind, source_id, payload, origin, after=after))
+        return self._put(Planned(kind, source_id, payload, origin, after=after, facts=facts))
 
     def invalid(
-        self, kind: str, source_id: str, origin: Origin, reason: str, *, data: dict[str, Any] | None = None
+        self,
+        kind: str,
+        source_id: str,
+        origin: Origin,
+        reason: str,
+        *,
+        data: dict[str, Any] | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> Planned:
         """Plan a record that cannot be loaded; the reason also goes to the report's errors."""
         self.errors.append(
@@ -157,7 +178,8 @@ class MapSink:
                 "message": f"{origin.where()} {origin.resource} {origin.source_id}: {reason}",
             }
         )
-        return self._put(Planned(kind, source_id, dict(data or {}), origin, status="invalid", reason=reason))
+        planned = Planned(kind, source_id, dict(data or {}), origin, status="invalid", reason=reason, facts=facts)
+        return self._put(planned)
 
     def invalid_source(self, kind: str, error: SourceError) -> Planned:
         """A source record that failed typing becomes an invalid plan entry for `kind`."""
@@ -175,7 +197,7 @@ class MapSink:
 
     def lossy(self, kind: str, source_id: str, field_name: str, note: str) -> None:
         """Record a value that v2 cannot hold, or that had to change."""
-        note_obj = Lossy(kind, source_id, field_name, note)
+        note_obj = Lossy(kind, source_id, field_name, note, self.system)
         if self.on_lossy is not None:
             self.on_lossy(note_obj)
         else:

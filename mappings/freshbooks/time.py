@@ -70,7 +70,8 @@ def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str
             data["hours"] = entry.hours  # None: the payload model refuses it (no hours would start a timer)
         if entry.billed:
             sink.lossy("time_entries", entry.id, "billed", "billed in FreshBooks; v2 cannot mark imported time billed")
-        sink.emit("time_entries", entry.id, data, entry.origin)
+        facts = {"hours": entry.hours} if data.get("hours") != entry.hours else None  # as exported, for `verify`
+        sink.emit("time_entries", entry.id, data, entry.origin, facts=facts)
         report_dropped(
             sink, "time_entries", entry, {"project_id", "task_id", "staff_id", "hours", "date", "notes", "billed"}, seen
         )  # type: ignore[arg-type]

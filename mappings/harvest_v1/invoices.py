@@ -4,7 +4,9 @@ Line items come from the detail body's `csv-line-items`; a list summary has none
 with an amount but no lines is invalid (its money would vanish) and says which body to add.
 The due date is kept exactly: v2 honours `due_date` only with `payment_term: custom`, so every
 invoice with a due date is sent as custom and a named v1 term ("net 30") is noted. v2 recomputes
-every total from the lines; a v1 figure it will not reproduce is noted with both numbers.
+every total from the lines: a line whose v1 amount v2's rounding would not reproduce is sent as
+1 x that amount (the money is kept; quantity and price move into its description, noted), and a
+v1 total it still will not reproduce is noted with both numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from mappings.harvest_v1.clients import currency_code, normalise_text
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes, show
-from mappings.harvest_v1.replay import replay_state, report_orphans
+from mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import InvoiceTotals, cents, invoice_totals
 from migrator.mapping import ref
@@ -68,29 +70,34 @@ def payment_term(human: str | None) -> str | None:
     return human.strip().lower().removeprefix("due ").strip() or None
 
 
-def _line(item: LineItem) -> dict[str, Any]:
+def _line(item: LineItem, invoice_id: str, notes: KindNotes) -> dict[str, Any]:
+    """One v2 line. Money first: where v2's rounding of quantity x price would not give v1's own line
+    amount, the line is sent as 1 x that amount, the quantity and price kept in its description."""
+    quantity, unit_price, description = item.quantity, item.unit_price, item.description
+    computed = cents((quantity if quantity is not None else Decimal(1)) * unit_price)
+    if item.amount is not None and cents(item.amount) != computed:
+        detail = f"{quantity} × {unit_price}"
+        notes.note(
+            invoice_id,
+            "csv_line_items",
+            f"row {item.row}: v1 billed {detail} = {item.amount}, which v2 would round to {computed}: "
+            f"sent as 1 × {item.amount}, with '{detail}' in the description",
+        )
+        quantity, unit_price = Decimal(1), item.amount
+        description = f"{description} ({detail})" if description else f"({detail})"
     return {
         "kind": item.kind,
-        "description": item.description,
-        "quantity": item.quantity,
-        "unit_price": item.unit_price,
+        "description": description,
+        "quantity": quantity,
+        "unit_price": unit_price,
         "taxed": item.taxed,
         "taxed2": item.taxed2,
         "project_id": ref("projects", item.project_id) if item.project_id else None,
     }
 
 
-def _check_amounts(invoice: Invoice, items: list[LineItem], totals: InvoiceTotals, notes: KindNotes) -> None:
-    """Note every v1 figure that v2's arithmetic (round each line, then percentages) will not reproduce."""
-    for item in items:
-        computed = cents((item.quantity if item.quantity is not None else Decimal(1)) * item.unit_price)
-        if item.amount is not None and cents(item.amount) != computed:
-            notes.note(
-                invoice.id,
-                "csv_line_items",
-                f"row {item.row}: v1 amount {item.amount}, "
-                f"v2 computes {item.quantity} x {item.unit_price} = {computed}",
-            )
+def _check_amounts(invoice: Invoice, totals: InvoiceTotals, notes: KindNotes) -> None:
+    """Note a v1 total that v2's arithmetic (round each line, then percentages) will not reproduce."""
     if invoice.amount is not None and cents(invoice.amount) != totals.amount:
         notes.note(
             invoice.id,
@@ -146,7 +153,7 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
     ):
         if changed:
             notes.note(invoice.id, name, f"line breaks CR LF normalised to LF: {show(value)}")
-    lines = [_line(item) for item in items]
+    lines = [_line(item, invoice.id, notes) for item in items]
     data: dict[str, Any] = {
         "client_id": ref("clients", invoice.client_id) if invoice.client_id else None,
         "number": invoice.number,
@@ -164,7 +171,7 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
     if invoice.number is None:
         notes.note(invoice.id, "number", "v1 invoice has no number; v2 will generate one")
     totals = invoice_totals(lines, tax=invoice.tax, tax2=invoice.tax2, discount=invoice.discount)
-    _check_amounts(invoice, items, totals, notes)
+    _check_amounts(invoice, totals, notes)
     notes.rest(invoice, used=USED, once=ONCE, why=WHY)
     # Item categories are matched by name in v2: load the ones this invoice's lines use first.
     after = tuple(
@@ -174,10 +181,17 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
             if item.kind.casefold() in m.item_categories
         )
     )
+    # What v1 itself stated, for `verify` (not what v2 will compute from the lines).
+    facts = {
+        "amount": invoice.amount if invoice.amount is not None else totals.amount,
+        "due_amount": invoice.due_amount,
+        "currency": code,
+        "state": V2_STATE.get((invoice.state or "draft").strip().lower()),
+    }
     if invalid:
-        planned = m.sink.invalid(KIND, invoice.id, invoice.origin, invalid, data=data)
+        planned = m.sink.invalid(KIND, invoice.id, invoice.origin, invalid, data=data, facts=facts)
     else:
-        planned = m.sink.emit(KIND, invoice.id, data, invoice.origin, after=after)
+        planned = m.sink.emit(KIND, invoice.id, data, invoice.origin, after=after, facts=facts)
     if planned.status != "ok":
         m.invalid_invoices[invoice.id] = planned.reason or "invalid"
         return

@@ -122,7 +122,9 @@ def map_time_entries(m: V1Mapping) -> None:
                 )
         _flags(entry, notes)
         notes.rest(entry, used=USED, once=ONCE, why=WHY)
-        m.sink.emit(KIND, entry.id, data, entry.origin)
+        # Hours as exported, for `verify`, where the payload does not carry them (start and end times).
+        facts = {"hours": entry.hours} if data.get("hours") != entry.hours else None
+        m.sink.emit(KIND, entry.id, data, entry.origin, facts=facts)
 
 
 def _flags(entry: DayEntry, notes: KindNotes) -> None:

@@ -259,14 +259,15 @@ class Ledger:
         return (self._row(values) for values in found)
 
     def record_intent(self, system: str, kind: str, source_id: str, payload: dict[str, Any], batch: str) -> None:
-        """Commit a `pending` intent BEFORE the request that creates the object."""
+        """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet)."""
         now = _now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO records (system, kind, source_id, payload_hash, payload, batch, state, attempts,"
                 " created_at, updated_at) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?)"
                 " ON CONFLICT (system, kind, source_id) DO UPDATE SET state='pending', attempts=attempts+1,"
-                " payload_hash=excluded.payload_hash, payload=excluded.payload, updated_at=excluded.updated_at",
+                " v2_id=NULL, payload_hash=excluded.payload_hash, payload=excluded.payload,"
+                " updated_at=excluded.updated_at",
                 (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now),
             )
 

@@ -32,6 +32,8 @@ from migrator.errors import (
     TransientError,
 )
 from migrator.harvest.models import UPDATE_MODELS
+from migrator.load.archive import for_load, object_kind, step_path
+from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
 from migrator.load.invoices import guard_no_email, line_item_changes
 from migrator.load.ledger import Ledger, LedgerRow
 from migrator.load.planner import LOADED_STATES, Plan, PlanEntry, alignment, diff, resolve
@@ -77,6 +79,17 @@ class Loader:
         self._lock = threading.Lock()
         self._halt = threading.Event()  # set on a fatal error: no worker starts another request
         self.ids: dict[tuple[str, str], int] = {}  # (system, "@kind:id") -> v2 id
+        # (system, project ref) -> assignment kind -> refs of the tasks/users the source assigns to it
+        self.wanted: dict[tuple[str, str], dict[str, set[str]]] = {}
+        for entry in plan.entries:
+            planned = entry.planned
+            if planned.kind in ASSIGNMENT_KINDS and entry.action not in ("invalid", "skipped"):
+                other = planned.payload.get(f"{ASSIGNMENT_KINDS[planned.kind]}_id")
+                project = (planned.origin.system, str(planned.payload.get("project_id")))
+                self.wanted.setdefault(project, {}).setdefault(planned.kind, set()).add(str(other))
+        # (kind, project v2 id, task/user v2 id) -> an assignment Harvest added to a new project that
+        # the source has too: its planned record takes it over without a request.
+        self.kept: dict[tuple[str, int, int], dict[str, Any]] = {}
 
     def halted(self) -> bool:
         return self._halt.is_set() or self.stop.is_set()
@@ -143,6 +156,8 @@ class Loader:
             message = f"reference {missing.args[0]} has no v2 id"
             self._record(entry, "blocked", v2_id=None, payload=None, error=message)
             return Outcome("blocked", message=message)
+        if REGISTRY[entry.planned.kind].step:
+            return self._step(entry, resolved)
         if entry.action == "adopt":
             return self._adopt(entry, resolved)
         if entry.action == "update":
@@ -163,7 +178,11 @@ class Loader:
         row = self._row(entry)
         if row is not None and row.state == "pending":
             self._log(entry, "reconciled", target_id, entry.reason or "found in the target")
-        return self._take_over(entry, resolved, target_id, entry.diff or {})
+            if entry.planned.kind == "projects" and target_id is not None:
+                problem = self._settle_project(entry, target_id)  # ours: its automatic assignments may remain
+                if problem is not None:
+                    return problem
+        return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=entry.ours)
 
     def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         """PATCH only the fields that changed since the ledger's copy; the row keeps its state."""
@@ -175,6 +194,8 @@ class Loader:
         allowed = set(UPDATE_MODELS[planned.kind].model_fields) - {registry.parent_field}
         # A field dropped from the source is sent as null: a PATCH leaves alone what it does not name.
         body = {key: resolved.get(key) for key in diff(old, resolved) if key in allowed}
+        if body.get("is_active") is False:
+            del body["is_active"]  # archived by the batch's `archives` step, once its history is in
         path = registry.item_path(resolved, int(entry.target_id or 0))
         try:
             if "line_items" in body and planned.kind in _DOCUMENTS:
@@ -202,8 +223,16 @@ class Loader:
             found = self._reconcile(entry, resolved, since=self.target.created)
             if found is not None:
                 return found
+        if planned.kind in ASSIGNMENT_KINDS:
+            other = resolved.get(f"{ASSIGNMENT_KINDS[planned.kind]}_id")
+            existing = self.kept.pop((planned.kind, resolved.get("project_id"), other), None)  # type: ignore[arg-type]
+            if existing is not None:  # Harvest assigned it to the new project itself
+                self._log(entry, "adopted-automatic", int(existing["id"]), "assigned by Harvest to the new project")
+                changes = alignment(planned.kind, existing, resolved)
+                return self._take_over(entry, resolved, int(existing["id"]), changes, ours=True)
         try:
-            body = guard_no_email(planned.kind, {k: v for k, v in resolved.items() if k != registry.parent_field})
+            outgoing = for_load(planned.kind, {k: v for k, v in resolved.items() if k != registry.parent_field})
+            body = guard_no_email(planned.kind, outgoing)
         except RejectedError as exc:
             self._record(entry, "rejected", v2_id=None, payload=None, error=exc.message)
             return Outcome("rejected", message=exc.message)
@@ -230,6 +259,12 @@ class Loader:
             v2_id = int(response["id"]) if isinstance(response, dict) and "id" in response else None
             if isinstance(response, dict) and v2_id is not None:
                 self.target.add(planned.kind, response, resolved.get(registry.parent_field or ""))
+            if planned.kind == "projects" and v2_id is not None:
+                # Created, but not finished until Harvest's own assignments are settled (see assignments.py).
+                self._record(entry, "pending", v2_id=v2_id, payload=resolved)
+                problem = self._settle_project(entry, v2_id)
+                if problem is not None:
+                    return problem
             self._record(entry, "done", v2_id=v2_id, payload=resolved)
             return Outcome("done", v2_id, available=True)
         if self.halted():
@@ -249,10 +284,15 @@ class Loader:
         if found is None:
             return None
         self._log(entry, "reconciled", found.v2_id, found.how)
+        if entry.planned.kind == "projects" and found.v2_id is not None:
+            problem = self._settle_project(entry, found.v2_id)
+            if problem is not None:
+                return problem
         # Harvest may have made it itself (see `ALIGN_ON_ADOPT`), e.g. when our POST got its 422 "already
         # assigned" but the answer was lost: any adoption takes the source's settings.
         changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
-        return self._take_over(entry, resolved, found.v2_id, changes)
+        # Found after a POST of ours whose answer was lost: our POST made it.
+        return self._take_over(entry, resolved, found.v2_id, changes, ours=True)
 
     def _rejected(self, entry: PlanEntry, resolved: dict[str, Any], exc: RejectedError, *, since: float) -> Outcome:
         """Harvest said no. Check the target once before believing it.
@@ -270,12 +310,31 @@ class Loader:
             return Outcome("rejected", message=exc.message)
         self._log(entry, "reconciled", found.v2_id, f"after {exc.status}: {exc.message}; {found.how}")
         changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
-        return self._take_over(entry, resolved, found.v2_id, changes)
+        return self._take_over(entry, resolved, found.v2_id, changes, ours=self._on_our_project(entry))
+
+    def _on_our_project(self, entry: PlanEntry) -> bool:
+        """Is this an assignment on a project of ours (so Harvest's own assignment there is ours too)?"""
+        parsed = parse_ref(entry.planned.payload.get("project_id"))
+        if entry.planned.kind not in ASSIGNMENT_KINDS or parsed is None:
+            return False
+        row = self.ledger.get(entry.planned.origin.system, *parsed)
+        return row is not None and row.state in ("done", "pending")
 
     def _take_over(
-        self, entry: PlanEntry, resolved: dict[str, Any], v2_id: int | None, changes: dict[str, list[Any]]
+        self,
+        entry: PlanEntry,
+        resolved: dict[str, Any],
+        v2_id: int | None,
+        changes: dict[str, list[Any]],
+        *,
+        ours: bool = False,
     ) -> Outcome:
-        """Record an adoption; first set the source's settings on it where the planner asks (assignments)."""
+        """Record an adoption; first set the source's settings on it where the planner asks (assignments).
+
+        `ours`: the object was made by us (a POST whose answer was lost, Harvest's own assignment on a
+        project we created): recorded `done`, so rollback removes it; else `adopted`, never touched.
+        """
+        state = "done" if ours else "adopted"
         if changes and v2_id is not None:
             try:
                 body = {name: resolved[name] for name in changes}
@@ -283,11 +342,68 @@ class Loader:
             except (RejectedError, TransientError) as exc:
                 # Stored without those fields, so the next plan proposes them as an update.
                 unset = {name: value for name, value in resolved.items() if name not in changes}
-                self._record(entry, "adopted", v2_id=v2_id, payload=unset, error=exc.message)
+                self._record(entry, state, v2_id=v2_id, payload=unset, error=exc.message)
                 message = f"adopted, but its {', '.join(changes)} could not be set: {exc.message}"
                 return Outcome("rejected", v2_id, message, available=True)
-        self._record(entry, "adopted", v2_id=v2_id, payload=resolved)
-        return Outcome("adopted", v2_id, available=True)
+        self._record(entry, state, v2_id=v2_id, payload=resolved)
+        return Outcome("done" if ours and entry.action == "create" else "adopted", v2_id, available=True)
+
+    # --- Harvest's own assignments and archived states -------------------------------------------
+
+    def _settle_project(self, entry: PlanEntry, project_id: int) -> Outcome | None:
+        """Make a new project's assignments the source's (see assignments.py); an Outcome if that failed."""
+        system = entry.planned.origin.system
+        wanted: dict[str, set[int]] = {}
+        for kind, refs in self.wanted.get((system, entry.planned.ref), {}).items():
+            ids = (self._v2_id(system, ref) for ref in refs)
+            wanted[kind] = {v2 for v2 in ids if v2 is not None}
+        # Only read what Harvest may have added (no default task, nobody on all future projects: nothing).
+        kinds = [kind for kind in ASSIGNMENT_KINDS if self.target.may_auto_assign(kind)]
+        try:
+            settled = settle_new_project(self.client, project_id, wanted, kinds)
+        except (RejectedError, TransientError) as exc:
+            message = f"created as v2 {project_id}, but Harvest's automatic assignments could not be settled " \
+                f"({exc.message}); the next run finishes it"
+            return Outcome("pending", project_id, message)
+        for kind, obj in settled.kept:
+            self.kept[(kind, project_id, other_id(kind, obj) or 0)] = obj
+        for kind, obj in settled.removed:
+            detail = f"project {entry.planned.source_id} (v2 {project_id}): {describe_removed(kind, obj)}"
+            self.ledger.log(
+                self.batch, "removed-automatic", system=system, kind=kind, v2_id=int(obj["id"]), detail=detail
+            )
+        return None
+
+    def _v2_id(self, system: str, ref: str) -> int | None:
+        with self._lock:
+            known = self.ids.get((system, ref))
+        if known is None:
+            parsed = parse_ref(ref)
+            row = self.ledger.get(system, *parsed) if parsed else None
+            if row is not None and row.state in LOADED_STATES:
+                known = row.v2_id
+        return known
+
+    def _step(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
+        """A reactivation or an archive: one PATCH of `is_active` on an object that exists."""
+        planned = entry.planned
+        system, source_id = planned.origin.system, planned.source_id
+        v2_id = int(resolved["object"])
+        path = step_path(object_kind(planned), resolved)
+        try:
+            if planned.kind == "reactivations":
+                # Write-ahead: whatever happens next, this object must end archived again.
+                restore = {"object": planned.payload["object"], "is_active": False}
+                self.ledger.record_intent(system, "archives", source_id, restore, self.batch)
+            self.client.patch(path, {"is_active": bool(resolved["is_active"])})
+        except RejectedError as exc:
+            self._record(entry, "rejected", v2_id=v2_id, payload=None, error=exc.message)
+            return Outcome("rejected", v2_id, exc.message)
+        except TransientError as exc:
+            return Outcome("pending", v2_id, f"not confirmed ({exc.message}); it is planned again on the next run")
+        self.target.patch_local(object_kind(planned), v2_id, {"is_active": bool(resolved["is_active"])})
+        self._record(entry, "done", v2_id=v2_id, payload=resolved)
+        return Outcome("done", v2_id, available=True)
 
     # --- the run -------------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from migrator import jsonio
 from migrator.harvest.models import UPDATE_MODELS
-from migrator.kinds import ACTIONS, KINDS, kind_index
+from migrator.kinds import ACTIONS, PLAN_KINDS, kind_index
+from migrator.load.archive import for_load, plan_steps
 from migrator.load.invoices import event_applied
 from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, Ledger, LedgerRow, payload_hash
 from migrator.load.registry import REGISTRY, load_order
@@ -66,6 +67,9 @@ class PlanEntry:
     diff: dict[str, list[Any]] | None = None
     reason: str | None = None
     same_as: str | None = None  # "system|@kind:id": adopt the object that other entry creates (same natural key)
+    # The object is ours: created by a batch of this ledger (or by an earlier attempt whose answer was
+    # lost, found again). Ours take the source's archived state and are removed by rollback.
+    ours: bool = False
 
 
 @dataclass
@@ -79,7 +83,7 @@ class Plan:
     def summary(self) -> dict[str, dict[str, int]]:
         """{kind: {action: n}} for every kind and every action, zeros included."""
         counts = Counter((entry.planned.kind, entry.action) for entry in self.entries)
-        return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in KINDS}
+        return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in PLAN_KINDS}
 
 
 def resolve(payload: Any, lookup: dict[str, int], *, strict: bool = False) -> Any:
@@ -136,8 +140,9 @@ def alignment(kind: str, obj: dict[str, Any], payload: dict[str, Any]) -> dict[s
     """For an adopted object of an `ALIGN_ON_ADOPT` kind: {field: [target value, source value]} to set."""
     if kind not in ALIGN_ON_ADOPT:
         return {}
+    wanted = for_load(kind, payload)  # an archived assignment is kept active until the batch's end
     return {
-        name: [obj.get(name), value] for name, value in drift(obj, payload, UPDATE_MODELS[kind].model_fields).items()
+        name: [obj.get(name), value] for name, value in drift(obj, wanted, UPDATE_MODELS[kind].model_fields).items()
     }
 
 
@@ -195,6 +200,7 @@ class _Planner:
         self.in_plan: set[tuple[str, str]] = set()
         self.first_with_key: dict[tuple[str, Hashable], str] = {}  # (kind, natural key) -> "system|ref"
         self.claimed: dict[str, set[int]] = {}  # kind -> v2 ids owned by ledger rows or adoptions
+        self.owned: set[tuple[str, str]] = set()  # (system, ref) of objects that are ours (PlanEntry.ours)
         self._claimed_read: set[str] = set()  # kinds whose ledger rows were added to `claimed`
 
     def lookup(self, system: str) -> dict[str, int]:
@@ -216,8 +222,12 @@ class _Planner:
         row = self.row(system, planned.kind, planned.source_id)
         entry = REGISTRY[planned.kind]
         if row is not None and row.state in LOADED_STATES and (row.v2_id is not None or entry.event):
-            return self._loaded(planned, resolved, row, lookup)
-        return self._new(planned, resolved, row, lookup)
+            decided = self._loaded(planned, resolved, row, lookup)
+        else:
+            decided = self._new(planned, resolved, row, lookup)
+        if decided.ours:
+            self.owned.add((system, planned.ref))
+        return decided
 
     def _dependency_problem(self, system: str, dependency: str) -> str | None:
         kind, source_id = parse_ref(dependency) or ("?", dependency)
@@ -234,13 +244,17 @@ class _Planner:
     def _loaded(self, planned: Planned, resolved: dict[str, Any], row: LedgerRow, lookup: dict[str, int]) -> PlanEntry:
         """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
         entry = REGISTRY[planned.kind]
+        ours = row.state != "adopted"
         if row.v2_id is not None:
             lookup[planned.ref] = row.v2_id
             if self.target.exists(planned.kind, row.v2_id) is False:
                 if self.recreate_missing:
                     del lookup[planned.ref]
                     return PlanEntry(
-                        planned, "create", reason=f"deleted in the target since batch {row.batch}; created again"
+                        planned,
+                        "create",
+                        reason=f"deleted in the target since batch {row.batch}; created again",
+                        ours=True,
                     )
                 return PlanEntry(
                     planned,
@@ -250,7 +264,7 @@ class _Planner:
                 )
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
         if payload_hash(resolved) == row.payload_hash or _has_refs(resolved):
-            return PlanEntry(planned, "unchanged", target_id=row.v2_id)
+            return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
         changes = diff(row.payload, resolved)
         if not entry.updatable:
             return PlanEntry(
@@ -260,8 +274,9 @@ class _Planner:
                 diff=changes,
                 reason=f"changed in the source ({', '.join(changes)}), but Harvest cannot update "
                 f"{planned.kind.replace('_', ' ')}: left as loaded",
+                ours=ours,
             )
-        return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes)
+        return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes, ours=ours)
 
     def _new(
         self, planned: Planned, resolved: dict[str, Any], row: LedgerRow | None, lookup: dict[str, int]
@@ -271,6 +286,17 @@ class _Planner:
         pending = row is not None and row.state == "pending"
         if entry.event:
             return self._event(planned, resolved)
+        if pending and row is not None and row.v2_id is not None and self.target.exists(planned.kind, row.v2_id):
+            # Created by an earlier run that stopped before its follow-up (a project's automatic
+            # assignments) was settled: ours, finished now.
+            lookup[planned.ref] = row.v2_id
+            return PlanEntry(
+                planned,
+                "adopt",
+                target_id=row.v2_id,
+                reason=f"created by batch {row.batch}, which stopped before finishing it: finished now",
+                ours=True,
+            )
         key = entry.payload_key(resolved)
         if key is None or _has_refs(key):
             return self._create(planned, pending)  # a parent is new in this plan: it cannot exist yet
@@ -298,10 +324,17 @@ class _Planner:
             self.claimed.setdefault(planned.kind, set()).add(target_id)
             reason = describe_match(planned.kind, key)
             reason += " (the answer to an earlier attempt was lost)" if pending else ""
+            # Harvest's own assignment on a project of ours is ours too (rollback removes it).
+            parent = planned.payload.get(entry.parent_field or "")
+            ours = pending or (planned.kind in ALIGN_ON_ADOPT and (planned.origin.system, parent) in self.owned)
+            if ours and not pending:
+                reason += " (added by Harvest to a project of ours)"
             changes = alignment(planned.kind, candidates[0], resolved)
             if changes:
                 reason += f"; its {', '.join(changes)} will be set as in the source"
-            return PlanEntry(planned, "adopt", target_id=target_id, diff=changes or None, reason=reason)
+            return PlanEntry(
+                planned, "adopt", target_id=target_id, diff=changes or None, reason=reason, ours=ours
+            )
         if len(candidates) > 1:
             ids = ", ".join(str(obj["id"]) for obj in candidates[:5])
             return PlanEntry(
@@ -339,9 +372,12 @@ class _Planner:
             )
         if pending:
             return PlanEntry(
-                planned, "create", reason="an earlier attempt's outcome is unknown: checked again before sending"
+                planned,
+                "create",
+                reason="an earlier attempt's outcome is unknown: checked again before sending",
+                ours=True,
             )
-        return PlanEntry(planned, "create")
+        return PlanEntry(planned, "create", ours=True)
 
     def _event(self, planned: Planned, resolved: dict[str, Any]) -> PlanEntry:
         """A state change is idempotent by the target's state: already there means nothing to send."""
@@ -388,6 +424,9 @@ def build_plan(
         entry = planner.decide(item)
         planner.outcome[(item.origin.system, item.ref)] = entry.action
         plan.entries.append(entry)
+    steps = plan_steps(plan.entries, ledger=ledger, target=target)
+    seat.update((id(step.planned), len(source) + index) for index, step in enumerate(steps))
+    plan.entries.extend(steps)
     plan.entries.sort(key=lambda entry: (_phase(entry.planned), seat[id(entry.planned)]))
     plan.ledger_fingerprint = ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT
     plan.target_fingerprint = target.fingerprint()

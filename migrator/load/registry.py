@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from migrator.kinds import KINDS
+from migrator.kinds import KINDS, PLAN_KINDS
 
 Key = Hashable | None
 _MARKER = re.compile(r"\[migrator [^\]]+\]")
@@ -55,6 +55,10 @@ class Resource:
     updatable: bool = True
     event: bool = False  # a state change (invoice/estimate message), idempotent by target state
     parent_field: str | None = None  # payload field that goes into the path
+    # Has `is_active`: an archived source record is created active, receives its history, and is
+    # archived by an `archives` step at the end of the batch (Harvest refuses history on archived things).
+    archivable: bool = False
+    step: bool = False  # a state change of an object that exists (`reactivations`, `archives`)
 
     def path_for(self, payload: dict[str, Any]) -> str:
         """The POST path for a resolved payload."""
@@ -115,8 +119,18 @@ def _number(obj: dict[str, Any]) -> Key:
     return (_nested_id(obj, "client"), number) if number else None
 
 
+def _no_key(obj: dict[str, Any]) -> Key:
+    return None
+
+
+def _step(kind: str, depends_on: tuple[str, ...]) -> Resource:
+    # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.load.archive`).
+    return Resource(kind, "", "", "", depends_on, _no_key, _no_key, updatable=False, step=True)
+
+
 _ENTRIES: tuple[Resource, ...] = (
-    Resource("clients", "/clients", "/clients", "clients", (), _by_name, _by_name),
+    _step("reactivations", ()),
+    Resource("clients", "/clients", "/clients", "clients", (), _by_name, _by_name, archivable=True),
     Resource("contacts", "/contacts", "/contacts", "contacts", ("clients",), _contact_key, _contact_key),
     Resource(
         "users",
@@ -126,10 +140,18 @@ _ENTRIES: tuple[Resource, ...] = (
         (),
         lambda o: _fold(o.get("email")) or None,
         lambda o: _fold(o.get("email")) or None,
+        archivable=True,
     ),
-    Resource("tasks", "/tasks", "/tasks", "tasks", (), _by_name, _by_name),
+    Resource("tasks", "/tasks", "/tasks", "tasks", (), _by_name, _by_name, archivable=True),
     Resource(
-        "expense_categories", "/expense_categories", "/expense_categories", "expense_categories", (), _by_name, _by_name
+        "expense_categories",
+        "/expense_categories",
+        "/expense_categories",
+        "expense_categories",
+        (),
+        _by_name,
+        _by_name,
+        archivable=True,
     ),
     Resource(
         "invoice_item_categories",
@@ -159,6 +181,7 @@ _ENTRIES: tuple[Resource, ...] = (
         ("clients", "tasks", "users"),
         _project_key,
         _project_key,
+        archivable=True,
     ),
     Resource(
         "user_assignments",
@@ -169,6 +192,7 @@ _ENTRIES: tuple[Resource, ...] = (
         lambda p: (p.get("project_id"), p.get("user_id")),
         lambda o: (_nested_id(o, "project"), _nested_id(o, "user")),
         parent_field="project_id",
+        archivable=True,
     ),
     Resource(
         "task_assignments",
@@ -179,6 +203,7 @@ _ENTRIES: tuple[Resource, ...] = (
         lambda p: (p.get("project_id"), p.get("task_id")),
         lambda o: (_nested_id(o, "project"), _nested_id(o, "task")),
         parent_field="project_id",
+        archivable=True,
     ),
     Resource(
         "time_entries",
@@ -245,10 +270,12 @@ _ENTRIES: tuple[Resource, ...] = (
         event=True,
         parent_field="invoice_id",
     ),
+    _step("archives", KINDS),
 )
 
 REGISTRY: dict[str, Resource] = {entry.kind: entry for entry in _ENTRIES}
-assert tuple(REGISTRY) == KINDS, "the registry must list every kind, in CONTRACT order"
+assert tuple(REGISTRY) == PLAN_KINDS, "the registry must list every kind, in CONTRACT order, between the steps"
+ARCHIVABLE: frozenset[str] = frozenset(kind for kind, entry in REGISTRY.items() if entry.archivable)
 
 
 def load_order(kinds: Iterable[str] | None = None) -> list[str]:
@@ -258,7 +285,7 @@ def load_order(kinds: Iterable[str] | None = None) -> list[str]:
     per-record orderings are carried by each planned object's `after` refs; kind order only has
     to put the message kind's *parents* first.
     """
-    wanted = set(kinds if kinds is not None else KINDS)
+    wanted = set(kinds if kinds is not None else PLAN_KINDS)
     order: list[str] = []
     visiting: set[str] = set()
 
@@ -273,6 +300,6 @@ def load_order(kinds: Iterable[str] | None = None) -> list[str]:
         visiting.discard(kind)
         order.append(kind)
 
-    for kind in KINDS:
+    for kind in PLAN_KINDS:
         visit(kind)
     return [kind for kind in order if kind in wanted]

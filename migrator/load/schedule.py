@@ -7,7 +7,8 @@ Two kinds of edges:
 - kind gates from the registry, for orderings no payload names: an invoice line's `kind` is an
   item category *name*, and a time entry needs its project's assignments. A gated object waits
   until every object of the gating kinds has settled, whatever their outcome (Harvest then
-  answers for itself, e.g. "task is not assigned to the project").
+  answers for itself, e.g. "task is not assigned to the project"). Reactivations gate every
+  other kind, and archives wait for every other kind: history first, archive last.
 
 State events are left out of kind gates: their order is per record (`after`).
 """
@@ -24,9 +25,17 @@ from migrator.load.registry import REGISTRY
 
 T = TypeVar("T")
 
-_GATES: dict[str, frozenset[str]] = {
-    kind: frozenset(dep for dep in entry.depends_on if not REGISTRY[dep].event) for kind, entry in REGISTRY.items()
-}
+
+
+def _gates(kind: str) -> frozenset[str]:
+    entry = REGISTRY[kind]
+    if entry.step:
+        return frozenset(entry.depends_on)  # archives wait for everything, state events included
+    # Reactivations (objects that exist, put back to active for their history) go before all else.
+    return frozenset(dep for dep in entry.depends_on if not REGISTRY[dep].event) | {"reactivations"}
+
+
+_GATES: dict[str, frozenset[str]] = {kind: _gates(kind) for kind in REGISTRY}
 
 
 class Graph:

@@ -160,6 +160,27 @@ class TargetIndex:
             if key is not None:
                 self._by_key[kind].setdefault(key, []).append(obj_id)
 
+    def patch_local(self, kind: str, obj_id: int, fields: dict[str, Any]) -> None:
+        """Record a change this run made to an object (e.g. reactivated), if the kind was read."""
+        with self._lock:
+            obj = self._by_id.get(kind, {}).get(obj_id)
+            if obj is not None:
+                self._by_id[kind][obj_id] = obj | fields
+
+    def may_auto_assign(self, kind: str) -> bool:
+        """Could Harvest add a `kind` assignment to a new project by itself right now?
+
+        Harvest assigns every active task marked `is_default` and every active user with access to
+        all future projects. When the account has none, a new project's assignments need no read.
+        """
+        source, flag = {"task_assignments": ("tasks", "is_default"), "user_assignments": (
+            "users", "has_access_to_all_future_projects")}[kind]
+        if self.client is None:
+            return False
+        with self._lock:
+            self._ensure(source)
+            return any(obj.get(flag) and obj.get("is_active", True) is not False for obj in self._by_id[source].values())
+
     # --- kinds listed per parent ---------------------------------------------------------------
 
     def children(self, kind: str, parent: int, *, fresh: bool = False) -> list[dict[str, Any]]:

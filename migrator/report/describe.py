@@ -27,6 +27,10 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
         return f"{payload.get('first_name', '')} {payload.get('last_name', '')} <{payload.get('email', '')}>"
     if kind == "contacts":
         return f"{payload.get('first_name', '')} {payload.get('last_name') or ''}".strip()
+    if kind == "reactivations":
+        return "reactivate for the load"
+    if kind == "archives":
+        return "archive"
     if kind in ("user_assignments", "task_assignments"):
         other = payload.get("user_id", payload.get("task_id"))
         return f"{payload.get('project_id')} ← {other}"

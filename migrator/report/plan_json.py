@@ -12,6 +12,7 @@ def _changes(report: Any) -> Iterator[dict[str, Any]]:
     for entry in report.plan.entries:
         planned = entry.planned
         yield {
+            "system": planned.origin.system,
             "kind": planned.kind,
             "action": entry.action,
             "source_id": planned.source_id,

@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.kinds import ACTIONS, KINDS
+from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS
+from migrator.report.describe import describe
 from migrator.mapping import parse_ref
 
 
@@ -80,7 +81,7 @@ def render_plan_markdown(report: Any) -> str:
         "|---|" + "---:|" * len(ACTIONS),
     ]
     summary = report.summary()
-    for kind in KINDS:
+    for kind in PLAN_KINDS:
         if any(summary[kind].values()):
             lines.append(f"| {kind} | " + " | ".join(str(summary[kind][action]) for action in ACTIONS) + " |")
     totals = report.totals()
@@ -113,6 +114,24 @@ def render_plan_markdown(report: Any) -> str:
             planned = entry.planned
             lines.append(
                 f"| {planned.kind} | {planned.source_id} | {_cell(planned.origin.where())} | {_cell(entry.reason)} |"
+            )
+    steps = [e for e in report.plan.entries if e.planned.kind in STEPS and e.action in ("create", "skipped")]
+    if steps:
+        lines += [
+            "",
+            "## Archived things: history first, archive last",
+            "",
+            "Harvest takes no time or expenses on archived things: they receive their history while active,",
+            "then are archived at the end of the batch.",
+            "",
+            "| step | record | where | why |",
+            "|---|---|---|---|",
+        ]
+        for entry in steps:
+            planned = entry.planned
+            lines.append(
+                f"| {describe(planned.kind, planned.payload)} | {planned.origin.system}:{planned.source_id} | "
+                f"{_cell(planned.origin.where())} | {_cell(entry.reason)} |"
             )
     if report.lossy:
         lines += ["", "## Lossy mappings", "", "Values Harvest v2 has no place for, or that had to change.", ""]

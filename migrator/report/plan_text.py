@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from migrator.kinds import KINDS
+from migrator.kinds import PLAN_KINDS, STEPS
 from migrator.report.describe import describe
 
 SYMBOLS = {
@@ -32,7 +32,7 @@ def _line(entry: Any) -> str:
     if entry.diff:
         for name, (old, new) in entry.diff.items():
             details.append(f"        ~ {name}: {old!r} -> {new!r}")
-    if entry.reason and entry.action in ("adopt", "invalid", "skipped"):
+    if entry.reason and (entry.action in ("adopt", "invalid", "skipped") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
     return "\n".join([styled, *details])
 
@@ -55,7 +55,7 @@ def render_plan_text(report: Any) -> str:
     by_kind: dict[str, list[Any]] = defaultdict(list)
     for entry in report.plan.entries:
         by_kind[entry.planned.kind].append(entry)
-    for kind in KINDS:
+    for kind in PLAN_KINDS:
         entries = by_kind.get(kind, [])
         if not entries:
             continue

@@ -1,4 +1,4 @@
-"""`migrator verify` as text: a per-kind table, the money and hours totals, every difference."""
+"""`migrator verify` as text: a per-kind table, hours, money per currency, every difference."""
 
 from __future__ import annotations
 
@@ -6,26 +6,46 @@ from typing import Any
 
 import click
 
+MAX_DIFFERENCES = 200
+
+
+def _mark(values: dict[str, Any]) -> str:
+    return "" if values["source"] == values["target"] else "  ≠"
+
 
 def render_verify(report: Any) -> str:
     lines = [f"{'kind':<26} {'source':>8} {'target':>8}"]
     for kind, counts in report.kinds.items():
         if counts["source"] or counts["target"]:
-            mark = "" if counts["source"] == counts["target"] else "  ≠"
-            lines.append(f"{kind:<26} {counts['source']:>8} {counts['target']:>8}{mark}")
+            lines.append(f"{kind:<26} {counts['source']:>8} {counts['target']:>8}{_mark(counts)}")
     lines.append("")
     for name, values in report.totals.items():
-        mark = "" if values["source"] == values["target"] else "  ≠"
-        lines.append(f"{name:<26} {values['source']:>14} {values['target']:>14}{mark}")
+        lines.append(f"{name:<26} {values['source']:>14} {values['target']:>14}{_mark(values)}")
+    for currency, figures in report.money.items():
+        for name, values in figures.items():
+            label = f"{name} {currency}"
+            lines.append(f"{label:<26} {values['source']:>14} {values['target']:>14}{_mark(values)}")
     if report.differences:
+        explained = sum(1 for diff in report.differences if diff.get("explained_by"))
         lines.append("")
-        lines.append(click.style(f"Differences ({len(report.differences)}):", fg="red", bold=True))
-        for diff in report.differences[:200]:
-            who = f"{diff.get('kind')} {diff.get('source_id', diff.get('group', ''))}"
+        header = f"Differences ({len(report.differences)}, {explained} explained by a lossy note):"
+        lines.append(click.style(header, fg="red", bold=True))
+        for diff in report.differences[:MAX_DIFFERENCES]:
             target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
-            lines.append(f"  {who}{target_id} {diff['field']}: source {diff['source']} / target {diff['target']}")
+            lines.append(
+                f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']} / "
+                f"target {diff['target_value']}"
+            )
+            if diff.get("explained_by"):
+                lines.append(f"      explained: {diff['explained_by']}")
+        if len(report.differences) > MAX_DIFFERENCES:
+            lines.append(f"  … and {len(report.differences) - MAX_DIFFERENCES} more (see --format json)")
         lines.append("")
-        lines.append(click.style("Verify: the target DIFFERS from the source.", fg="red", bold=True))
+        if report.explained:
+            verdict = "Verify: the target differs only where a lossy note explains it (--accept-explained)."
+            lines.append(click.style(verdict, fg="yellow", bold=True))
+        else:
+            lines.append(click.style("Verify: the target DIFFERS from the source.", fg="red", bold=True))
     else:
         lines.append("")
         lines.append(click.style("Verify: OK — the target matches the source, to the cent.", fg="green", bold=True))

@@ -136,7 +136,7 @@ def test_a_422_rejects_one_record_blocks_its_dependents_and_the_rest_goes_on(see
     assert find(seeded, "invoices", number="INV-10")["state"] == "closed"
 
 
-def test_a_crash_after_the_post_is_adopted_and_one_before_it_is_created_once(seeded: Sandbox, tmp_path: Path) -> None:
+def test_a_crash_after_the_post_is_found_and_one_before_it_is_created_once(seeded: Sandbox, tmp_path: Path) -> None:
     ledger_path, client = tmp_path / "l.sqlite", harvest(seeded)
     before, planned = snapshot(seeded), world()
     # Two intents from a killed run: Acme's POST reached Harvest, Globex's never left.
@@ -150,7 +150,8 @@ def test_a_crash_after_the_post_is_adopted_and_one_before_it_is_created_once(see
     assert_target_matches_plan(seeded, ledger_path, planned, before)
     with Ledger(ledger_path) as ledger:
         row = ledger.get(SYSTEM, "clients", "1")
-        assert row is not None and (row.state, row.v2_id) == ("adopted", acme["id"])
+        # Found after a POST of ours whose answer was lost: ours (`done`), so a rollback removes it.
+        assert row is not None and (row.state, row.v2_id) == ("done", acme["id"])
         assert ledger.get(SYSTEM, "clients", "2").state == "done"  # type: ignore[union-attr]
 
 
@@ -174,7 +175,7 @@ def test_a_time_entry_left_pending_is_found_by_its_external_reference(seeded: Sa
     run = migrate(seeded, ledger_path, world(), client=harvest(seeded, transport=recorder))
     assert run.result.exit_code == 0 and recorder.writes() == []
     assert len([t for t in seeded.objects("time_entries") if t["notes"] == "entry 4"]) == 1
-    assert states(ledger_path)["time_entries 4"] == "adopted"
+    assert states(ledger_path)["time_entries 4"] == "done"  # our lost POST made it: ours
 
 
 def test_a_state_event_answered_422_although_it_happened_is_not_sent_again(seeded: Sandbox, tmp_path: Path) -> None:
@@ -218,7 +219,9 @@ def test_an_assignment_harvest_made_itself_takes_the_source_settings(sandbox: Sa
     sandbox.seed_user(*ADA, has_access_to_all_future_projects=True)
     before, planned = snapshot(sandbox), world()
     run = migrate(sandbox, tmp_path / "l.sqlite", planned)
-    assert run.result.exit_code == 0 and run.result.counts["user_assignments"] == {"adopted": 1}
+    # Taken over without a POST, and ours: it exists because we created its project.
+    assert run.result.exit_code == 0 and run.result.counts["user_assignments"] == {"done": 1}
+    assert states(tmp_path / "l.sqlite")["user_assignments 1"] == "done"
     (assignment,) = sandbox.objects("user_assignments")
     assert (assignment["use_default_rates"], assignment["hourly_rate"]) == (False, 120)
     assert_target_matches_plan(sandbox, tmp_path / "l.sqlite", planned, before)

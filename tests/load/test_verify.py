@@ -29,8 +29,16 @@ def test_verify_names_a_deleted_time_entry_and_an_edited_invoice(sandbox: Sandbo
     assert not report.ok
     assert report.kinds["time_entries"] == {"source": 6, "target": 5}
     assert report.totals["hours"] == {"source": "21.50", "target": "15.25"}
-    found = {(d["kind"], d.get("source_id"), d["field"]) for d in report.differences}
-    assert ("time_entries", "502", "target") in found
-    assert ("invoices", "103", "amount") in found and ("invoices", "103", "due_amount") in found
-    amount = next(d for d in report.differences if d.get("source_id") == "103" and d["field"] == "amount")
-    assert (amount["source"], amount["target"]) == ("1200.00", "1120.00")
+    found = {(d["source"], d["field"]): d for d in report.differences}
+    assert set(found) == {
+        ("freshbooks:time_entries:502", "present"),
+        ("freshbooks:invoices:103", "amount"),
+        ("freshbooks:invoices:103", "due_amount"),
+    }
+    deleted = found[("freshbooks:time_entries:502", "present")]
+    assert (deleted["source_value"], deleted["target_value"]) == ("in the source", "missing in the target")
+    amount = found[("freshbooks:invoices:103", "amount")]
+    assert (amount["kind"], amount["target_id"]) == ("invoices", invoice["id"])
+    assert (amount["source_value"], amount["target_value"], amount["explained_by"]) == ("1200.00", "1120.00", None)
+    assert report.money["USD"]["invoice_amount"]["source"] != report.money["USD"]["invoice_amount"]["target"]
+    assert report.exit_code(accept_explained=True) == 2  # nothing here is explained by a lossy note

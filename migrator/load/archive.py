@@ -1,0 +1,167 @@
+"""History first, archive last: the steps that let an archived thing receive its history.
+
+Harvest refuses time and expenses on an archived client, project, task, expense category or
+person, and on an inactive assignment (research harvest-v2.md §8). A source record that is
+archived is therefore created active, its history is loaded, and an `archives` step archives it
+once everything else in the batch has settled. An object that already exists archived in the
+target — a person who left, adopted by email; a project archived by an earlier batch — and that
+new history needs, is put back to active by a `reactivations` step before anything else runs,
+and archived again at the end: it ends as it was.
+
+Both are ledger rows like any other, keyed `"<kind>:<source id>"` of the object. A reactivation
+first commits the object's `archives` row as a pending intent ("this object must end archived"),
+then PATCHes; a `kill -9` anywhere leaves a row the next plan turns into the archive that closes
+the window. Objects we created take the source's state; objects we adopted keep the target's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from migrator.load.ledger import Ledger
+from migrator.load.registry import ARCHIVABLE, REGISTRY
+from migrator.load.target import TargetIndex
+from migrator.mapping import Planned, parse_ref
+
+# History that names a project implies these assignments: Harvest checks them too.
+_IMPLIED = {
+    "time_entries": (("user_assignments", "user_id"), ("task_assignments", "task_id")),
+    "expenses": (("user_assignments", "user_id"),),
+}
+_LOADING = ("create", "update")
+
+
+def for_load(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The body to send while loading: an archived object is created (or kept) active."""
+    if payload.get("is_active") is False and kind in ARCHIVABLE:
+        return payload | {"is_active": True}
+    return payload
+
+
+def step_id(kind: str, source_id: str) -> str:
+    """The ledger source id of a step on object `kind` `source_id`: `"projects:903"`."""
+    return f"{kind}:{source_id}"
+
+
+def step_payload(planned: Planned, is_active: bool) -> dict[str, Any]:
+    """What a step sends: `is_active` for the object `planned` (and its parent, for the path)."""
+    payload: dict[str, Any] = {"object": planned.ref, "is_active": is_active}
+    parent = REGISTRY[planned.kind].parent_field
+    if parent:
+        payload[parent] = planned.payload.get(parent)
+    return payload
+
+
+def object_kind(step: Planned) -> str:
+    """The kind of the object a step changes."""
+    parsed = parse_ref(step.payload.get("object"))
+    return parsed[0] if parsed else ""
+
+
+def step_path(kind: str, resolved: dict[str, Any]) -> str:
+    """The object's own path (`/projects/12`, `/projects/12/task_assignments/40`)."""
+    return REGISTRY[kind].item_path(resolved, int(resolved["object"]))
+
+
+def _needs(entries: Iterable[Any]) -> Counter[tuple[str, str]]:
+    """(system, ref) of every archivable object that new or changed records of this plan touch -> how many."""
+    entries = list(entries)
+    assignment: dict[tuple[str, str, Any, Any], str] = {}
+    for entry in entries:
+        planned = entry.planned
+        if planned.kind in ("user_assignments", "task_assignments") and entry.action not in ("invalid", "skipped"):
+            other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
+            key = (planned.origin.system, planned.kind, planned.payload.get("project_id"), other)
+            assignment[key] = planned.ref
+    needs: Counter[tuple[str, str]] = Counter()
+    for entry in entries:
+        planned = entry.planned
+        if entry.action not in _LOADING or REGISTRY[planned.kind].step:
+            continue
+        system = planned.origin.system
+        touched = {ref for ref in planned.depends_on() if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
+        for kind, field in _IMPLIED.get(planned.kind, ()):
+            found = assignment.get((system, kind, planned.payload.get("project_id"), planned.payload.get(field)))
+            if found:
+                touched.add(found)
+        if entry.action == "update" and planned.kind in ARCHIVABLE and set(entry.diff or {}) - {"is_active"}:
+            touched.add(planned.ref)  # Harvest edits no archived person, nor (we assume) any archived thing
+        for ref in touched:
+            needs[(system, ref)] += 1
+    return needs
+
+
+def _target_active(target: TargetIndex, kind: str, v2_id: int | None, assumed: bool) -> bool:
+    if v2_id is None:
+        return True  # created in this batch: created active
+    obj = target.get(kind, v2_id) if target.online else None
+    return assumed if obj is None else obj.get("is_active", True) is not False
+
+
+def plan_steps(entries: list[Any], *, ledger: Ledger | None, target: TargetIndex) -> list[Any]:
+    """The `reactivations` and `archives` entries that decided plan `entries` need (PlanEntry objects)."""
+    from migrator.load.planner import PlanEntry  # the planner imports this module
+
+    needs = _needs(entries)
+    steps: list[PlanEntry] = []
+    for entry in entries:
+        planned = entry.planned
+        if planned.kind not in ARCHIVABLE or entry.action in ("invalid", "skipped") or entry.same_as:
+            continue
+        system, sid = planned.origin.system, step_id(planned.kind, planned.source_id)
+        row = ledger.get(system, "archives", sid) if ledger is not None else None
+        archived_by_us = row is not None and row.state == "done"
+        window_open = row is not None and row.state == "pending"
+        source_active = planned.payload.get("is_active") is not False
+        assumed = not archived_by_us and (source_active or not entry.ours)
+        target_active = _target_active(target, planned.kind, entry.target_id, assumed)
+        activates = entry.action == "update" and "is_active" in (entry.diff or {}) and source_active
+        wanted = needs.get((system, planned.ref), 0)
+        reactivate = entry.target_id is not None and not target_active and wanted > 0 and not activates
+        if reactivate:
+            steps.append(
+                PlanEntry(
+                    Planned("reactivations", sid, step_payload(planned, True), planned.origin),
+                    "create",
+                    target_id=entry.target_id,
+                    reason=f"archived in the target: reactivated so that {wanted} new record(s) can load, "
+                    "and archived again at the end of the batch",
+                )
+            )
+        final_inactive = (
+            reactivate or window_open or (entry.ours and not source_active) or (not entry.ours and not target_active)
+        )
+        if not final_inactive or activates:
+            continue
+        archive = Planned("archives", sid, step_payload(planned, False), planned.origin)
+        if entry.action == "create":
+            steps.append(PlanEntry(archive, "create", reason="archived in the source: created active, "
+                                   "archived after its history loads"))
+        elif reactivate:
+            steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason="put back as it was"))
+        elif window_open:
+            steps.append(
+                PlanEntry(
+                    archive,
+                    "create",
+                    target_id=entry.target_id,
+                    reason=f"reactivated by batch {row.batch if row else '?'} for its history: archived again",
+                )
+            )
+        elif target_active and not archived_by_us:
+            steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason="archived in the source"))
+        elif target_active:
+            steps.append(
+                PlanEntry(
+                    archive,
+                    "skipped",
+                    target_id=entry.target_id,
+                    reason=f"archived in the source and by batch {row.batch if row else '?'}, but active in the "
+                    "target again (reactivated by hand): left as it is",
+                )
+            )
+        elif entry.ours or row is not None:
+            steps.append(PlanEntry(archive, "unchanged", target_id=entry.target_id))
+    return steps
