@@ -1,6 +1,6 @@
 """The built-in Harvest v2 sandbox: a real HTTP server on 127.0.0.1 that behaves like Harvest
-wherever a migration could notice (headers, validation, references, assignments, invoice and
-estimate states, payments, emails, paging, rate limit), plus latency and seeded faults.
+wherever a migration could notice (headers, validation, references, assignments, archives, invoice
+and estimate states, payments, emails, paging, rate limit), plus latency and seeded faults.
 
     with Sandbox(rate=(100, 3.0), latency_ms=100) as sandbox:
         client = HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id))
@@ -8,6 +8,21 @@ estimate states, payments, emails, paging, rate limit), plus latency and seeded 
 Modules: `store` (objects, ids, state file), `schema` (request bodies), `directory`, `projects`,
 `timesheets`, `billing`, `events` (business rules per family), `operations` (dispatch), `render`
 (response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP).
+
+Archived things take no history, as in Harvest (so a migration creates active, loads the history,
+archives last):
+- no time entry or expense is created on, or moved by PATCH onto, an archived project, a project of
+  an archived client, an archived task or expense category, for an archived user, or without an
+  active user (and, for time, task) assignment: 422 "Project is archived", "Client is archived",
+  "Task is archived", "Expense category is archived", "User is archived", "User (Task) is not
+  assigned to this project";
+- an entry whose project, client, task or user is archived is locked: DELETE is refused with the
+  same message, while a PATCH that does not move it (notes, hours) still works, as for Harvest's
+  administrators (the API docs name the project and task; Harvest's help adds the client and user);
+- an archived user's first name, last name and email cannot change, unless the same PATCH
+  reactivates the user;
+- archiving things that carry history, creating archived things (`is_active: false`),
+  reactivating, the `is_active` list filter and deleting archived things without history all work.
 
 Deliberate deviations from Harvest, so that tests catch what a migration must never do:
 - a time entry that would start a running timer (no `hours`; or no start and end time on a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
+from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store, human
 
 
 def _email_taken(store: Store, email: str, own_id: int | None = None) -> None:
@@ -38,10 +38,21 @@ def create_user(store: Store, data: Raw) -> Raw:
     return raw
 
 
+# Harvest's docs: these "can't be updated if the user is inactive".
+_FROZEN_WHILE_INACTIVE = ("first_name", "last_name", "email")
+
+
 def update_user(store: Store, raw: Raw, data: Raw) -> None:
+    """PATCH /users/{id}: an archived user's name and email stay as they are.
+
+    Archiving and reactivating (`is_active`) always work; a PATCH that reactivates may also change
+    the name and email, one that archives may not (the user must be active once the PATCH applies).
+    """
+    if not (raw | data).get("is_active", True):
+        for name in _FROZEN_WHILE_INACTIVE:
+            if name in data and data[name] != raw.get(name):
+                raise SandboxError(422, f"{human(name)} can't be updated if the user is inactive")
     if "email" in data:
-        if not raw.get("is_active", True) and data["email"] != raw.get("email"):
-            raise SandboxError(422, "Email can't be updated if the user is inactive")
         _email_taken(store, data["email"], raw["id"])
     raw.update(data)
 

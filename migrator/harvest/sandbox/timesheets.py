@@ -1,4 +1,9 @@
-"""Rules for time entries and expenses: who may log what where, and how hours are taken."""
+"""Rules for time entries and expenses: who may log what where, and how hours are taken.
+
+Archived things take no history, as the package docstring lists: `_refuse_archived` guards what is
+logged or moved by PATCH, `_refuse_locked` what is deleted. A PATCH that does not move an entry is
+never refused for an archive (Harvest's administrators still edit the notes and hours of locked entries).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,34 @@ def clock_minutes(text: str) -> int | None:
     if meridiem:
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
     return hour * 60 + minute
+
+
+def _refuse_archived(
+    store: Store, project: Raw, user: Raw, *, task: Raw | None = None, category: Raw | None = None
+) -> None:
+    """A 422 naming the first archived one of: the project, its client, the task or category, the person."""
+    client = store.objects["clients"].get(project["client_id"])
+    things = (("Project", project), ("Client", client), ("Task", task), ("Expense category", category), ("User", user))
+    for label, obj in things:
+        if obj is not None and not obj.get("is_active", True):
+            raise SandboxError(422, f"{label} is archived")
+
+
+def _refuse_locked(store: Store, entry: Raw) -> None:
+    """An entry locked by an archived project, client, task or person cannot be deleted.
+
+    Harvest's API docs name the project and the task (time entries); its help lists the client and
+    the person too among the records whose archiving locks an entry ("Entry Archived"). The expense
+    category is not one of them, so it does not lock an expense.
+    """
+    project = store.objects["projects"][entry["project_id"]]  # deleting a project deletes its entries
+    task = store.objects["tasks"][entry["task_id"]] if "task_id" in entry else None  # expenses have none
+    _refuse_archived(store, project, store.objects["users"][entry["user_id"]], task=task)
+
+
+def _moved(raw: Raw, data: Raw, fields: tuple[str, ...]) -> bool:
+    """Whether a PATCH puts the entry somewhere else (naming the current place again is no move)."""
+    return any(name in data and data[name] != raw.get(name) for name in fields)
 
 
 def _assignments(store: Store, project_id: int, user_id: int, task_id: int | None) -> tuple[Raw, Raw | None]:
@@ -78,8 +111,9 @@ def _reference(value: Any) -> Any:
 
 def _place_time(store: Store, entry: Raw) -> None:
     project = store.ref("projects", entry["project_id"], "project_id")
-    store.ref("tasks", entry["task_id"], "task_id")
-    store.ref("users", entry["user_id"], "user_id")
+    task = store.ref("tasks", entry["task_id"], "task_id")
+    user = store.ref("users", entry["user_id"], "user_id")
+    _refuse_archived(store, project, user, task=task)
     user_assignment, task_assignment = _assignments(store, project["id"], entry["user_id"], entry["task_id"])
     entry["user_assignment_id"] = user_assignment["id"]
     entry["task_assignment_id"] = task_assignment["id"] if task_assignment else None
@@ -98,11 +132,24 @@ def create_time_entry(store: Store, data: Raw) -> Raw:
 
 def update_time_entry(store: Store, raw: Raw, data: Raw) -> None:
     entry = raw | data
-    if {"project_id", "task_id"} & set(data):
+    if _moved(raw, data, ("project_id", "task_id")):
         _place_time(store, entry)
     _hours(store, entry)
     entry["external_reference"] = _reference(entry.get("external_reference"))
     raw.update(entry)
+
+
+def delete_time_entry(store: Store, raw: Raw) -> None:
+    """Harvest: "possible only if ... the project and task are not archived" (and see `_refuse_locked`)."""
+    _refuse_locked(store, raw)
+
+
+def _place_expense(store: Store, expense: Raw) -> None:
+    project = store.ref("projects", expense["project_id"], "project_id")
+    user = store.ref("users", expense["user_id"], "user_id")
+    category = store.ref("expense_categories", expense["expense_category_id"], "expense_category_id")
+    _refuse_archived(store, project, user, category=category)
+    expense["user_assignment_id"] = _assignments(store, project["id"], expense["user_id"], None)[0]["id"]
 
 
 def _cost(store: Store, expense: Raw) -> None:
@@ -117,10 +164,7 @@ def _cost(store: Store, expense: Raw) -> None:
 def create_expense(store: Store, data: Raw) -> Raw:
     """POST /expenses: the user (default: the owner) must be assigned to the project."""
     expense = {"user_id": OWNER_ID} | data
-    project = store.ref("projects", expense["project_id"], "project_id")
-    store.ref("users", expense["user_id"], "user_id")
-    user_assignment, _ = _assignments(store, project["id"], expense["user_id"], None)
-    expense["user_assignment_id"] = user_assignment["id"]
+    _place_expense(store, expense)
     _cost(store, expense)
     defaults = {"billable": True, "is_billed": False, "is_locked": False, "approval_status": "unsubmitted"}
     return store.insert("expenses", defaults | expense)
@@ -128,14 +172,18 @@ def create_expense(store: Store, data: Raw) -> Raw:
 
 def update_expense(store: Store, raw: Raw, data: Raw) -> None:
     expense = raw | data
-    if "project_id" in data:
-        store.ref("projects", expense["project_id"], "project_id")
-        expense["user_assignment_id"] = _assignments(store, expense["project_id"], expense["user_id"], None)[0]["id"]
+    if _moved(raw, data, ("project_id", "expense_category_id")):
+        _place_expense(store, expense)
     _cost(store, expense)
     raw.update(expense)
 
 
+def delete_expense(store: Store, raw: Raw) -> None:
+    """Like a time entry: locked while its project, client or person is archived."""
+    _refuse_locked(store, raw)
+
+
 RULES: dict[str, KindRules] = {
-    "time_entries": KindRules(create=create_time_entry, update=update_time_entry),
-    "expenses": KindRules(create=create_expense, update=update_expense),
+    "time_entries": KindRules(create=create_time_entry, update=update_time_entry, delete=delete_time_entry),
+    "expenses": KindRules(create=create_expense, update=update_expense, delete=delete_expense),
 }
