@@ -4,11 +4,12 @@ Lines: a Time line becomes kind "Service"; an Item line whose name is a FreshBoo
 that item's name, and the item is planned as a v2 invoice item category (only items some line
 uses); other Item lines become "Product". Name and description are joined into the v2 description.
 
-Taxes: FreshBooks taxes each line; v2 has two invoice-level rates with per-line on/off flags. When
-every taxed line agrees on its first (and second) rate, that rate becomes the invoice's `tax`
-(`tax2`) and each line's `taxed` (`taxed2`) says whether it carried it. When lines disagree, the
-rate covering the largest amount is kept, lines at other rates are sent untaxed, and the lossy
-note gives the lines, their rates and the exact tax difference.
+Taxes (`taxes.py`): FreshBooks taxes each line with up to two rates; v2 has two non-compound
+invoice-level rates, `tax` and `tax2`, with per-line flags `taxed` / `taxed2`. A document whose
+lines use at most two distinct rates is sent exactly (a compound tax2 as its exact non-compound
+equivalent, noted), unless one line charges a rate twice beside another rate; otherwise the pair
+covering the largest tax amount is kept and the note gives the lines and rates left out and the tax
+difference to the cent. Tax names have no v2 field: one note per document.
 
 State replay (no email, ever): draft -> nothing; sent/viewed/disputed -> an event `send`;
 partial/paid/auto-paid -> `send` then the payments (`send_thank_you: false`); retry/failed ->
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
+from mappings.freshbooks.taxes import map_taxes
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.mapping import MapContext, MapSink, ref
@@ -58,45 +60,6 @@ def _line_kind(line: Line, items: dict[str, Item], used: dict[str, Item]) -> str
     return "Product"
 
 
-def _taxes(kind: str, record: Any, lines: list[Line], sink: MapSink) -> tuple[Any, Any, list[tuple[bool, bool]]]:
-    """Invoice-level tax/tax2 and per-line flags (see the module docstring)."""
-    chosen: list[Decimal | None] = []
-    for slot in ("tax1", "tax2"):
-        weights: dict[Decimal, Decimal] = {}
-        for line in lines:
-            rate = getattr(line, f"{slot}_percent")
-            if rate:
-                amount = line.amount or (line.unit_cost or Decimal(0)) * (line.quantity or Decimal(0))
-                weights[rate] = weights.get(rate, Decimal(0)) + abs(amount)
-        if not weights:
-            chosen.append(None)
-            continue
-        rate = max(weights, key=lambda r: (weights[r], r))
-        chosen.append(rate)
-        others = [
-            (index + 1, getattr(line, f"{slot}_percent"), line)
-            for index, line in enumerate(lines)
-            if getattr(line, f"{slot}_percent") and getattr(line, f"{slot}_percent") != rate
-        ]
-        if others:
-            dropped = sum(
-                (cents((other.amount or 0) * other_rate / 100) for _n, other_rate, other in others), Decimal(0)
-            )
-            described = ", ".join(f"line {n} at {other_rate}%" for n, other_rate, _other in others)
-            sink.lossy(
-                kind,
-                record.id,
-                slot,
-                f"lines disagree on {slot}: kept {rate}% (largest amount); {described} sent untaxed; "
-                f"the tax total is {dropped} lower than in FreshBooks",
-            )
-    flags = [
-        (bool(chosen[0]) and line.tax1_percent == chosen[0], bool(chosen[1]) and line.tax2_percent == chosen[1])
-        for line in lines
-    ]
-    return chosen[0], chosen[1], flags
-
-
 def _lines(
     kind: str, record: Any, items: dict[str, Item], used: dict[str, Item], sink: MapSink, estimate: bool
 ) -> tuple[list[dict[str, Any]], Any, Any, list[str]]:
@@ -105,9 +68,8 @@ def _lines(
     if blank:
         sink.lossy(kind, record.id, "lines", f"{len(blank)} blank line(s) (no name, no amount) left out")
     lines = [line for line in lines if line not in blank]
-    tax, tax2, flags = _taxes(kind, record, lines, sink)
     out, categories = [], []
-    for index, (line, (taxed, taxed2)) in enumerate(zip(lines, flags, strict=True)):
+    for index, line in enumerate(lines):
         line_kind = _line_kind(line, items, used)
         categories.append(line_kind)
         description = " — ".join(part for part in (line.name, line.description) if part) or None
@@ -121,18 +83,17 @@ def _lines(
                 f"{cents(quantity * unit_price)}",
             )
             quantity, unit_price = Decimal(1), cents(quantity * unit_price)
-        if line.compound_tax:
-            sink.lossy(kind, record.id, f"lines.{index + 1}.compound_tax", "compound tax has no v2 equivalent")
         out.append(
             {
                 "kind": line_kind,
                 "description": description,
                 "quantity": int(quantity) if estimate else quantity,
                 "unit_price": unit_price,
-                "taxed": taxed,
-                "taxed2": taxed2,
+                "taxed": False,  # set by `map_taxes`, which needs every line's amount
+                "taxed2": False,
             }
         )
+    tax, tax2 = map_taxes(kind, record, lines, out, sink)
     return out, tax, tax2, categories
 
 

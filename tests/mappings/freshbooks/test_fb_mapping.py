@@ -13,6 +13,7 @@ import pytest
 
 from mappings import map_all
 from migrator import jsonio
+from migrator.harvest.invoice_math import invoice_totals
 from migrator.mapping import MapContext, MapSink
 from migrator.sources import read_exports
 from tests.conftest import REPO
@@ -48,14 +49,21 @@ def test_golden_payloads_per_kind(mapped: MapSink) -> None:
         assert text == path.read_text(encoding="utf-8"), f"{kind} payloads changed (UPDATE_GOLDEN=1 to accept)"
 
 
-def test_mixed_tax_rates_are_reported_with_the_exact_difference(mapped: MapSink) -> None:
-    notes = [n.note for n in mapped.lossy_notes if n.kind == "invoices" and n.source_id == "102" and n.field == "tax1"]
-    assert notes == ["lines disagree on tax1: kept 20% (largest amount); line 2 at 10% sent untaxed; "
-                     "the tax total is 3.00 lower than in FreshBooks"]
+def test_mixed_tax_rates_are_exact_in_v2(mapped: MapSink) -> None:
+    """Invoice 102: lines at 20 % and 10 % with a 10 % discount, FreshBooks total 569.70."""
     invoice = next(p for p in mapped.planned if p.kind == "invoices" and p.source_id == "102")
-    assert invoice.payload["tax"] == Decimal("20")
-    assert [(line["taxed"], line["kind"]) for line in invoice.payload["line_items"]] == [(True, "Service"),
-                                                                                         (False, "Domain")]
+    payload = invoice.payload
+    assert (payload["tax"], payload["tax2"]) == (Decimal("20"), Decimal("10"))
+    assert [(line["taxed"], line["taxed2"], line["kind"]) for line in payload["line_items"]] == [
+        (True, False, "Service"),
+        (False, True, "Domain"),
+    ]
+    lines, tax, tax2 = payload["line_items"], payload["tax"], payload["tax2"]
+    totals = invoice_totals(lines, tax=tax, tax2=tax2, discount=payload["discount"])
+    assert totals.amount == Decimal("569.70")
+    notes = {n.field: n.note for n in mapped.lossy_notes if n.kind == "invoices" and n.source_id == "102"}
+    assert "tax" not in notes and "amount" not in notes
+    assert notes["lines.tax_names"] == "no v2 field for tax names: 'TVA' 20%, 'TVA réduite' 10%"
 
 
 def test_a_project_without_a_client_gets_the_placeholder_client(mapped: MapSink) -> None:
