@@ -15,11 +15,11 @@ from migrator.sources.export import SourceExport
 def map_export(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     """Map every FreshBooks record of `export` into `sink`."""
     seen: set[str] = set()
-    map_clients(export, sink, ctx, seen)
+    archived_clients = map_clients(export, sink, ctx, seen)
     map_staff(export, sink, ctx, seen)
     task_rates = map_tasks(export, sink, ctx, seen)
     map_categories(export, sink, ctx, seen)
     usage = map_time(export, sink, ctx, seen)  # before projects: it collects the assignments they imply
-    map_projects(export, sink, ctx, seen, task_rates, usage)
+    map_projects(export, sink, ctx, seen, task_rates, usage, archived_clients)
     map_expenses(export, sink, ctx, seen)
     map_billing(export, sink, ctx, seen)

@@ -80,7 +80,9 @@ def _contact(
     sink.emit("contacts", source_id, data, client.origin)
 
 
-def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> set[str]:
+    """Plan the clients and their contacts; return the ids of archived clients (their projects end archived)."""
+    archived: set[str] = set()
     for client in export.typed("clients"):
         if isinstance(client, SourceError):
             unreadable(export, sink, ctx, "clients", client)
@@ -99,6 +101,8 @@ def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
             "is_active": client.folder != "archived",
         }
         sink.emit("clients", client.id, data, client.origin)
+        if client.folder == "archived":
+            archived.add(client.id)
         if client.home_phone:
             sink.lossy("clients", client.id, "home_phone", f"no v2 field for {client.home_phone!r}")
         _contact(
@@ -127,3 +131,4 @@ def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
                 contact.phone2,
             )
         report_dropped(sink, "clients", client, MAPPED | {"home_phone"}, seen)  # type: ignore[arg-type]
+    return archived

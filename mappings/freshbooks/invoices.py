@@ -83,6 +83,18 @@ def _lines(
                 f"{cents(quantity * unit_price)}",
             )
             quantity, unit_price = Decimal(1), cents(quantity * unit_price)
+        elif line.amount is not None and cents(line.amount) != cents(quantity * unit_price):
+            # Money first: v2 would compute another line amount from quantity x price (its rounding).
+            detail = f"{quantity} × {unit_price}"
+            sink.lossy(
+                kind,
+                record.id,
+                f"lines.{index + 1}.quantity",
+                f"FreshBooks billed {detail} = {line.amount}, which v2 would compute as "
+                f"{cents(quantity * unit_price)}: sent as 1 × {line.amount}, with '{detail}' in the description",
+            )
+            quantity, unit_price = Decimal(1), line.amount
+            description = f"{description} ({detail})" if description else f"({detail})"
         out.append(
             {
                 "kind": line_kind,
@@ -139,7 +151,7 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
             after = ()  # estimate categories are adopted by name (Service/Product exist in every account)
             for name in set(categories) - {"Service", "Product"}:
                 sink.lossy(kind, record.id, "lines.kind", f"estimate item {name!r} sent as its own category name")
-        sink.emit(kind, record.id, data, record.origin, after=after)
+        sink.emit(kind, record.id, data, record.origin, after=after, facts=_facts(kind, record, data))
         _status(kind, record, data, sink)
         if kind == "invoices":
             planned_invoices[record.id] = str(record.status or "draft").lower()
@@ -166,6 +178,26 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
                 "*",
                 f"recurring profile (every {recurring.frequency}) has no v2 API: not migrated",
             )
+
+
+# FreshBooks status -> the v2 state that represents it (what `verify` expects the target to show).
+V2_STATE = {
+    "invoices": {"draft": "draft", "paid": "paid", "auto-paid": "paid"},  # anything else sent: open
+    "estimates": {"draft": "draft", "accepted": "accepted", "declined": "declined"},  # else sent
+}
+
+
+def _facts(kind: str, record: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """What FreshBooks itself stated, for `verify`: amount, outstanding amount, currency, state."""
+    status = str(record.status or "draft").lower()
+    facts: dict[str, Any] = {
+        "amount": record.amount,
+        "currency": data.get("currency"),
+        "state": V2_STATE[kind].get(status, "open" if kind == "invoices" else "sent"),
+    }
+    if kind == "invoices":
+        facts["due_amount"] = getattr(record, "amount_outstanding", None)
+    return facts
 
 
 def _status(kind: str, record: Any, data: dict[str, Any], sink: MapSink) -> None:

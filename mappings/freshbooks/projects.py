@@ -9,6 +9,9 @@ block every hour logged on it. The project is attached to one placeholder client
 "FreshBooks projects without a client" (source id `placeholder`), created once and named in the
 lossy report, so no time is lost and the bookkeeper can reassign it in Harvest.
 
+A project of an archived client is archived too (FreshBooks projects have no state of their own):
+it is created active, receives its time, and is archived at the end of the batch.
+
 Assignments are implied: task assignments from the project's tasks plus every task its time
 entries use; user assignments from the project's staff plus every staff member with time on it
 (Harvest refuses time from unassigned people).
@@ -57,6 +60,7 @@ def map_projects(
     seen: set[str],
     task_rates: dict[str, Decimal | None],
     usage: TimeUsage,
+    archived_clients: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     placeholder_planned = False
     for project in export.typed("projects"):
@@ -87,6 +91,11 @@ def map_projects(
             "budget": project.hour_budget,
             "notes": project.description,
         }
+        if client in archived_clients:
+            # FreshBooks projects have no archived state of their own; Harvest archives a client's
+            # projects with it. Loaded active with their history, archived at the end.
+            data["is_active"] = False
+            sink.lossy("projects", project.id, "is_active", f"its client {client} is archived: archived with it")
         if method == "project-rate":
             data["hourly_rate"] = project.rate
         elif method == "flat-rate":

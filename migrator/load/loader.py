@@ -166,7 +166,7 @@ class Loader:
 
     def _adopt(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         """Take over an existing object: zero requests (an assignment: one PATCH if its settings differ)."""
-        target_id = entry.target_id
+        target_id, ours = entry.target_id, entry.ours
         if entry.same_as is not None:
             system, _, ref = entry.same_as.partition("|")
             with self._lock:
@@ -175,6 +175,10 @@ class Loader:
                 message = f"{ref.lstrip('@').replace(':', ' ')} ({system}) was not loaded"
                 self._record(entry, "blocked", v2_id=None, payload=None, error=message)
                 return Outcome("blocked", message=message)
+            # One object for two source records: ours when the other record's batch created it.
+            parsed = parse_ref(ref)
+            other = self.ledger.get(system, *parsed) if parsed else None
+            ours = other is not None and other.state == "done"
         row = self._row(entry)
         if row is not None and row.state == "pending":
             self._log(entry, "reconciled", target_id, entry.reason or "found in the target")
@@ -182,7 +186,7 @@ class Loader:
                 problem = self._settle_project(entry, target_id)  # ours: its automatic assignments may remain
                 if problem is not None:
                     return problem
-        return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=entry.ours)
+        return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=ours)
 
     def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         """PATCH only the fields that changed since the ledger's copy; the row keeps its state."""

@@ -333,9 +333,12 @@ class _Verifier:
                     self.differ(invoice, name, source_value, target_value)
         for estimate in self.items.get("estimates", []):
             obj, facts = self.obj(estimate), estimate.facts or {}
-            if obj is not None and facts.get("amount") is not None:
-                if money(_dec(facts["amount"])) != money(_dec(obj.get("amount"))):
-                    self.differ(estimate, "amount", money(_dec(facts["amount"])), money(_dec(obj.get("amount"))))
+            if obj is None:
+                continue
+            if facts.get("amount") is not None and money(_dec(facts["amount"])) != money(_dec(obj.get("amount"))):
+                self.differ(estimate, "amount", money(_dec(facts["amount"])), money(_dec(obj.get("amount"))))
+            if facts.get("state") and facts["state"] != obj.get("state"):
+                self.differ(estimate, "state", facts["state"], obj.get("state"))
         for currency in sorted(sums):
             self.report.money[currency] = {
                 name: {"source": money(source), "target": money(target)}
