@@ -1,0 +1,194 @@
+"""Invoice arithmetic of both source systems and of Harvest v2, written out from their rules.
+
+Deliberately independent of `migrator.harvest.invoice_math` and of the mappings (tests hold the
+two equal), so a generated account checks them rather than echoing them:
+
+- **Harvest** (v1 and v2 alike): each line rounded to the cent; the discount is a percentage of the
+  subtotal; each tax is a percentage of its taxed lines after the discount; every amount rounded
+  half up to the cent.
+- **FreshBooks Classic** taxes each line: a line's taxes are percentages of its amount after the
+  invoice discount, and a compound second tax (`compound_tax` 1) is taken on the line amount plus
+  its first tax. Taxes are totalled per (slot, rate) and each total rounded half up, as FreshBooks
+  prints one total per tax; amount = subtotal - discount + taxes.
+- **What v2 receives for a FreshBooks invoice** (the rule `mappings/freshbooks/invoices.py`
+  documents): per tax slot, the rate covering the largest line amount (ties: the higher rate) becomes
+  the invoice's rate; lines carrying it are taxed, lines at any other rate are sent untaxed; compound
+  has no v2 equivalent (the second tax is taken on the line alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def cents(value: Decimal) -> Decimal:
+    """Half up to the cent."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def pct(value: Decimal | None) -> Decimal:
+    """A percentage as a fraction (None is 0 %)."""
+    return (value or Decimal(0)) / HUNDRED
+
+
+@dataclass(frozen=True)
+class HarvestLine:
+    """One v2 (or v1) line item as Harvest's arithmetic sees it."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    taxed: bool = False
+    taxed2: bool = False
+
+    @property
+    def amount(self) -> Decimal:
+        return cents(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True)
+class HarvestTotals:
+    """Subtotal, discount, taxes and amount of an invoice, each to the cent."""
+
+    subtotal: Decimal
+    discount_amount: Decimal
+    tax_amount: Decimal
+    tax2_amount: Decimal
+    amount: Decimal
+
+
+def harvest_totals(
+    lines: Iterable[HarvestLine], *, tax: Decimal | None, tax2: Decimal | None, discount: Decimal | None
+) -> HarvestTotals:
+    """Harvest's totals of an invoice or estimate (see the module docstring)."""
+    subtotal = taxed = taxed2 = Decimal(0)
+    for line in lines:
+        amount = line.amount
+        subtotal += amount
+        taxed += amount if line.taxed else 0
+        taxed2 += amount if line.taxed2 else 0
+    keep = 1 - pct(discount)
+    discount_amount = cents(subtotal * pct(discount))
+    tax_amount = cents(taxed * keep * pct(tax))
+    tax2_amount = cents(taxed2 * keep * pct(tax2))
+    return HarvestTotals(
+        subtotal, discount_amount, tax_amount, tax2_amount, subtotal - discount_amount + tax_amount + tax2_amount
+    )
+
+
+@dataclass(frozen=True)
+class Tax:
+    """A FreshBooks tax as copied onto a line: its name and percent."""
+
+    name: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class FreshBooksLine:
+    """One FreshBooks invoice line: quantity, unit cost and the taxes copied onto it."""
+
+    quantity: Decimal
+    unit_cost: Decimal
+    tax1: Tax | None = None
+    tax2: Tax | None = None
+    compound: bool = False
+
+    @property
+    def amount(self) -> Decimal:
+        return cents(self.quantity * self.unit_cost)
+
+    def tax(self, slot: int) -> Tax | None:
+        return self.tax1 if slot == 1 else self.tax2
+
+
+def freshbooks_amount(lines: Sequence[FreshBooksLine], discount: Decimal | None) -> Decimal:
+    """The `<amount>` FreshBooks states for an invoice or estimate (see the module docstring)."""
+    subtotal = sum((line.amount for line in lines), Decimal(0))
+    keep = 1 - pct(discount)
+    totals: dict[tuple[int, Decimal], Decimal] = {}
+    for line in lines:
+        base = line.amount * keep
+        first = base * pct(line.tax1.rate) if line.tax1 else Decimal(0)
+        if line.tax1:
+            totals[(1, line.tax1.rate)] = totals.get((1, line.tax1.rate), Decimal(0)) + first
+        if line.tax2:
+            second = (base + first if line.compound else base) * pct(line.tax2.rate)
+            totals[(2, line.tax2.rate)] = totals.get((2, line.tax2.rate), Decimal(0)) + second
+    return subtotal - cents(subtotal * pct(discount)) + sum((cents(t) for t in totals.values()), Decimal(0))
+
+
+@dataclass(frozen=True)
+class V2Taxes:
+    """The invoice-level rates and per-line flags v2 receives for a FreshBooks invoice."""
+
+    tax: Decimal | None
+    tax2: Decimal | None
+    lines: tuple[HarvestLine, ...]
+
+
+def v2_taxes(lines: Sequence[FreshBooksLine]) -> V2Taxes:
+    """Per slot, the rate over the largest amount wins; other rates are sent untaxed."""
+    chosen: list[Decimal | None] = []
+    for slot in (1, 2):
+        weights: dict[Decimal, Decimal] = {}
+        for line in lines:
+            carried = line.tax(slot)
+            if carried is not None and carried.rate:
+                weights[carried.rate] = weights.get(carried.rate, Decimal(0)) + abs(line.amount)
+        chosen.append(max(weights, key=lambda rate: (weights[rate], rate)) if weights else None)
+    tax, tax2 = chosen
+    out = tuple(
+        HarvestLine(
+            line.quantity,
+            line.unit_cost,
+            taxed=tax is not None and line.tax1 is not None and line.tax1.rate == tax,
+            taxed2=tax2 is not None and line.tax2 is not None and line.tax2.rate == tax2,
+        )
+        for line in lines
+    )
+    return V2Taxes(tax, tax2, out)
+
+
+def distinct_rates(lines: Sequence[FreshBooksLine]) -> int:
+    """How many different tax percents the lines carry, in either slot."""
+    return len({tax.rate for line in lines for tax in (line.tax1, line.tax2) if tax is not None})
+
+
+@dataclass(frozen=True)
+class FreshBooksFigures:
+    """A FreshBooks invoice's stated amount beside what Harvest v2 will compute for it."""
+
+    amount: Decimal
+    v2_amount: Decimal
+    v2: V2Taxes
+
+    @property
+    def exact(self) -> bool:
+        return self.amount == self.v2_amount
+
+
+def freshbooks_figures(lines: Sequence[FreshBooksLine], discount: Decimal | None) -> FreshBooksFigures:
+    """The stated amount of a FreshBooks invoice and what v2 computes for its payload."""
+    v2 = v2_taxes(lines)
+    v2_amount = harvest_totals(v2.lines, tax=v2.tax, tax2=v2.tax2, discount=discount).amount
+    return FreshBooksFigures(freshbooks_amount(lines, discount), v2_amount, v2)
+
+
+def lossy_reason(lines: Sequence[FreshBooksLine]) -> str:
+    """Why v2 cannot hold an invoice's taxes (for `Expected.lossy_money`)."""
+    reasons = []
+    rates = distinct_rates(lines)
+    if rates >= 3:
+        reasons.append(f"{rates} distinct tax rates over its lines")
+    for slot in (1, 2):
+        seen = {tax.rate for tax in (line.tax(slot) for line in lines) if tax is not None}
+        if len(seen) > 1:
+            reasons.append(f"lines disagree on tax{slot} ({', '.join(f'{r}%' for r in sorted(seen))})")
+    if any(line.compound and line.tax1 and line.tax2 for line in lines):
+        reasons.append("a compound tax (v2 taxes each rate on the line alone)")
+    return "; ".join(reasons) or "rounding"

@@ -1,0 +1,29 @@
+"""Generate a FreshBooks export: `build` (the account and its traps), `write` (the files), `expect` (the result)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from migrator.generate.expected import Expected, ExpectedBuilder
+from migrator.generate.freshbooks.build import build
+from migrator.generate.freshbooks.expect import SYSTEM, expect_account, expect_assignments
+from migrator.generate.freshbooks.write import write_account, write_entries, write_expenses
+from migrator.generate.scale import Scale
+from migrator.generate.timeline import Timeline
+from migrator.generate.xmlout import Folder
+
+
+def generate_freshbooks(out_dir: Path, *, entries: int, seed: int) -> Expected:
+    """Write a FreshBooks account of `entries` time entries into `out_dir`; what v2 must hold after."""
+    scale = Scale.of(entries)
+    timeline = Timeline()
+    account = build(random.Random(f"{SYSTEM}:{seed}:account"), scale, timeline)
+    expected = ExpectedBuilder(SYSTEM, entries, seed)
+    expect_account(account, expected)
+    folder = Folder(out_dir)
+    write_account(folder, account)
+    used = write_entries(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:entries"), entries, expected)
+    expect_assignments(account, used, expected)
+    write_expenses(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected)
+    return expected.freeze()

@@ -1,0 +1,74 @@
+"""Generated accounts shared by the tests of this folder: each (system, seed) is generated once and
+planned once through the real CLI (`migrator plan OUT --offline --format json --create-users`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrator.generate import Expected, generate
+from tests.conftest import REPO
+
+ENTRIES = 300
+ACCOUNTS = [
+    pytest.param(("harvest-v1", 0), id="v1-seed0"),
+    pytest.param(("harvest-v1", 1), id="v1-seed1"),
+    pytest.param(("freshbooks", 0), id="fb-seed0"),
+    pytest.param(("freshbooks", 1), id="fb-seed1"),
+]
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """A real command line, in a fresh interpreter, with no Harvest credentials around."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd or REPO
+    )
+
+
+@dataclass
+class Generated:
+    system: str
+    seed: int
+    path: Path
+    expected: Expected
+    plan: dict[str, Any]  # the `plan --format json` document
+    returncode: int
+
+    def name(self, kind: str, source_id: str) -> str:
+        return f"{self.system}:{kind}:{source_id}"
+
+
+@pytest.fixture(scope="session")
+def account(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int], Generated]:
+    cache: dict[tuple[str, int], Generated] = {}
+
+    def get(system: str, seed: int) -> Generated:
+        if (system, seed) not in cache:
+            root = tmp_path_factory.mktemp(f"{system}-{seed}")
+            out = root / "export"
+            expected = generate(system, out, entries=ENTRIES, seed=seed)
+            done = run_cli(
+                "migrator",
+                "plan",
+                str(out),
+                "--offline",
+                "--format",
+                "json",
+                "--create-users",
+                "--ledger",
+                str(root / "ledger.sqlite"),
+            )
+            plan = json.loads(done.stdout) if done.stdout.strip() else {"stderr": done.stderr}
+            cache[(system, seed)] = Generated(system, seed, out, expected, plan, done.returncode)
+        return cache[(system, seed)]
+
+    return get
