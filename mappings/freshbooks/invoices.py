@@ -1,8 +1,11 @@
 """FreshBooks invoices, estimates, payments, items and recurring profiles -> v2.
 
 Lines: a Time line becomes kind "Service"; an Item line whose name is a FreshBooks item becomes
-that item's name, and the item is planned as a v2 invoice item category (only items some line
-uses); other Item lines become "Product". Name and description are joined into the v2 description.
+that item's name, and the item is planned as a v2 invoice item category and/or estimate item
+category (only items some invoice / estimate line uses: v2 keeps the two lists apart); other Item
+lines become "Product". Name and description are joined into the v2 description. Money first: a
+line whose stated amount v2's rounding of quantity x price would not reproduce is sent as 1 x that
+amount, with the quantity and price kept in its description (noted).
 
 Taxes (`taxes.py`): FreshBooks taxes each line with up to two rates; v2 has two non-compound
 invoice-level rates, `tax` and `tax2`, with per-line flags `taxed` / `taxed2`. A document whose
@@ -127,7 +130,10 @@ def _common(record: Any, lines: list[dict[str, Any]], tax: Any, tax2: Any) -> di
 
 def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
     items = {str(item.name).casefold(): item for item in export.typed("items") if isinstance(item, Item) and item.name}
-    used: dict[str, Item] = {}
+    # The items some line uses, per document kind: each becomes an item category of that kind
+    # (invoices and estimates have separate category lists in v2), loaded before the documents.
+    used: dict[str, dict[str, Item]] = {"invoices": {}, "estimates": {}}
+    category_kind = {"invoices": "invoice_item_categories", "estimates": "estimate_item_categories"}
     planned_invoices: dict[str, str] = {}
     deferred: list[tuple[str, Any, dict[str, Any], list[str]]] = []
     for kind, resource in (("invoices", "invoices"), ("estimates", "estimates")):
@@ -137,20 +143,18 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
                 continue
             if skipped_as_deleted(sink, ctx, kind, record):
                 continue
-            lines, tax, tax2, categories = _lines(kind, record, items, used, sink, kind == "estimates")
+            lines, tax, tax2, categories = _lines(kind, record, items, used[kind], sink, kind == "estimates")
             data = _common(record, lines, tax, tax2)
             if kind == "invoices":
                 data["payment_term"] = "custom"
             deferred.append((kind, record, data, categories))
-    for item in used.values():
-        sink.emit("invoice_item_categories", item.id, {"name": item.name}, item.origin)
+    for kind, items_used in used.items():
+        for item in items_used.values():
+            sink.emit(category_kind[kind], item.id, {"name": item.name}, item.origin)
     for kind, record, data, categories in deferred:
-        category_kind = "invoice_item_categories" if kind == "invoices" else "estimate_item_categories"
-        after = tuple(sorted({ref(category_kind, item.id) for item in used.values() if item.name in categories}))
-        if kind == "estimates":
-            after = ()  # estimate categories are adopted by name (Service/Product exist in every account)
-            for name in set(categories) - {"Service", "Product"}:
-                sink.lossy(kind, record.id, "lines.kind", f"estimate item {name!r} sent as its own category name")
+        after = tuple(
+            sorted({ref(category_kind[kind], item.id) for item in used[kind].values() if item.name in categories})
+        )
         sink.emit(kind, record.id, data, record.origin, after=after, facts=_facts(kind, record, data))
         _status(kind, record, data, sink)
         if kind == "invoices":

@@ -76,7 +76,7 @@ def _line(item: LineItem, invoice_id: str, notes: KindNotes) -> dict[str, Any]:
     quantity, unit_price, description = item.quantity, item.unit_price, item.description
     computed = cents((quantity if quantity is not None else Decimal(1)) * unit_price)
     if item.amount is not None and cents(item.amount) != computed:
-        detail = f"{quantity} × {unit_price}"
+        detail = f"{quantity if quantity is not None else 1} × {unit_price}"
         notes.note(
             invoice_id,
             "csv_line_items",

@@ -75,6 +75,13 @@ def _needs(entries: Iterable[Any]) -> Counter[tuple[str, str]]:
             other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
             key = (planned.origin.system, planned.kind, planned.payload.get("project_id"), other)
             assignment[key] = planned.ref
+    # An archived client archives what is logged on its projects too: a project's client is needed with it.
+    parents: dict[tuple[str, str], list[str]] = {}
+    for entry in entries:
+        planned = entry.planned
+        if planned.kind in ARCHIVABLE:
+            found = [planned.payload.get(name) for name in ("project_id", "client_id")]
+            parents[(planned.origin.system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
     needs: Counter[tuple[str, str]] = Counter()
     for entry in entries:
         planned = entry.planned
@@ -88,6 +95,12 @@ def _needs(entries: Iterable[Any]) -> Counter[tuple[str, str]]:
                 touched.add(found)
         if entry.action == "update" and planned.kind in ARCHIVABLE and set(entry.diff or {}) - {"is_active"}:
             touched.add(planned.ref)  # Harvest edits no archived person, nor (we assume) any archived thing
+        stack = list(touched)
+        while stack:  # an assignment's project, a project's client
+            for parent in parents.get((system, stack.pop()), ()):
+                if parent not in touched:
+                    touched.add(parent)
+                    stack.append(parent)
         for ref in touched:
             needs[(system, ref)] += 1
     return needs

@@ -90,6 +90,7 @@ class Loader:
         # (kind, project v2 id, task/user v2 id) -> an assignment Harvest added to a new project that
         # the source has too: its planned record takes it over without a request.
         self.kept: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.unknown = 0  # records of this run whose outcome is still unknown (scheduling thread only)
 
     def halted(self) -> bool:
         return self._halt.is_set() or self.stop.is_set()
@@ -393,6 +394,10 @@ class Loader:
         planned = entry.planned
         system, source_id = planned.origin.system, planned.source_id
         v2_id = int(resolved["object"])
+        if planned.kind == "archives" and self.unknown:
+            # History first: records whose outcome is unknown are sent again by the next run, which
+            # could not log them on an archived object. Archives run once nothing is in doubt.
+            return Outcome("pending", v2_id, f"archived by the next run, once {self.unknown} record(s) in doubt are in")
         path = step_path(object_kind(planned), resolved)
         try:
             if planned.kind == "reactivations":
@@ -466,6 +471,8 @@ class Loader:
         planned = entry.planned
         if outcome.state == "waiting":
             return  # stopped before it started: it stays where it was
+        if outcome.state == "pending":
+            self.unknown += 1
         tally.count(planned.kind, outcome.state)
         if outcome.state in ("rejected", "blocked", "pending"):
             result.problems.append(

@@ -33,7 +33,7 @@ _EXPLAINS = {
     "due_amount": ("amount", "due_amount", "tax", "tax2", "discount", "lines", "csv_line_items", "state", "quantity"),
     "state": ("state", "status"),
     "hours": ("hours", "started_at", "started_time"),
-    "present": ("*",),
+    "present": (),  # a record the target lacks is explained only by the plan's reason it was invalid
 }
 
 
@@ -120,7 +120,7 @@ class _Notes:
         found = [
             f"{note.field}: {note.note}"
             for note in self._by_record.get((item.origin.system, item.kind, item.source_id), [])
-            if "*" in wanted or any(note.field == w or note.field.startswith(f"{w}.") for w in wanted)
+            if any(note.field == w or note.field.startswith(f"{w}.") for w in wanted)
         ]
         return "; ".join(found) or None
 

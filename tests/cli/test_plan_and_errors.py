@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.kinds import ACTIONS, KINDS
+from migrator.kinds import ACTIONS, PLAN_KINDS
 from tests.conftest import REPO
 
 TOKEN = "pat-TOPSECRET-4711"
@@ -52,14 +52,17 @@ V1_WITH_USERS = {
     "tasks": {"create": 4},
     "expense_categories": {"create": 3},
     "invoice_item_categories": {"create": 2},
-    "projects": {"create": 3},
-    "user_assignments": {"create": 6},
-    "task_assignments": {"create": 6},
-    "time_entries": {"create": 12},
-    "expenses": {"create": 4},
+    "projects": {"create": 4},
+    "user_assignments": {"create": 7},
+    "task_assignments": {"create": 7},
+    "time_entries": {"create": 13},
+    "expenses": {"create": 5},
     "invoices": {"create": 5},
     "invoice_payments": {"create": 4},
     "invoice_messages": {"create": 5, "skipped": 4},
+    # Client 503, user 703, task 804, category 1203, project 904 and two assignments are archived in
+    # v1 and carry history: created active, archived at the end of the batch.
+    "archives": {"create": 7},
 }
 FB_WITH_USERS = {
     "clients": {"create": 4, "skipped": 1},
@@ -68,24 +71,26 @@ FB_WITH_USERS = {
     "tasks": {"create": 3},
     "expense_categories": {"create": 3},
     "invoice_item_categories": {"create": 2},
-    "projects": {"create": 3},
-    "user_assignments": {"create": 6},
-    "task_assignments": {"create": 4},
-    "time_entries": {"create": 6},
+    "projects": {"create": 4},
+    "user_assignments": {"create": 8},
+    "task_assignments": {"create": 6},
+    "time_entries": {"create": 8},
     "expenses": {"create": 2},
     "estimates": {"create": 2},
     "estimate_messages": {"create": 3},
     "invoices": {"create": 4},
     "invoice_payments": {"create": 2, "skipped": 1},
     "invoice_messages": {"create": 3},
+    "archives": {"create": 2},  # the archived client 13 and its project 44, after their time loads
 }
+FB_LOSSY = 39
 
 
 @pytest.mark.parametrize(
     ("fixture", "expected", "source", "lossy"),
     [
-        pytest.param("harvest-v1", V1_WITH_USERS, {"system": "harvest-v1", "files": 31, "records": 62}, 111, id="v1"),
-        pytest.param("freshbooks", FB_WITH_USERS, {"system": "freshbooks", "files": 18, "records": 38}, 35, id="fb"),
+        pytest.param("harvest-v1", V1_WITH_USERS, {"system": "harvest-v1", "files": 36, "records": 67}, 109, id="v1"),
+        pytest.param("freshbooks", FB_WITH_USERS, {"system": "freshbooks", "files": 19, "records": 41}, FB_LOSSY, id="fb"),
     ],
 )
 def test_offline_plan_json_gives_exact_counts(fixture: str, expected: dict, source: dict, lossy: int) -> None:  # type: ignore[type-arg]
@@ -93,7 +98,7 @@ def test_offline_plan_json_gives_exact_counts(fixture: str, expected: dict, sour
     assert done.returncode == 2, done.stderr
     document = json.loads(done.stdout)
     assert document["source"] == source
-    assert list(document["summary"]) == list(KINDS)
+    assert list(document["summary"]) == list(PLAN_KINDS)
     assert all(list(counts) == list(ACTIONS) for counts in document["summary"].values())
     assert summary(document) == expected
     assert len(document["lossy"]) == lossy and document["errors"] == []
@@ -106,7 +111,7 @@ def test_without_create_users_people_missing_from_the_target_are_invalid_with_th
     done = migrator("plan", "fixtures/harvest-v1", "--offline", "--format", "json")
     document = json.loads(done.stdout)
     assert summary(document)["users"] == {"invalid": 3}
-    assert summary(document)["time_entries"] == {"invalid": 12}
+    assert summary(document)["time_entries"] == {"invalid": 13}
     reasons = {c["reason"] for c in document["changes"] if c["kind"] == "users"}
     assert all("invite them in Harvest first, or pass --create-users" in r for r in reasons)
 
@@ -114,10 +119,10 @@ def test_without_create_users_people_missing_from_the_target_are_invalid_with_th
 def test_text_and_markdown_reports() -> None:
     text = migrator("plan", "fixtures/freshbooks", "--offline", "--create-users")
     assert text.returncode == 2
-    assert "Plan: 55 to create, 0 to update, 0 to adopt, 0 unchanged, 0 invalid, 2 skipped." in text.stdout
+    assert "Plan: 64 to create, 0 to update, 0 to adopt, 0 unchanged, 0 invalid, 2 skipped." in text.stdout
     assert "\x1b[" not in text.stdout  # no colour when not a terminal
     markdown = migrator("plan", "fixtures/freshbooks", "--offline", "--create-users", "--format", "markdown")
-    assert "| **total** | **55** | **0** | **0** | **0** | **0** | **2** |" in markdown.stdout
+    assert "| **total** | **64** | **0** | **0** | **0** | **0** | **2** |" in markdown.stdout
     assert "## Lossy mappings" in markdown.stdout and "## Hours and money per client" in markdown.stdout
 
 
@@ -196,10 +201,10 @@ def test_run_status_verify_rollback_on_the_sandbox(tmp_path: Path) -> None:
     status = migrator("status", "--format", "json", cwd=tmp_path)
     data = json.loads(status.stdout)
     assert data["batches"][0]["name"] == "demo" and data["pending"] == []
-    assert data["batches"][0]["kinds"]["time_entries"] == {"done": 6}
+    assert data["batches"][0]["kinds"]["time_entries"] == {"done": 8}
     verify = migrator("verify", str(REPO / "fixtures/freshbooks"), "--sandbox", "--format", "json", cwd=tmp_path)
     assert verify.returncode == 0 and json.loads(verify.stdout)["ok"] is True
-    assert json.loads(verify.stdout)["totals"]["hours"] == {"source": "21.50", "target": "21.50"}
+    assert json.loads(verify.stdout)["totals"]["hours"] == {"source": "26.00", "target": "26.00"}
     undo = migrator("rollback", "--batch", "demo", "--sandbox", cwd=tmp_path)
     assert undo.returncode == 0, undo.stderr
     from migrator.harvest.sandbox import Sandbox

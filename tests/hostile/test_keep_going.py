@@ -20,7 +20,8 @@ import pytest
 from tests.hostile.conftest import Secret
 from tests.hostile.harness import Cli, HttpTrap, nonzero_summary
 
-GOOD = {"clients": {"create": 3}, "tasks": {"create": 2}}
+# Client 503 is archived: created active (its history would load), archived at the end of the batch.
+GOOD = {"clients": {"create": 3}, "tasks": {"create": 2}, "archives": {"create": 1}}
 
 
 @pytest.fixture
@@ -132,6 +133,7 @@ def test_keep_going_lists_every_bad_file_and_plans_the_good_records(
         "32": ("Templating", Decimal("95.50")),
     }
     assert all(c["action"] == "create" for c in document["changes"])
+    assert [c["source_id"] for c in document["changes"] if c["kind"] == "archives"] == ["clients:503"]
     assert secret.marker not in result.output and "root:x:0:0" not in result.output
 
 
@@ -151,7 +153,7 @@ def test_keep_going_report_file_and_text_format_carry_the_same_errors(
     assert text.returncode == 2 and "Traceback" not in text.output, text.describe()
     for file in mixed:
         assert re.search(rf"^\s*{re.escape(file)}:\d+", text.stdout, re.MULTILINE), f"{file} not in the text report"
-    assert "Plan: 5 to create, 0 to update, 0 to adopt, 0 unchanged, 0 invalid, 0 skipped." in text.stdout
+    assert "Plan: 6 to create, 0 to update, 0 to adopt, 0 unchanged, 0 invalid, 0 skipped." in text.stdout
     assert secret.marker not in text.output
 
 

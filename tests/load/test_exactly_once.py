@@ -37,11 +37,11 @@ EXPECTED = {
     "expense_categories": 5,
     "invoice_item_categories": 4,
     "estimate_item_categories": 2,
-    "projects": 6,
-    "user_assignments": 12,
-    "task_assignments": 10,
-    "time_entries": 18,
-    "expenses": 6,
+    "projects": 8,
+    "user_assignments": 15,
+    "task_assignments": 13,
+    "time_entries": 21,
+    "expenses": 7,
     "estimates": 2,
     "estimate_messages": 3,
     "invoices": 9,
@@ -162,7 +162,7 @@ def test_full_migration_then_a_rerun_sends_nothing(sandbox: Sandbox, tmp_path: P
     second = run(sandbox, ledger)
     # A re-run reads the target once per kind to check nothing was deleted by hand, and writes nothing.
     assert second.result.requests == 0
-    assert second.result.counts["time_entries"] == {"unchanged": 18}
+    assert second.result.counts["time_entries"] == {"unchanged": 21}
     assert sandbox.stats()["objects"] == EXPECTED
     assert sandbox.stats()["requests"] - before < 30
     assert api.verify(SOURCES, target=_spec(sandbox), ledger_path=ledger).ok

@@ -49,7 +49,7 @@ def test_a_plan_after_a_partial_run_shows_what_is_left(sandbox: Sandbox, tmp_pat
     summary = report.summary()
     assert summary["clients"]["unchanged"] == 3 and summary["clients"]["create"] == 1  # + the placeholder
     assert summary["contacts"]["unchanged"] == 5
-    assert summary["time_entries"]["create"] == 6 and summary["invoices"]["create"] == 4
+    assert summary["time_entries"]["create"] == 8 and summary["invoices"]["create"] == 4
     assert report.exit_code(keep_going=False) == 2
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from migrator.harvest.invoice_math import cents
 from migrator.mapping import MapContext
 from tests.property.pipeline import SETTINGS, as_date, check_sink, clock_minutes, run_pipeline, same_decimal
 from tests.property.xmlgen import (
@@ -257,8 +258,15 @@ def _check_invoice(rec: Rec, planned: Any) -> None:
     assert len(items) == len(kept), (kept, items)
     for line, item in zip(kept, items, strict=True):
         cost, quantity = expected_decimal(line["unit_cost"]), expected_decimal(line["quantity"])
-        assert same_decimal(item["unit_price"], cost if isinstance(cost, Decimal) else Decimal(0)), (item, line)
-        assert same_decimal(item["quantity"], quantity if isinstance(quantity, Decimal) else Decimal(1)), (item, line)
+        cost = cost if isinstance(cost, Decimal) else Decimal(0)
+        quantity = quantity if isinstance(quantity, Decimal) else Decimal(1)
+        amount = expected_decimal(line["amount"])
+        if isinstance(amount, Decimal) and cents(amount) != cents(quantity * cost):
+            # Money first: the stated line amount, as 1 x amount (quantity and price in the description).
+            assert same_decimal(item["unit_price"], amount) and same_decimal(item["quantity"], Decimal(1)), (item, line)
+            continue
+        assert same_decimal(item["unit_price"], cost), (item, line)
+        assert same_decimal(item["quantity"], quantity), (item, line)
 
 
 KIND = {"clients": "clients", "time_entries": "time_entries", "expenses": "expenses", "invoices": "invoices"}

@@ -139,4 +139,4 @@ def test_every_payload_validates_against_the_openapi_spec(mapped: MapSink) -> No
             problems = [p for p in problems if p != "$.recipients: required"]
         assert problems == [], f"{planned.kind} {planned.source_id}: {problems}"
         checked += 1
-    assert checked == 55
+    assert checked == 62

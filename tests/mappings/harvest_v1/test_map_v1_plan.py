@@ -15,11 +15,11 @@ PLANNED = {
     ("tasks", "ok"): 4,
     ("expense_categories", "ok"): 3,
     ("invoice_item_categories", "ok"): 2,
-    ("projects", "ok"): 3,
-    ("user_assignments", "ok"): 6,
-    ("task_assignments", "ok"): 6,
-    ("time_entries", "ok"): 12,
-    ("expenses", "ok"): 4,
+    ("projects", "ok"): 4,  # 904: archived, with history (fixtures/harvest-v1/archive/)
+    ("user_assignments", "ok"): 7,
+    ("task_assignments", "ok"): 7,
+    ("time_entries", "ok"): 13,
+    ("expenses", "ok"): 5,
     ("invoices", "ok"): 5,
     ("invoice_payments", "ok"): 4,
     ("invoice_messages", "ok"): 5,  # 4 send events + 1 close event
@@ -37,7 +37,7 @@ LOSSY = {
     "task_assignments": 2,
     "time_entries": 11,
     "expenses": 6,
-    "invoices": 28,
+    "invoices": 26,
     "invoice_payments": 11,
     "invoice_messages": 5,
 }
@@ -140,12 +140,15 @@ def test_lossy_notes_name_the_changed_and_dropped_values(fixture_plan: MapSink) 
     assert _notes(sink, "expenses", "1303") == {
         "units": "10.5 units are not whole (v2 units are integers); total_cost sent"
     }
-    assert _notes(sink, "invoices", "3002")["amount"] == (
-        "v1 amount 3212.96, v2 will compute 3212.98 (subtotal 2699.98, discount 0.00, tax 513.00, tax2 0.00)"
-    )
-    assert _notes(sink, "invoices", "3002")["csv_line_items"] == (
-        "row 2: v1 amount 99.97, v2 computes 1.333 x 75.00 = 99.98"
-    )
+    # Money first: v1 billed 99.97 for the line where v2 would round 1.333 x 75.00 to 99.98.
+    assert {k: v for k, v in _notes(sink, "invoices", "3002").items() if k not in ("client_key", "created_by_id")} == {
+        "csv_line_items": "row 2: v1 billed 1.333 × 75.00 = 99.97, which v2 would round to 99.98: "
+        "sent as 1 × 99.97, with '1.333 × 75.00' in the description",
+        "period_start": "v2 sets an invoice period only for invoices imported from tracked time: 2013-03-01",
+        "period_end": "v2 sets an invoice period only for invoices imported from tracked time: 2013-03-12",
+        "due_at_human_format": "'net 15' sent as 'custom' with due_date 2013-03-27 "
+        "(v2 honours a due date only with custom terms)",
+    }
     assert _notes(sink, "invoices", "3003")["state"] == (
         "v1 'partial' has no v2 state: v2 shows 'open' with 500.00 due "
         "(payments total 400.0 (1 payment) of amount 900.00)"

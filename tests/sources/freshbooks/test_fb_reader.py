@@ -95,5 +95,5 @@ def test_the_fixture_account_merges_the_detail_over_its_summary() -> None:
     assert invoice is not None and len(invoice.lines) == 3  # type: ignore[attr-defined]
     client = export.get("clients", "12")
     assert client is not None and client.home_phone == "+81 3 0000 0000"  # type: ignore[attr-defined]
-    assert export.store.count("time_entries") == 6
+    assert export.store.count("time_entries") == 8
     export.close()

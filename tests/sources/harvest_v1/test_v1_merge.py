@@ -29,24 +29,24 @@ def export() -> Iterator[SourceExport]:
 
 def test_every_file_is_read_and_routed_by_its_root(export: SourceExport) -> None:
     assert export.system == "harvest-v1"
-    assert len(export.files) == 31
+    assert len(export.files) == 36
     assert all(report.error is None for report in export.files)
     assert export.errors == []
     assert {resource: export.store.count(resource) for resource in export.store.resources()} == {
         "account": 1,
         "clients": 3,
         "contacts": 2,
-        "day_entries": 12,
+        "day_entries": 13,
         "expense_categories": 3,
-        "expenses": 4,
+        "expenses": 5,
         "invoice_item_categories": 2,
         "invoice_messages": 4,
         "invoices": 5,
         "payments": 4,
-        "projects": 3,
-        "task_assignments": 6,
+        "projects": 4,
+        "task_assignments": 7,
         "tasks": 4,
-        "user_assignments": 6,
+        "user_assignments": 7,
         "users": 3,
     }
 
