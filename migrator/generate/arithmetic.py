@@ -10,10 +10,12 @@ two equal), so a generated account checks them rather than echoing them:
   invoice discount, and a compound second tax (`compound_tax` 1) is taken on the line amount plus
   its first tax. Taxes are totalled per (slot, rate) and each total rounded half up, as FreshBooks
   prints one total per tax; amount = subtotal - discount + taxes.
-- **What v2 receives for a FreshBooks invoice** (the rule `mappings/freshbooks/invoices.py`
-  documents): per tax slot, the rate covering the largest line amount (ties: the higher rate) becomes
-  the invoice's rate; lines carrying it are taxed, lines at any other rate are sent untaxed; compound
-  has no v2 equivalent (the second tax is taken on the line alone).
+- **What v2 receives for a FreshBooks invoice** (the rule `mappings/freshbooks/taxes.py`
+  documents): a compound second tax is the plain rate tax2 x (1 + tax1/100) on its line. When one pair
+  of invoice rates (tax, tax2) can carry every line's rates (each line's rates a sub-multiset of the
+  pair), the document is exact; of the fitting pairs, the one keeping most lines' tax1 in `tax`, then
+  fewer rates, then most lines' tax2 in `tax2`, then the higher `tax`. Otherwise the pair covering the
+  largest tax amount is kept and the other rates are not applied.
 """
 
 from __future__ import annotations
@@ -131,25 +133,59 @@ class V2Taxes:
     lines: tuple[HarvestLine, ...]
 
 
+def line_rates(line: FreshBooksLine) -> tuple[Decimal | None, Decimal | None]:
+    """A line's (first, second) rates, the second as a plain rate when it is compound."""
+    first = line.tax1.rate if line.tax1 and line.tax1.rate else None
+    second = line.tax2.rate if line.tax2 and line.tax2.rate else None
+    if second is not None and line.compound and first is not None:
+        second = (second * (1 + first / HUNDRED)).normalize()
+    return first, second
+
+
+# Ways a line can use the pair, in order of preference: both rates, `tax` only, `tax2` only, neither.
+_USES = ((True, True), (True, False), (False, True), (False, False))
+
+
+def _use(rates: tuple[Decimal | None, Decimal | None], pair: tuple[Decimal | None, Decimal | None]) -> tuple[bool, bool] | None:
+    """How a line whose rates are `rates` sits on `pair` exactly, or None."""
+    wanted = sorted(rate for rate in rates if rate is not None)
+    for use in _USES:
+        got = sorted(rate for rate, on in zip(pair, use, strict=True) if on and rate is not None)
+        if got == wanted and all(rate is not None for rate, on in zip(pair, use, strict=True) if on):
+            return use
+    return None
+
+
 def v2_taxes(lines: Sequence[FreshBooksLine]) -> V2Taxes:
-    """Per slot, the rate over the largest amount wins; other rates are sent untaxed."""
-    chosen: list[Decimal | None] = []
-    for slot in (1, 2):
-        weights: dict[Decimal, Decimal] = {}
-        for line in lines:
-            carried = line.tax(slot)
-            if carried is not None and carried.rate:
-                weights[carried.rate] = weights.get(carried.rate, Decimal(0)) + abs(line.amount)
-        chosen.append(max(weights, key=lambda rate: (weights[rate], rate)) if weights else None)
-    tax, tax2 = chosen
+    """The pair of rates and the line flags v2 receives (see the module docstring)."""
+    rates = [line_rates(line) for line in lines]
+    distinct = sorted({rate for pair in rates for rate in pair if rate is not None})
+    options: list[Decimal | None] = [None, *distinct]
+    fitting = []
+    for tax in options:
+        for tax2 in options:
+            uses = [_use(line, (tax, tax2)) for line in rates]
+            if all(use is not None for use in uses):
+                on = list(zip(rates, uses, strict=True))
+                first_kept = sum(1 for line, use in on if use and use[0] and line[0] is not None and line[0] == tax)
+                second_kept = sum(1 for line, use in on if use and use[1] and line[1] is not None and line[1] == tax2)
+                used = len({rate for rate in (tax, tax2) if rate is not None})
+                fitting.append(((first_kept, -used, second_kept, tax or 0), tax, tax2, uses))
+    if fitting:
+        _key, tax, tax2, uses = max(fitting, key=lambda fit: fit[0])
+        flags = [(bool(use[0]), bool(use[1])) for use in uses]  # type: ignore[index]
+    else:
+        weight: dict[Decimal, Decimal] = {}
+        for line, (first, second) in zip(lines, rates, strict=True):
+            for rate in (first, second):
+                if rate is not None:
+                    weight[rate] = weight.get(rate, Decimal(0)) + line.amount * rate
+        best = sorted(weight, key=lambda rate: (weight[rate], rate), reverse=True)[:2]
+        tax, tax2 = best[0], best[1]
+        flags = [(tax in (first, second), tax2 in (first, second)) for first, second in rates]
     out = tuple(
-        HarvestLine(
-            line.quantity,
-            line.unit_cost,
-            taxed=tax is not None and line.tax1 is not None and line.tax1.rate == tax,
-            taxed2=tax2 is not None and line.tax2 is not None and line.tax2.rate == tax2,
-        )
-        for line in lines
+        HarvestLine(line.quantity, line.unit_cost, taxed=taxed, taxed2=taxed2)
+        for line, (taxed, taxed2) in zip(lines, flags, strict=True)
     )
     return V2Taxes(tax, tax2, out)
 
@@ -181,14 +217,7 @@ def freshbooks_figures(lines: Sequence[FreshBooksLine], discount: Decimal | None
 
 def lossy_reason(lines: Sequence[FreshBooksLine]) -> str:
     """Why v2 cannot hold an invoice's taxes (for `Expected.lossy_money`)."""
-    reasons = []
-    rates = distinct_rates(lines)
+    rates = len({rate for line in lines for rate in line_rates(line) if rate is not None})
     if rates >= 3:
-        reasons.append(f"{rates} distinct tax rates over its lines")
-    for slot in (1, 2):
-        seen = {tax.rate for tax in (line.tax(slot) for line in lines) if tax is not None}
-        if len(seen) > 1:
-            reasons.append(f"lines disagree on tax{slot} ({', '.join(f'{r}%' for r in sorted(seen))})")
-    if any(line.compound and line.tax1 and line.tax2 for line in lines):
-        reasons.append("a compound tax (v2 taxes each rate on the line alone)")
-    return "; ".join(reasons) or "rounding"
+        return f"{rates} distinct tax rates over its lines"
+    return "rounding (FreshBooks rounds each tax per line slot, v2 per invoice rate)"

@@ -71,15 +71,16 @@ def test_harvest_totals_equal_invoice_math_on_random_invoices() -> None:
             "1542.71",
             id="two-rates-discount",
         ),
-        # 813.75: GST 40.6875; QST compound on 854.4375 = 85.23 (v2: on 813.75 = 81.17).
+        # 813.75: GST 40.6875; QST compound on 854.4375 = 85.23 (v2: the plain rate 10.47375 % of 813.75, the same).
         pytest.param(
             [FreshBooksLine(Decimal("7.75"), Decimal(105), GST, QST, compound=True)],
             None,
             "939.67",
-            "935.61",
+            "939.67",
             id="compound",
         ),
-        # 1160: 20 % of 780 = 156, 5.5 % of 380 = 20.90, 2 % of 180 = 3.60; v2 keeps 20 % (largest amount), 380 untaxed.
+        # 1160: 20 % of 780 = 156, 5.5 % of 380 = 20.90, 2 % of 180 = 3.60; v2 keeps the pair with the most tax
+        # (20 % and 5.5 %): the 2 % is lost.
         pytest.param(
             [
                 FreshBooksLine(Decimal(6), Decimal(100), TVA),
@@ -88,7 +89,7 @@ def test_harvest_totals_equal_invoice_math_on_random_invoices() -> None:
             ],
             None,
             "1340.50",
-            "1319.60",
+            "1336.90",
             id="three-rates",
         ),
     ],
@@ -102,10 +103,18 @@ def test_freshbooks_amounts_and_what_v2_computes(
     assert figures.exact == (amount == v2_amount)
 
 
-def test_v2_keeps_the_rate_over_the_largest_amount_per_slot() -> None:
+def test_v2_keeps_the_pair_of_rates_with_the_most_tax_when_no_pair_holds_them_all() -> None:
     lines = [FreshBooksLine(Decimal(1), Decimal(100), REDUITE), FreshBooksLine(Decimal(1), Decimal(300), TVA, ECO)]
     chosen = v2_taxes(lines)
     assert (chosen.tax, chosen.tax2) == (Decimal(20), Decimal(2))
     assert [(line.taxed, line.taxed2) for line in chosen.lines] == [(False, False), (True, True)]
     assert distinct_rates(lines) == 3
-    assert lossy_reason(lines) == "3 distinct tax rates over its lines; lines disagree on tax1 (5.5%, 20%)"
+    assert lossy_reason(lines) == "3 distinct tax rates over its lines"
+
+
+def test_two_rates_on_different_lines_are_exact() -> None:
+    lines = [FreshBooksLine(Decimal(5), Decimal(100), TVA), FreshBooksLine(Decimal(2), Decimal(15), REDUITE)]
+    chosen = v2_taxes(lines)
+    assert (chosen.tax, chosen.tax2) == (Decimal(20), Decimal("5.5"))
+    assert [(line.taxed, line.taxed2) for line in chosen.lines] == [(True, False), (False, True)]
+    assert freshbooks_figures(lines, Decimal(10)).exact

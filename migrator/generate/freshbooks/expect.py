@@ -3,16 +3,17 @@
 The rules, as `mappings/freshbooks` documents them (restated here, not imported):
 - records in the deleted folder (clients, invoices, estimates, expenses) are skipped, and so are
   credits (payments without an invoice: v2 has no client credits);
-- a client becomes a v2 client (archived when its folder is `archived`), plus one v2 contact for
-  its own person and one per `<contact>` that has a name or an e-mail; projects without a client
-  share one placeholder client;
+- a client becomes a v2 client (archived when its folder is `archived`, and its projects with it),
+  plus one v2 contact for its own person and one per `<contact>` that has a name or an e-mail;
+  projects without a client share one placeholder client;
 - a project is assigned the tasks and staff it lists plus every task and staff member that logged
   time on it (implied assignments), and nothing else;
 - an Item line naming a catalogue item takes that item's name as its v2 kind, so the item becomes
   a v2 invoice item category (or estimate item category, for an estimate's line) once; Time lines
   and other Item lines use the account's own "Service" and "Product";
-- v2 holds one pair of invoice-level tax rates: invoices whose lines carry more (or a compound
-  tax) end with another total, listed in `lossy_money` with the difference (`arithmetic`).
+- v2 holds one pair of invoice-level tax rates, not compound: a document whose lines carry three or
+  more rates (a compound tax counts as its plain equivalent rate) ends with another total, listed in
+  `lossy_money` with the difference (`arithmetic`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
     expected.count("tasks", len(account.tasks))
     expected.count("expense_categories", len(account.categories))
     expected.count("projects", len(account.projects))
+    for project in account.projects:
+        if project.client is not None and project.client.folder == "archived":
+            expected.archived("projects", project.name)  # archived with its client
     catalogue = {item.name.casefold() for item in account.items}
     for kind, bills in (("invoices", account.invoices), ("estimates", account.estimates)):
         used_items: set[str] = set()
