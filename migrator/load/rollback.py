@@ -85,7 +85,11 @@ def _reopen(client: Any, ledger: Ledger, batch: str) -> list[LedgerRow]:
     """
     restore: list[LedgerRow] = []
     reactivated = {row.source_id for row in ledger.rows(batch=batch, kind="reactivations", state="done")}
-    for row in ledger.rows(batch=batch, kind="archives"):
+    # An archive row belongs to the batch that first archived the object; a later batch that reopened
+    # it for new history (its reactivation row) archived it again: both are this batch's to undo.
+    for row in ledger.rows(kind="archives"):
+        if row.batch != batch and row.source_id not in reactivated:
+            continue
         if row.state == "done":
             _set_active(client, ledger, row, True)
         if row.state == "pending" or (row.state == "done" and row.source_id in reactivated):

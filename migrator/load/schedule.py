@@ -51,7 +51,10 @@ class Graph:
         self.dependents: list[list[int]] = [[] for _ in work]
         for index, entry in enumerate(work):
             system = entry.planned.origin.system
-            keys = {(system, ref) for ref in entry.planned.depends_on()}
+            # A reactivation's object exists before the run (that is why it is reactivated), and
+            # everything else waits for the reactivations: a record edge to it would be a cycle.
+            refs = () if entry.planned.kind == "reactivations" else entry.planned.depends_on()
+            keys = {(system, ref) for ref in refs}
             if entry.same_as is not None:
                 other_system, _, other_ref = entry.same_as.partition("|")
                 keys.add((other_system, other_ref))  # often another source system (one task in two exports)

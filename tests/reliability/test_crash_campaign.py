@@ -39,7 +39,7 @@ from migrator import api
 from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger
 from tests.load.conftest import reconciliations, snapshot
-from tests.load.test_exactly_once import SOURCES, _spec, assert_exactly_one_object_per_record
+from tests.load.test_exactly_once import PEOPLE, SOURCES, _spec, assert_exactly_one_object_per_record
 from tests.reliability.conftest import ledger_writes, migrator_args, migrator_env
 
 KILLS = 50  # kill points in the whole campaign
@@ -47,6 +47,8 @@ SEED = 2026
 LATENCY_MS = 4  # per request: a POST is in flight long enough for a kill to land inside it
 MAX_WRITES_BEFORE_KILL = 60  # a full load is ~250 ledger writes: several kills per campaign
 INVITATIONS = 6  # the users `--create-users` creates (Harvest emails each one once)
+CLEO = "cleo@freelance.example"  # v1 person 703, who left: her history is on a deactivated assignment
+WINDOW_KILLS = 20  # kill points of the campaign where she exists archived in the target beforehand
 
 
 @dataclass
@@ -94,12 +96,12 @@ def attempt(args: list[str], env: dict[str, str], ledger: Path, chance: random.R
 
 
 def assert_exactly_once_and_idle(sandbox: Sandbox, ledger: Path, before: dict[str, set[int]], args: list[str],
-                                 env: dict[str, str]) -> None:  # fmt: skip
+                                 env: dict[str, str], invitations: int = INVITATIONS) -> None:  # fmt: skip
     """Everything the module docstring promises after a campaign."""
     assert_exactly_one_object_per_record(sandbox, ledger, before)
     with Ledger(ledger) as opened:
         assert [f"{r.kind} {r.source_id}" for r in opened.rows(state="pending")] == []
-    assert sandbox.stats()["emails_sent"] == INVITATIONS
+    assert sandbox.stats()["emails_sent"] == invitations
     assert api.verify(SOURCES, target=_spec(sandbox), ledger_path=ledger).ok
     objects = snapshot(sandbox)
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
@@ -108,18 +110,28 @@ def assert_exactly_once_and_idle(sandbox: Sandbox, ledger: Path, before: dict[st
     assert snapshot(sandbox) == objects
 
 
-def campaign(number: int, budget: int, tmp_path: Path, tally: Tally) -> None:
-    """One fresh account, killed up to `budget` times, then run to the end; everything checked."""
+def campaign(number: int, budget: int, tmp_path: Path, tally: Tally, *, people_who_left: bool = False) -> None:
+    """One fresh account, killed up to `budget` times, then run to the end; everything checked.
+
+    `people_who_left`: the target already holds the fixture people, Cleo archived (she left): she is
+    adopted, reactivated for her history, and must end archived again, whatever the kills did.
+    """
     chance = random.Random(SEED + number)
     ledger = tmp_path / f"ledger-{number}.sqlite"
     kills = 0
     with Sandbox(rate=None, latency_ms=LATENCY_MS) as sandbox:
+        if people_who_left:
+            for first, last, email in PEOPLE:
+                sandbox.seed_user(first, last, email, is_active=email != CLEO)
         before = snapshot(sandbox)
         args, env = run_command(sandbox, ledger)
         while attempt(args, env, ledger, chance, kill=kills < budget):
             kills += 1
             tally.in_doubt += pending_intents(ledger) > 0
-        assert_exactly_once_and_idle(sandbox, ledger, before, args, env)
+        assert_exactly_once_and_idle(sandbox, ledger, before, args, env, 0 if people_who_left else INVITATIONS)
+        if people_who_left:
+            (cleo,) = [user for user in sandbox.objects("users") if user["email"] == CLEO]
+            assert cleo["is_active"] is False  # put back as it was
     tally.kills += kills
     tally.reconciled += reconciliations(ledger)
 
@@ -135,3 +147,13 @@ def test_fifty_kill_dash_nines_inside_the_load_each_resumed_exactly_once(tmp_pat
     # reached Harvest before the kill (a resume found their objects and adopted them, sending nothing).
     assert tally.in_doubt >= KILLS // 2, tally
     assert tally.reconciled > 0, tally
+
+
+def test_kills_around_a_reactivated_person_end_with_her_archived_again(tmp_path: Path) -> None:
+    """The reactivation window (reactivate -> her history -> archive again) survives kill -9 anywhere."""
+    tally, campaigns = Tally(), 0
+    while tally.kills < WINDOW_KILLS:
+        campaign(100 + campaigns, WINDOW_KILLS - tally.kills, tmp_path, tally, people_who_left=True)
+        campaigns += 1
+        assert campaigns <= 10, f"only {tally.kills} kills landed in {campaigns} campaigns"
+    assert tally.kills == WINDOW_KILLS
