@@ -377,6 +377,16 @@ class _Planner:
                 reason="an earlier attempt's outcome is unknown: checked again before sending",
                 ours=True,
             )
+        if planned.kind == "users" and planned.payload.get("is_active") is False:
+            email = planned.payload.get("email")
+            return PlanEntry(
+                planned,
+                "create",
+                reason=f"left (archived in the source), with history: creating the user makes Harvest email "
+                f"{email} an invitation (there is no way around it); to avoid it, map them to a user who exists "
+                "(--map, [people])",
+                ours=True,
+            )
         return PlanEntry(planned, "create", ours=True)
 
     def _event(self, planned: Planned, resolved: dict[str, Any]) -> PlanEntry:

@@ -18,7 +18,8 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
     if kind == "expenses":
         return f"{payload.get('spent_date', '')} {payload.get('total_cost', payload.get('units', ''))}"
     if kind in ("invoices", "estimates"):
-        return f"#{payload.get('number', '?')} ({len(payload.get('line_items') or [])} lines)"
+        count = len(payload.get("line_items") or [])
+        return f"#{payload.get('number', '?')} ({count} line{'' if count == 1 else 's'})"
     if kind == "invoice_payments":
         return f"{payload.get('amount')} on {payload.get('paid_date') or payload.get('paid_at', '')}"
     if kind in ("invoice_messages", "estimate_messages"):

@@ -32,7 +32,7 @@ def _line(entry: Any) -> str:
     if entry.diff:
         for name, (old, new) in entry.diff.items():
             details.append(f"        ~ {name}: {old!r} -> {new!r}")
-    if entry.reason and (entry.action in ("adopt", "invalid", "skipped") or planned.kind in STEPS):
+    if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
     return "\n".join([styled, *details])
 
