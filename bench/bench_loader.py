@@ -39,8 +39,8 @@ from migrator.harvest.sandbox import Sandbox  # noqa: E402
 from migrator.load.ledger import Ledger  # noqa: E402
 from migrator.load.loader import LoadEvent, LoadResult, load  # noqa: E402
 from migrator.load.planner import build_plan  # noqa: E402
-from migrator.load.target import TargetIndex  # noqa: E402
-from migrator.mapping import MapSink, Planned  # noqa: E402
+from migrator.load.target_index import TargetIndex  # noqa: E402
+from migrator.planned import MapSink, Planned  # noqa: E402
 from migrator.sources.record import Origin  # noqa: E402
 
 

@@ -47,7 +47,7 @@ def run_ours(path: Path) -> int:
     """The real pipeline on one file; returns the number of v2 objects planned."""
     sys.path.insert(0, str(REPO))
     from mappings import map_all
-    from migrator.mapping import MapContext, MapSink
+    from migrator.planned import MapContext, MapSink
     from migrator.sources import read_exports
 
     count = 0
@@ -88,7 +88,7 @@ def stages(bench: SourceBench, path: Path) -> list[tuple[str, float]]:
     """CPU seconds of each stage of our pipeline (best of 3), records streamed as in the real run."""
     sys.path.insert(0, str(REPO))
     from mappings import map_all
-    from migrator.mapping import MapContext, MapSink
+    from migrator.planned import MapContext, MapSink
     from migrator.sources.export import SourceExport, _readers
     from migrator.sources.gcmode import bulk_gc
     from migrator.sources.staging import StagingStore

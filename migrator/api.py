@@ -1,28 +1,33 @@
 """The library API: everything the command line does, callable from Python.
 
     from migrator import api
-    report = api.plan(api.SourceOptions(paths=(Path("fixtures/harvest-v1"),)), target=TargetSpec("offline"))
-    print(report.summary())
+    with api.plan(api.SourceOptions(paths=(Path("fixtures/harvest-v1"),)), target=TargetSpec("offline")) as report:
+        print(report.summary())
 
 Each function takes frozen option objects built by the caller (the CLI builds them from flags and
 the environment) and returns a report object the renderers in `migrator.report` turn into text,
-JSON or markdown.
+JSON or markdown. `Session` opens what a command needs once: the ledger (and its lock, to write),
+the target (a real account or the built-in sandbox), the HTTP client and the target index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from mappings import map_all
 from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
-from migrator.mapping import Lossy, MapContext, MapSink
+from migrator.load.planstore import PlanStore
+from migrator.planned import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
+
+DEFAULT_LEDGER = Path("migrator-ledger.sqlite")
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,33 @@ class SourceOptions:
 
 @dataclass
 class PlanReport:
-    """A dry run: what would happen to every source record, and everything lost on the way."""
+    """A dry run: what would happen to every source record, and everything lost on the way.
+
+    The plan lives in its plan store (on disk): close the report (or use it as a context manager)
+    when done with it.
+    """
 
     source: dict[str, Any]
     plan: Any  # migrator.load.planner.Plan
-    lossy: list[Lossy] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    export_errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     offline: bool = False
+
+    @property
+    def store(self) -> PlanStore:
+        return self.plan.store  # type: ignore[no-any-return]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.export_errors + self.store.errors()
+
+    @property
+    def lossy(self) -> list[Lossy]:
+        """Every lossy note (a list: for a big export prefer `iter_lossy`)."""
+        return list(self.store.lossy())
+
+    def iter_lossy(self) -> Iterator[Lossy]:
+        return self.store.lossy()
 
     def summary(self) -> dict[str, dict[str, int]]:
         summary: dict[str, dict[str, int]] = self.plan.summary()
@@ -67,13 +91,29 @@ class PlanReport:
             return 1
         return 2 if self.has_changes() else 0
 
+    def close(self) -> None:
+        self.plan.close()
 
-def read_and_map(options: SourceOptions, ctx: MapContext) -> tuple[list[SourceExport], MapSink]:
-    """Read every export and map it to planned v2 objects (the caller closes the exports)."""
+    def __enter__(self) -> PlanReport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_and_map(
+    options: SourceOptions, ctx: MapContext, *, store: PlanStore | None = None
+) -> tuple[list[SourceExport], MapSink]:
+    """Read every export and map it to planned v2 objects (the caller closes the exports).
+
+    With `store`, what the mappings produce is written there; otherwise the sink keeps lists.
+    """
     exports = read_exports(list(options.paths), system=options.system, keep_going=options.keep_going)
-    sink = MapSink()
+    sink = store.sink() if store is not None else MapSink()
     try:
         map_all(exports, sink, ctx)
+        if store is not None:
+            store.flush()
     except BaseException:
         for export in exports:
             export.close()
@@ -93,65 +133,91 @@ def _source_summary(exports: list[SourceExport]) -> dict[str, Any]:
     }
 
 
-def _open_ledger_if_present(path: Path) -> Ledger | None:
-    # Planning writes nothing: a ledger that does not exist yet is simply empty.
-    return Ledger(path) if path.exists() else None
+class Session:
+    """What one command needs, opened once and closed together.
 
+    `write`: take the ledger's lock and bind the ledger to the target (`run`, `rollback`);
+    otherwise the ledger is only read (and need not exist yet). An `offline` target opens none.
+    """
 
-def plan(
-    options: SourceOptions,
-    *,
-    target: TargetSpec,
-    ledger_path: Path = Path("migrator-ledger.sqlite"),
-    create_users: bool = False,
-    recreate_missing: bool = False,
-) -> PlanReport:
-    """Read, map and compare with the ledger and (unless offline) the live target. Sends no writes."""
-    from migrator.harvest.client import HarvestClient
-    from migrator.load.planner import build_plan
-    from migrator.load.target import TargetIndex
+    def __init__(self, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER, *, write: bool = False) -> None:
+        self.spec = target
+        self.ledger_path = ledger_path
+        self.write = write
+        self.lock: LedgerLock | None = None
+        self.ledger: Ledger | None = None
+        self.opened: OpenTarget | None = None
+        self.client: Any = None
+        self.index: Any = None  # migrator.load.target_index.TargetIndex
 
-    ledger = _open_ledger_if_present(ledger_path)
-    opened: OpenTarget | None = None
-    client = None
-    try:
-        if target.mode == "offline":
-            index = TargetIndex.offline()
-        else:
-            opened = open_target(target, ledger_path)
-            if ledger is not None:
-                _check_binding(ledger, opened)
-            client = HarvestClient(opened.settings)
-            index = TargetIndex(client)
-        ctx = MapContext(timestamp_timers=index.timestamp_timers, include_deleted=options.include_deleted)
-        exports, sink = read_and_map(options, ctx)
+    def __enter__(self) -> Session:
+        from migrator.harvest.client import HarvestClient
+        from migrator.load.target_index import TargetIndex
+
         try:
-            built = build_plan(
-                sink.planned, ledger=ledger, target=index, create_users=create_users, recreate_missing=recreate_missing
-            )
-            return PlanReport(
-                source=_source_summary(exports),
-                plan=built,
-                lossy=sink.lossy_notes,
-                errors=_errors(exports, sink),
-                warnings=[w.as_dict() for export in exports for w in export.warnings],
-                offline=target.mode == "offline",
-            )
-        finally:
-            for export in exports:
-                export.close()
-    finally:
-        if client is not None:
-            client.close()
-        if opened is not None:
-            opened.close()
-        if ledger is not None:
-            ledger.close()
+            if self.write:
+                self.lock = LedgerLock(self.ledger_path).__enter__()
+            if self.write or self.ledger_path.exists():
+                self.ledger = Ledger(self.ledger_path)  # planning writes nothing: a missing ledger is empty
+            if self.spec.mode == "offline":
+                self.index = TargetIndex.offline()
+                return self
+            self.opened = open_target(self.spec, self.ledger_path)
+            if self.ledger is not None:
+                if self.write:
+                    self.ledger.bind_target(self.opened.identity, self.opened.settings.account_id)
+                else:
+                    _check_binding(self.ledger, self.opened)
+            self.client = HarvestClient(self.opened.settings)
+            self.index = TargetIndex(self.client)
+        except BaseException:
+            self.close()
+            raise
+        return self
 
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
-def _errors(exports: list[SourceExport], sink: MapSink) -> list[dict[str, Any]]:
-    errors = [error.as_dict() for export in exports for error in export.errors]
-    return errors + sink.errors
+    def close(self) -> None:
+        for closing in (self.index, self.client, self.opened, self.ledger):
+            if closing is not None:
+                closing.close()
+        self.index = self.client = self.opened = self.ledger = None
+        if self.lock is not None:
+            self.lock.__exit__(None, None, None)
+            self.lock = None
+
+    def plan(
+        self, options: SourceOptions, *, create_users: bool = False, recreate_missing: bool = False
+    ) -> PlanReport:
+        """Read, map and decide (list reads only): the plan, in its own plan store."""
+        from migrator.load.planner import build_plan
+
+        ctx = MapContext(timestamp_timers=self.index.timestamp_timers, include_deleted=options.include_deleted)
+        store = PlanStore()
+        try:
+            exports, _sink = read_and_map(options, ctx, store=store)
+            try:
+                built = build_plan(
+                    store,
+                    ledger=self.ledger,
+                    target=self.index,
+                    create_users=create_users,
+                    recreate_missing=recreate_missing,
+                )
+                return PlanReport(
+                    source=_source_summary(exports),
+                    plan=built,
+                    export_errors=[error.as_dict() for export in exports for error in export.errors],
+                    warnings=[w.as_dict() for export in exports for w in export.warnings],
+                    offline=self.spec.mode == "offline",
+                )
+            finally:
+                for export in exports:
+                    export.close()
+        except BaseException:
+            store.close()
+            raise
 
 
 def _check_binding(ledger: Ledger, opened: OpenTarget) -> None:
@@ -163,12 +229,25 @@ def _check_binding(ledger: Ledger, opened: OpenTarget) -> None:
         )
 
 
+def plan(
+    options: SourceOptions,
+    *,
+    target: TargetSpec,
+    ledger_path: Path = DEFAULT_LEDGER,
+    create_users: bool = False,
+    recreate_missing: bool = False,
+) -> PlanReport:
+    """Read, map and compare with the ledger and (unless offline) the live target. Sends no writes."""
+    with Session(target, ledger_path) as session:
+        return session.plan(options, create_users=create_users, recreate_missing=recreate_missing)
+
+
 @dataclass
 class RunReport:
     """The outcome of `run`: the plan it applied and what the loader did."""
 
     plan: PlanReport
-    result: Any  # migrator.load.loader.LoadResult
+    result: Any  # migrator.load.outcomes.LoadResult
     batch: str
     resumed: bool
 
@@ -182,7 +261,7 @@ def run(
     *,
     batch: str,
     target: TargetSpec,
-    ledger_path: Path = Path("migrator-ledger.sqlite"),
+    ledger_path: Path = DEFAULT_LEDGER,
     create_users: bool = False,
     recreate_missing: bool = False,
     concurrency: int = 8,
@@ -191,62 +270,39 @@ def run(
     saved_plan: Path | None = None,
 ) -> RunReport:
     """Load the source into the target as batch `batch`, resuming it if it exists."""
-    from migrator.harvest.client import HarvestClient
     from migrator.load.loader import load
-    from migrator.load.planner import build_plan
-    from migrator.load.target import TargetIndex
 
     if target.mode == "offline":
         raise ConfigError("run needs a target: --target URL, HARVEST_* variables, or --sandbox")
-    with LedgerLock(ledger_path), Ledger(ledger_path) as ledger, open_target(target, ledger_path) as opened:
-        ledger.bind_target(opened.identity, opened.settings.account_id)
-        with HarvestClient(opened.settings) as client:
-            index = TargetIndex(client)
-            index.check_access()
-            ctx = MapContext(timestamp_timers=index.timestamp_timers, include_deleted=options.include_deleted)
-            exports, sink = read_and_map(options, ctx)
-            try:
-                built = build_plan(
-                    sink.planned,
-                    ledger=ledger,
-                    target=index,
-                    create_users=create_users,
-                    recreate_missing=recreate_missing,
-                )
-                report = PlanReport(
-                    source=_source_summary(exports),
-                    plan=built,
-                    lossy=sink.lossy_notes,
-                    errors=_errors(exports, sink),
-                    warnings=[w.as_dict() for export in exports for w in export.warnings],
-                )
-            finally:
-                for export in exports:
-                    export.close()
-            if report.errors and not options.keep_going:
-                first = report.errors[0]
-                raise ConfigError(f"{first['message']} (fix the source, or pass --keep-going to load the rest)")
-            if saved_plan is not None:
-                from migrator.load.saved_plan import check
+    with Session(target, ledger_path, write=True) as session:
+        assert session.ledger is not None
+        session.index.check_access()
+        report = session.plan(options, create_users=create_users, recreate_missing=recreate_missing)
+        errors = report.errors
+        if errors and not options.keep_going:
+            report.close()
+            raise ConfigError(f"{errors[0]['message']} (fix the source, or pass --keep-going to load the rest)")
+        if saved_plan is not None:
+            from migrator.load.saved_plan import check
 
-                check(saved_plan, report, options.paths)
-            if on_plan is not None:
-                on_plan(report)
-            resumed = ledger.start_batch(batch)
-            result = load(
-                built,
-                client=client,
-                ledger=ledger,
-                batch=batch,
-                concurrency=concurrency,
-                progress=progress,
-                target=index,
-            )
-            ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-rejections")
-            return RunReport(report, result, batch, resumed)
+            check(saved_plan, report, options.paths)
+        if on_plan is not None:
+            on_plan(report)
+        resumed = session.ledger.start_batch(batch)
+        result = load(
+            report.plan,
+            client=session.client,
+            ledger=session.ledger,
+            batch=batch,
+            concurrency=concurrency,
+            progress=progress,
+            target=session.index,
+        )
+        session.ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-rejections")
+        return RunReport(report, result, batch, resumed)
 
 
-def status(ledger_path: Path = Path("migrator-ledger.sqlite")) -> dict[str, Any]:
+def status(ledger_path: Path = DEFAULT_LEDGER) -> dict[str, Any]:
     """Batches, per-kind counts per state, and pending intents."""
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: nothing has been run yet (or pass --ledger)")
@@ -265,48 +321,34 @@ def status(ledger_path: Path = Path("migrator-ledger.sqlite")) -> dict[str, Any]
         }
 
 
-def verify(
-    options: SourceOptions,
-    *,
-    target: TargetSpec,
-    ledger_path: Path = Path("migrator-ledger.sqlite"),
-) -> Any:
+def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER) -> Any:
     """Re-read the target and compare it with the source through the ledger (a `VerifyReport`)."""
-    from migrator.harvest.client import HarvestClient
-    from migrator.load.target import TargetIndex
     from migrator.load.verify import verify as compare
 
     if target.mode == "offline":
         raise ConfigError("verify needs a target: --target URL, HARVEST_* variables, or --sandbox")
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: run `migrator run` first (or pass --ledger)")
-    with Ledger(ledger_path) as ledger, open_target(target, ledger_path) as opened:
-        _check_binding(ledger, opened)
-        with HarvestClient(opened.settings) as client:
-            index = TargetIndex(client)
-            ctx = MapContext(timestamp_timers=index.timestamp_timers, include_deleted=options.include_deleted)
-            exports, sink = read_and_map(options, ctx)
-            try:
-                return compare(sink.planned, ledger=ledger, client=client, lossy=sink.lossy_notes)
-            finally:
-                for export in exports:
-                    export.close()
+    with Session(target, ledger_path) as session:
+        ctx = MapContext(timestamp_timers=session.index.timestamp_timers, include_deleted=options.include_deleted)
+        with PlanStore() as store:
+            exports, _sink = read_and_map(options, ctx, store=store)
+            for export in exports:
+                export.close()
+            return compare(store, ledger=session.ledger, target=session.index)
 
 
-def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = Path("migrator-ledger.sqlite")) -> Any:
+def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER) -> Any:
     """Remove what batch `batch` created (a `RollbackResult`); adopted objects are never touched."""
-    from migrator.harvest.client import HarvestClient
     from migrator.load.rollback import rollback as undo
 
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: nothing to roll back (or pass --ledger)")
-    with LedgerLock(ledger_path), Ledger(ledger_path) as ledger:
-        if not ledger.has_batch(batch):
-            known = ", ".join(b["name"] for b in ledger.batches()) or "none"
+    with Session(target, ledger_path, write=True) as session:
+        assert session.ledger is not None
+        if not session.ledger.has_batch(batch):
+            known = ", ".join(b["name"] for b in session.ledger.batches()) or "none"
             raise ConfigError(f"unknown batch {batch!r} in {ledger_path} (batches: {known})")
-        with open_target(target, ledger_path) as opened:
-            _check_binding(ledger, opened)
-            with HarvestClient(opened.settings) as client:
-                result = undo(client=client, ledger=ledger, batch=batch)
-                ledger.finish_batch(batch, "rolled-back")
-                return result
+        result = undo(client=session.client, ledger=session.ledger, batch=batch)
+        session.ledger.finish_batch(batch, "rolled-back")
+        return result

@@ -1,6 +1,25 @@
-"""The Harvest v2 kinds every report lists, in dependency order (CONTRACT.md, "Kinds")."""
+"""The one declaration of every v2 kind: everything else reads it.
+
+One `Kind` per v2 resource (CONTRACT.md "Kinds") and per step of ours: its create and update
+payload models, its paths, how it is found in the target (natural keys, both from a payload and
+from a target object, which must agree), what it depends on (load order is a topological sort of
+it), whether it is archived last, adopted as many-per-key, an event or a step, and how a person
+would call one. The planner, the loader, reconciliation, verification, rollback and the reports
+iterate this table; a new resource is one entry here plus a mapping module.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, get_args
+
+from migrator.harvest import models
+
+Key = Hashable | None
+KeyFn = Callable[[dict[str, Any]], Key]
 
 # CONTRACT.md fixes the first fifteen and their order; estimate item categories and estimate
 # messages are our additions (estimates need a category per line kind and a state replay).
@@ -23,21 +42,341 @@ KINDS: tuple[str, ...] = (
     "invoice_payments",
     "invoice_messages",
 )
-
 # Steps that change the state of an object that exists, planned beside the objects (history first,
 # archive last): an archived object receives its history while active, then is archived at the end.
 STEPS: tuple[str, ...] = ("reactivations", "archives")
-
 # What plans, the ledger and reports list, in load order: reactivations run before anything else,
 # archives after everything else.
 PLAN_KINDS: tuple[str, ...] = ("reactivations", *KINDS, "archives")
-
 ACTIONS: tuple[str, ...] = ("create", "update", "unchanged", "adopt", "invalid", "skipped")
 
+_MARKER = re.compile(r"\[migrator [^\]]+\]")
 
+
+# --- natural keys ------------------------------------------------------------------------------------
+
+
+def _fold(value: Any) -> str:
+    return str(value or "").strip().casefold()
+
+
+def nested_id(obj: dict[str, Any], name: str) -> Any:
+    """`obj["client"]["id"]` as Harvest returns it, or `obj["client_id"]` as a payload has it."""
+    inner = obj.get(name)
+    return inner.get("id") if isinstance(inner, dict) else obj.get(f"{name}_id")
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def marker(notes: Any) -> str | None:
+    """The `[migrator …]` marker a mapping appends to expense notes (None when absent)."""
+    found = _MARKER.findall(str(notes or ""))
+    return found[-1] if found else None
+
+
+def _no_key(obj: dict[str, Any]) -> Key:
+    return None
+
+
+def _by_name(obj: dict[str, Any]) -> Key:
+    return _fold(obj.get("name")) or None
+
+
+def _by_email(obj: dict[str, Any]) -> Key:
+    return _fold(obj.get("email")) or None
+
+
+def _contact_key(obj: dict[str, Any]) -> Key:
+    return (nested_id(obj, "client"), _fold(obj.get("first_name")), _fold(obj.get("last_name")), _fold(obj.get("email")))
+
+
+def _project_key(obj: dict[str, Any]) -> Key:
+    code = str(obj.get("code") or "").strip()
+    return (nested_id(obj, "client"), ("code", code) if code else ("name", _fold(obj.get("name"))))
+
+
+def _assignment_key(other: str) -> KeyFn:
+    def key(obj: dict[str, Any]) -> Key:
+        return (nested_id(obj, "project"), nested_id(obj, other))
+
+    return key
+
+
+def _expense_key(obj: dict[str, Any]) -> Key:
+    return (nested_id(obj, "project"), str(obj.get("spent_date")), _money(obj.get("total_cost")), marker(obj.get("notes")))
+
+
+def _payment_key(obj: dict[str, Any]) -> Key:
+    paid = obj.get("paid_date") or str(obj.get("paid_at") or "")[:10]
+    return (obj.get("invoice_id"), str(paid), _money(obj.get("amount")))
+
+
+def _external_reference(obj: dict[str, Any]) -> Key:
+    reference = obj.get("external_reference") or {}
+    return reference.get("id") if isinstance(reference, dict) else None
+
+
+def _event_key(parent: str) -> KeyFn:
+    def key(obj: dict[str, Any]) -> Key:
+        return (obj.get(f"{parent}_id"), obj.get("event_type"))
+
+    return key
+
+
+def _number(obj: dict[str, Any]) -> Key:
+    # Same number for another client is somebody else's invoice, never ours to adopt.
+    number = str(obj.get("number") or "").strip()
+    return (nested_id(obj, "client"), number) if number else None
+
+
+# --- how a person calls one --------------------------------------------------------------------------
+
+
+def _label_name(payload: dict[str, Any]) -> str:
+    return str(payload.get("name", ""))
+
+
+def _label_time(payload: dict[str, Any]) -> str:
+    hours = payload.get("hours")
+    amount = f"{hours} h" if hours is not None else f"{payload.get('started_time')}–{payload.get('ended_time')}"
+    return f"{payload.get('spent_date', '')} {amount}"
+
+
+def _label_expense(payload: dict[str, Any]) -> str:
+    return f"{payload.get('spent_date', '')} {payload.get('total_cost', payload.get('units', ''))}"
+
+
+def _label_document(payload: dict[str, Any]) -> str:
+    count = len(payload.get("line_items") or [])
+    return f"#{payload.get('number', '?')} ({count} line{'' if count == 1 else 's'})"
+
+
+def _label_payment(payload: dict[str, Any]) -> str:
+    return f"{payload.get('amount')} on {payload.get('paid_date') or payload.get('paid_at', '')}"
+
+
+def _label_event(payload: dict[str, Any]) -> str:
+    return f"event {payload.get('event_type')}"
+
+
+def _label_user(payload: dict[str, Any]) -> str:
+    return f"{payload.get('first_name', '')} {payload.get('last_name', '')} <{payload.get('email', '')}>"
+
+
+def _label_contact(payload: dict[str, Any]) -> str:
+    return f"{payload.get('first_name', '')} {payload.get('last_name') or ''}".strip()
+
+
+def _label_assignment(payload: dict[str, Any]) -> str:
+    return f"{payload.get('project_id')} ← {payload.get('user_id', payload.get('task_id'))}"
+
+
+# --- the declaration ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one v2 kind (or one step of ours) is created, found, listed, ordered and described."""
+
+    name: str
+    depends_on: tuple[str, ...] = ()
+    create_path: str = ""  # may contain {project_id}, {invoice_id}, {estimate_id} (the `parent_field`)
+    list_path: str = ""  # where existing target objects are listed
+    list_key: str = ""  # the array's key in the list response
+    parent_field: str | None = None  # payload field that goes into the path, not the body
+    payload_key: KeyFn = _no_key
+    target_key: KeyFn = _no_key
+    key_words: str = "natural key"  # how the natural key reads in a report ("client and number")
+    create_model: type[models.Payload] | None = None
+    update_model: type[models.Payload] | None = None  # None: Harvest cannot change one after creation
+    event_of: str | None = None  # a state change of the parent kind (invoice/estimate message)
+    step: bool = False  # a PATCH of `is_active` on an object that exists (`reactivations`, `archives`)
+    # Has `is_active`: an archived source record is created active, receives its history, and is
+    # archived by an `archives` step at the end of the batch (Harvest refuses history on archived things).
+    archivable: bool = False
+    # Harvest adds some by itself to a new project: adopting one also sets the source's settings.
+    align_on_adopt: bool = False
+    # Harvest does not keep the natural key unique (two equal payments on one invoice are two):
+    # a target object another record owns is never adopted for a second record.
+    many_per_key: bool = False
+    scope: str | None = None  # the list filter that narrows a reconciliation read (`client_id`)
+    # No record ever refers to one of these (time entries, expenses): planning keeps none in memory,
+    # and the target index keeps only these fields of each (besides its id and natural key).
+    leaf: bool = False
+    slim: tuple[str, ...] = ()
+    label: Callable[[dict[str, Any]], str] = _label_name
+    extra_refs: tuple[tuple[str, ...], ...] = ()  # reference fields no create model declares (steps)
+    ref_fields: tuple[tuple[str, ...], ...] = field(default=(), init=False)
+
+    def __post_init__(self) -> None:
+        declared = tuple(_ref_paths(self.create_model)) if self.create_model else ()
+        object.__setattr__(self, "ref_fields", declared + self.extra_refs)
+
+    @property
+    def event(self) -> bool:
+        return self.event_of is not None
+
+    @property
+    def updatable(self) -> bool:
+        return self.update_model is not None
+
+    @property
+    def nested(self) -> bool:
+        """Listed per parent (e.g. `/invoices/{invoice_id}/payments`) rather than account-wide."""
+        return "{" in self.list_path
+
+    def path_for(self, payload: dict[str, Any]) -> str:
+        """The POST path for a resolved payload."""
+        return self.create_path.format(**payload) if self.parent_field else self.create_path
+
+    def item_path(self, payload_or_parent: dict[str, Any], v2_id: int) -> str:
+        """The path of one existing object (PATCH, DELETE, GET)."""
+        return f"{self.path_for(payload_or_parent)}/{v2_id}"
+
+    def refs(self, payload: dict[str, Any]) -> Iterator[str]:
+        """Every `@kind:id` reference the payload holds (from the fields the create model types as one)."""
+        for path in self.ref_fields:
+            yield from _values_at(payload, path)
+
+
+def _ref_paths(model: type[models.Payload], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Paths of the fields a model types `IdOrRef` (`("line_items", "*", "project_id")` for lines)."""
+    for name, info in model.model_fields.items():
+        args = set(get_args(info.annotation))
+        if str in {get_args(arg)[0] if get_args(arg) else arg for arg in args} and int in args:
+            yield (*prefix, name)
+            continue
+        for arg in args | {info.annotation}:
+            inner = get_args(arg)
+            candidate = inner[0] if inner and isinstance(inner[0], type) else arg
+            if isinstance(candidate, type) and issubclass(candidate, models.Payload):
+                many = getattr(arg, "__origin__", None) is list
+                yield from _ref_paths(candidate, (*prefix, name, "*") if many else (*prefix, name))
+                break
+
+
+def _values_at(value: Any, path: tuple[str, ...]) -> Iterator[str]:
+    if not path:
+        if isinstance(value, str) and value.startswith("@"):
+            yield value
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        for item in value if isinstance(value, list) else ():
+            yield from _values_at(item, rest)
+    elif isinstance(value, dict) and value.get(head) is not None:
+        yield from _values_at(value[head], rest)
+
+
+def _step(name: str, depends_on: tuple[str, ...]) -> Kind:
+    # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.load.archive`).
+    return Kind(name, depends_on, step=True, extra_refs=(("object",), ("project_id",)),
+                label=lambda p: "archive" if p.get("is_active") is False else "reactivate for the load")  # fmt: skip
+
+
+def _category(name: str) -> Kind:
+    return Kind(name, (), f"/{name}", f"/{name}", name, None, _by_name, _by_name, "name",
+                models.ItemCategoryCreate, models.ItemCategoryUpdate)  # fmt: skip
+
+
+_DECLARED: tuple[Kind, ...] = (
+    _step("reactivations", ()),
+    Kind("clients", (), "/clients", "/clients", "clients", None, _by_name, _by_name, "name",
+         models.ClientCreate, models.ClientUpdate, archivable=True),
+    Kind("contacts", ("clients",), "/contacts", "/contacts", "contacts", None, _contact_key, _contact_key,
+         "client, first and last name and email", models.ContactCreate, models.ContactUpdate, many_per_key=True,
+         scope="client_id", label=_label_contact),
+    Kind("users", (), "/users", "/users", "users", None, _by_email, _by_email, "email",
+         models.UserCreate, models.UserUpdate, archivable=True, label=_label_user),
+    Kind("tasks", (), "/tasks", "/tasks", "tasks", None, _by_name, _by_name, "name",
+         models.TaskCreate, models.TaskUpdate, archivable=True),
+    Kind("expense_categories", (), "/expense_categories", "/expense_categories", "expense_categories", None,
+         _by_name, _by_name, "name", models.ExpenseCategoryCreate, models.ExpenseCategoryUpdate, archivable=True),
+    _category("invoice_item_categories"),
+    _category("estimate_item_categories"),
+    # After tasks and users: Harvest adds default tasks and "all future projects" users to every
+    # new project, so creating those first makes the target's assignments deterministic.
+    Kind("projects", ("clients", "tasks", "users"), "/projects", "/projects", "projects", None,
+         _project_key, _project_key, "client and code or name", models.ProjectCreate, models.ProjectUpdate,
+         archivable=True, scope="client_id"),
+    Kind("user_assignments", ("projects", "users"), "/projects/{project_id}/user_assignments",
+         "/user_assignments", "user_assignments", "project_id",
+         lambda p: (p.get("project_id"), p.get("user_id")), _assignment_key("user"), "project and user",
+         models.UserAssignmentCreate, models.UserAssignmentUpdate, archivable=True, align_on_adopt=True,
+         label=_label_assignment),
+    Kind("task_assignments", ("projects", "tasks"), "/projects/{project_id}/task_assignments",
+         "/task_assignments", "task_assignments", "project_id",
+         lambda p: (p.get("project_id"), p.get("task_id")), _assignment_key("task"), "project and task",
+         models.TaskAssignmentCreate, models.TaskAssignmentUpdate, archivable=True, align_on_adopt=True,
+         label=_label_assignment),
+    Kind("time_entries", ("projects", "tasks", "users", "user_assignments", "task_assignments"), "/time_entries",
+         "/time_entries", "time_entries", None, _external_reference, _external_reference, "external reference",
+         models.TimeEntryCreate, models.TimeEntryUpdate, leaf=True, slim=("hours", "spent_date", "project"),
+         label=_label_time),
+    Kind("expenses", ("projects", "users", "expense_categories", "user_assignments"), "/expenses", "/expenses",
+         "expenses", None,
+         lambda p: (p.get("project_id"), str(p.get("spent_date")), _money(p.get("total_cost")), marker(p.get("notes"))),
+         _expense_key, "project, date, total cost and marker", models.ExpenseCreate, models.ExpenseUpdate,
+         scope="project_id", leaf=True, slim=("total_cost", "spent_date", "project"), label=_label_expense),
+    Kind("estimates", ("clients", "estimate_item_categories"), "/estimates", "/estimates", "estimates", None,
+         _number, _number, "client and number", models.EstimateCreate, models.EstimateUpdate, scope="client_id",
+         label=_label_document),
+    Kind("estimate_messages", ("estimates",), "/estimates/{estimate_id}/messages",
+         "/estimates/{estimate_id}/messages", "estimate_messages", "estimate_id", _event_key("estimate"),
+         _event_key("estimate"), "estimate and event", models.EstimateMessageEvent, event_of="estimates",
+         label=_label_event),
+    Kind("invoices", ("clients", "projects", "invoice_item_categories"), "/invoices", "/invoices", "invoices", None,
+         _number, _number, "client and number", models.InvoiceCreate, models.InvoiceUpdate, scope="client_id",
+         label=_label_document),
+    Kind("invoice_payments", ("invoices", "invoice_messages"), "/invoices/{invoice_id}/payments",
+         "/invoices/{invoice_id}/payments", "invoice_payments", "invoice_id", _payment_key, _payment_key,
+         "invoice, paid date and amount", models.InvoicePaymentCreate, many_per_key=True, label=_label_payment),
+    Kind("invoice_messages", ("invoices",), "/invoices/{invoice_id}/messages", "/invoices/{invoice_id}/messages",
+         "invoice_messages", "invoice_id", _event_key("invoice"), _event_key("invoice"), "invoice and event",
+         models.InvoiceMessageEvent, event_of="invoices", label=_label_event),
+    _step("archives", KINDS),
+)
+
+REGISTRY: dict[str, Kind] = {kind.name: kind for kind in _DECLARED}
+assert tuple(REGISTRY) == PLAN_KINDS, "declare every kind, in CONTRACT order, between the steps"
+ARCHIVABLE: frozenset[str] = frozenset(name for name, kind in REGISTRY.items() if kind.archivable)
 _INDEX = {kind: index for index, kind in enumerate(PLAN_KINDS)}
 
 
 def kind_index(kind: str) -> int:
     """Position of `kind` in load order (unknown kinds sort last)."""
     return _INDEX.get(kind, len(PLAN_KINDS))
+
+
+def describe(kind: str, payload: dict[str, Any]) -> str:
+    """What a bookkeeper would call this object ("Acme Corp", "2012-10-30 1.5 h", "#1042 (2 lines)")."""
+    return REGISTRY[kind].label(payload) if payload and kind in REGISTRY else ""
+
+
+def load_order(kinds: Iterable[str] | None = None) -> list[str]:
+    """Kinds in an order where each comes after what it depends on (a topological sort).
+
+    Invoice payments depend on the "send" message, and "close" depends on the payments: those
+    per-record orderings are carried by each planned object's `after` refs; kind order only has
+    to put the message kind's *parents* first.
+    """
+    wanted = set(kinds if kinds is not None else PLAN_KINDS)
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(kind: str) -> None:
+        if kind in order or kind not in REGISTRY:
+            return
+        if kind in visiting:
+            return  # invoice_payments <-> invoice_messages: broken per record by `after`
+        visiting.add(kind)
+        for dependency in REGISTRY[kind].depends_on:
+            visit(dependency)
+        visiting.discard(kind)
+        order.append(kind)
+
+    for kind in PLAN_KINDS:
+        visit(kind)
+    return [kind for kind in order if kind in wanted]

@@ -8,7 +8,7 @@ from mappings.freshbooks.invoices import map_billing
 from mappings.freshbooks.projects import map_projects, map_tasks
 from mappings.freshbooks.staff import map_staff
 from mappings.freshbooks.time import map_time
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Client, Contact
 

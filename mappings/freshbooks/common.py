@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink, more_unknown, ref, unknown_fields
+from migrator.planned import MapContext, MapSink, more_unknown, ref, unknown_fields
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import ID_FIELD_NAMES, present
 from migrator.sources.record import Origin, SourceRecord

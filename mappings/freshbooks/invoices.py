@@ -29,7 +29,7 @@ from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unrea
 from mappings.freshbooks.taxes import map_taxes
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.mapping import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Item, Line, Payment, Recurring
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
 from mappings.freshbooks.time import TimeUsage
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Project, Task
 from migrator.sources.record import Origin

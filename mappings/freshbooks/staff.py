@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mappings.freshbooks.common import report_dropped
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Staff
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from migrator.harvest.invoice_math import EXACT, HUNDRED, cents, invoice_totals
 from migrator.jsonio import decimal_text
-from migrator.mapping import MapSink
+from migrator.planned import MapSink
 from migrator.sources.freshbooks.records import Line
 
 Rate = Decimal | None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from mappings.clock import span_for
 from mappings.freshbooks.common import report_dropped, user_ref
 from migrator.errors import SourceError
-from migrator.mapping import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import TimeEntry
 

@@ -16,7 +16,7 @@ from mappings.harvest_v1.people import map_users
 from mappings.harvest_v1.projects import map_projects, map_task_assignments, map_user_assignments
 from mappings.harvest_v1.tasks import map_expense_categories, map_invoice_item_categories, map_tasks
 from mappings.harvest_v1.time import map_time_entries
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.harvest_v1.records import Account
 

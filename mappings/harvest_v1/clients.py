@@ -7,7 +7,7 @@ from typing import Any
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.currency import UnknownCurrency, resolve
 from mappings.harvest_v1.lossy import KindNotes, show
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Client, Contact
 
 CLIENT_ONCE = {"currency_symbol": "v2 derives the currency symbol from the ISO currency code"}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from mappings.harvest_v1.lossy import KindNotes
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.harvest_v1.records import Account
 from migrator.sources.record import SourceRecord

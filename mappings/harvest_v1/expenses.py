@@ -15,7 +15,7 @@ from typing import Any
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes
 from migrator.harvest.invoice_math import cents
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Expense
 
 KIND = "expenses"

@@ -20,7 +20,7 @@ from mappings.harvest_v1.lossy import KindNotes, show
 from mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import InvoiceTotals, cents, invoice_totals
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.csv_lines import LineItem, parse_line_items
 from migrator.sources.harvest_v1.records import Invoice
 

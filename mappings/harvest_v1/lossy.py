@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from migrator.mapping import MapSink, more_unknown, unknown_fields
+from migrator.planned import MapSink, more_unknown, unknown_fields
 from migrator.sources.record import SourceRecord
 
 BOOKKEEPING: dict[str, str] = {

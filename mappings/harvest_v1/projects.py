@@ -12,7 +12,7 @@ from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Project, TaskAssignment, UserAssignment
 
 BILL_BY = {"project": "Project", "tasks": "Tasks", "people": "People", "none": "none"}

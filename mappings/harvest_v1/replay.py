@@ -17,7 +17,7 @@ from typing import Any
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import show
 from migrator.errors import SourceError
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Invoice, InvoiceMessage, Payment
 
 PAYMENTS = "invoice_payments"

@@ -16,7 +16,7 @@ from typing import Any
 from mappings.clock import clock_minutes, hours_of, span_for
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes, show
-from migrator.mapping import ref
+from migrator.planned import ref
 from migrator.sources.harvest_v1.records import DayEntry
 
 KIND = "time_entries"

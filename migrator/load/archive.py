@@ -17,13 +17,12 @@ the window. Objects we created take the source's state; objects we adopted keep 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
+from migrator.kinds import ARCHIVABLE, REGISTRY
 from migrator.load.ledger import Ledger
-from migrator.load.registry import ARCHIVABLE, REGISTRY
-from migrator.load.target import TargetIndex
-from migrator.mapping import Planned, parse_ref
+from migrator.load.target_index import TargetIndex
+from migrator.planned import Planned, parse_ref
 
 # History that names a project implies these assignments: Harvest checks them too.
 _IMPLIED = {
@@ -65,45 +64,55 @@ def step_path(kind: str, resolved: dict[str, Any]) -> str:
     return REGISTRY[kind].item_path(resolved, int(resolved["object"]))
 
 
-def _needs(entries: Iterable[Any]) -> Counter[tuple[str, str]]:
-    """(system, ref) of every archivable object that new or changed records of this plan touch -> how many."""
-    entries = list(entries)
-    assignment: dict[tuple[str, str, Any, Any], str] = {}
-    for entry in entries:
+class Steps:
+    """Collects, while the planner decides, what the `reactivations` and `archives` steps need.
+
+    `note` sees every decision in lane order (so an assignment is known before the time entries
+    that imply it, a project before its assignments); `plan` then decides the steps. It keeps the
+    archivable objects (clients, projects, people…: bounded by the account's size, not its history)
+    and a count per object of the new records that need it active.
+    """
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []  # PlanEntry of archivable kinds
+        self.needs: Counter[tuple[str, str]] = Counter()  # (system, ref) -> new or changed records touching it
+        self._assignment: dict[tuple[str, str, Any, Any], str] = {}
+        # An archived client archives what is logged on its projects too: a project's client is needed with it.
+        self._parents: dict[tuple[str, str], list[str]] = {}
+
+    def note(self, entry: Any) -> None:
         planned = entry.planned
-        if planned.kind in ("user_assignments", "task_assignments") and entry.action not in ("invalid", "skipped"):
-            other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
-            key = (planned.origin.system, planned.kind, planned.payload.get("project_id"), other)
-            assignment[key] = planned.ref
-    # An archived client archives what is logged on its projects too: a project's client is needed with it.
-    parents: dict[tuple[str, str], list[str]] = {}
-    for entry in entries:
-        planned = entry.planned
-        if planned.kind in ARCHIVABLE:
-            found = [planned.payload.get(name) for name in ("project_id", "client_id")]
-            parents[(planned.origin.system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
-    needs: Counter[tuple[str, str]] = Counter()
-    for entry in entries:
-        planned = entry.planned
-        if entry.action not in _LOADING or REGISTRY[planned.kind].step:
-            continue
         system = planned.origin.system
+        loaded = entry.action not in ("invalid", "skipped")
+        if planned.kind in ARCHIVABLE and loaded:
+            found = [planned.payload.get(name) for name in ("project_id", "client_id")]
+            self._parents[(system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
+            if not entry.same_as:
+                self.objects.append(entry)
+            if planned.kind in ("user_assignments", "task_assignments"):
+                other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
+                self._assignment[(system, planned.kind, planned.payload.get("project_id"), other)] = planned.ref
+        if entry.action not in _LOADING or REGISTRY[planned.kind].step:
+            return
         touched = {ref for ref in planned.depends_on() if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
-        for kind, field in _IMPLIED.get(planned.kind, ()):
-            found = assignment.get((system, kind, planned.payload.get("project_id"), planned.payload.get(field)))
-            if found:
-                touched.add(found)
+        for kind, name in _IMPLIED.get(planned.kind, ()):
+            found_ref = self._assignment.get((system, kind, planned.payload.get("project_id"), planned.payload.get(name)))
+            if found_ref:
+                touched.add(found_ref)
         if entry.action == "update" and planned.kind in ARCHIVABLE and set(entry.diff or {}) - {"is_active"}:
             touched.add(planned.ref)  # Harvest edits no archived person, nor (we assume) any archived thing
         stack = list(touched)
         while stack:  # an assignment's project, a project's client
-            for parent in parents.get((system, stack.pop()), ()):
+            for parent in self._parents.get((system, stack.pop()), ()):
                 if parent not in touched:
                     touched.add(parent)
                     stack.append(parent)
         for ref in touched:
-            needs[(system, ref)] += 1
-    return needs
+            self.needs[(system, ref)] += 1
+
+    def plan(self, *, ledger: Ledger | None, target: TargetIndex) -> list[Any]:
+        """The step entries (PlanEntry objects) the noted decisions need."""
+        return plan_steps(self.objects, self.needs, ledger=ledger, target=target)
 
 
 def _target_active(target: TargetIndex, kind: str, v2_id: int | None, assumed: bool) -> bool:
@@ -113,16 +122,15 @@ def _target_active(target: TargetIndex, kind: str, v2_id: int | None, assumed: b
     return assumed if obj is None else obj.get("is_active", True) is not False
 
 
-def plan_steps(entries: list[Any], *, ledger: Ledger | None, target: TargetIndex) -> list[Any]:
-    """The `reactivations` and `archives` entries that decided plan `entries` need (PlanEntry objects)."""
-    from migrator.load.planner import PlanEntry  # the planner imports this module
+def plan_steps(
+    entries: list[Any], needs: Counter[tuple[str, str]], *, ledger: Ledger | None, target: TargetIndex
+) -> list[Any]:
+    """The `reactivations` and `archives` entries for decided archivable `entries` (PlanEntry objects)."""
+    from migrator.load.planstore import PlanEntry
 
-    needs = _needs(entries)
     steps: list[PlanEntry] = []
     for entry in entries:
         planned = entry.planned
-        if planned.kind not in ARCHIVABLE or entry.action in ("invalid", "skipped") or entry.same_as:
-            continue
         system, sid = planned.origin.system, step_id(planned.kind, planned.source_id)
         row = ledger.get(system, "archives", sid) if ledger is not None else None
         archived_by_us = row is not None and row.state == "done"

@@ -12,8 +12,7 @@ from itertools import zip_longest
 from typing import Any
 
 from migrator.errors import RejectedError
-
-PARENT_KIND = {"invoice_messages": "invoices", "estimate_messages": "estimates"}
+from migrator.kinds import REGISTRY
 
 # event -> target states that show it has happened. "send" is behind us once the document is
 # anything but a draft (an invoice paid or closed later was certainly sent first).
@@ -56,7 +55,7 @@ def guard_no_email(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """
     if kind == "invoice_payments":
         return body | {"send_thank_you": False}
-    if kind in PARENT_KIND and not body.get("event_type"):
+    if REGISTRY[kind].event and not body.get("event_type"):
         raise RejectedError(
             "refused to send: a message without event_type makes Harvest email the client; "
             "state changes must name their event_type"

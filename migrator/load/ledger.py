@@ -27,6 +27,11 @@ from migrator import jsonio
 from migrator.errors import LedgerError
 
 STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived")
+# The states of a record whose object is in the target: `done` (created by a batch of this ledger),
+# `adopted` (it existed: never touched), `archived` (created, then archived by a rollback that could
+# not delete it). `pending` is an intent whose outcome is unknown (a project: created, its automatic
+# assignments not yet settled, with its v2 id).
+LOADED_STATES = frozenset({"done", "adopted", "archived"})
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -245,6 +250,29 @@ class Ledger:
             ).fetchone()
         return self._row(found) if found else None
 
+    def get_many(self, system: str, kind: str, source_ids: list[str]) -> list[LedgerRow]:
+        """The rows of these records that exist (one query per 500 ids)."""
+        found: list[LedgerRow] = []
+        for start in range(0, len(source_ids), 500):
+            chunk = source_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT {self._COLUMNS} FROM records WHERE system=? AND kind=? AND source_id IN ({marks})",
+                    (system, kind, *chunk),
+                ).fetchall()
+            found.extend(self._row(values) for values in rows)
+        return found
+
+    def v2_ids(self, kind: str) -> set[int]:
+        """v2 ids that rows of `kind` own (loaded states)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT v2_id FROM records WHERE kind=? AND v2_id IS NOT NULL AND state IN ('done', 'adopted', 'archived')",
+                (kind,),
+            ).fetchall()
+        return {v2_id for (v2_id,) in rows}
+
     def rows(
         self, *, batch: str | None = None, kind: str | None = None, state: str | None = None
     ) -> Iterator[LedgerRow]:
@@ -253,10 +281,23 @@ class Ledger:
             if value is not None:
                 clauses.append(f"{column}=?")
                 args.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._lock:
-            found = self._db.execute(f"SELECT {self._COLUMNS} FROM records{where} ORDER BY rowid", args).fetchall()
-        return (self._row(values) for values in found)
+        return self._stream(clauses, args)
+
+    def _stream(self, clauses: list[str], args: list[Any]) -> Iterator[LedgerRow]:
+        # Keyset pages of 1,000: a million rows are never in memory at once, and rows written while
+        # the caller walks (a rollback recording each deletion) do not disturb the walk.
+        last = 0
+        while True:
+            where = " AND ".join([*clauses, "rowid > ?"])
+            with self._lock:
+                found = self._db.execute(
+                    f"SELECT rowid, {self._COLUMNS} FROM records WHERE {where} ORDER BY rowid LIMIT 1000",
+                    (*args, last),
+                ).fetchall()
+            if not found:
+                return
+            last = found[-1][0]
+            yield from (self._row(values[1:]) for values in found)
 
     def record_intent(self, system: str, kind: str, source_id: str, payload: dict[str, Any], batch: str) -> None:
         """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet)."""

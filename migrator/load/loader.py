@@ -1,4 +1,4 @@
-"""The loader: apply a plan to Harvest v2 exactly once, concurrently, in dependency order.
+"""The loader: apply a plan to Harvest v2 exactly once, concurrently, lane by lane.
 
 Per object to create:
 1. a `pending` intent is committed to the ledger BEFORE the POST (its own transaction);
@@ -11,14 +11,18 @@ Per object to create:
 Updates PATCH the changed fields only (idempotent); adoptions cost no request. A 422 rejects one
 record with Harvest's message and blocks its dependents; the rest goes on. A bad token stops the
 run at once, an unreachable target cleanly: the ledger stays consistent and a rerun resumes.
+
+The work streams from the plan store one lane at a time (`lanes.py`): a lane opens once the lanes
+it depends on have settled, several open lanes feed one bounded pool of workers, and nothing but
+the requests in flight, the ids of objects others refer to and the failures is held in memory.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from migrator.errors import (
@@ -31,18 +35,19 @@ from migrator.errors import (
     TargetUnreachableError,
     TransientError,
 )
-from migrator.harvest.models import UPDATE_MODELS
+from migrator.kinds import REGISTRY
 from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
+from migrator.load.identity import IdMap
 from migrator.load.invoices import guard_no_email, line_item_changes
-from migrator.load.ledger import Ledger, LedgerRow
-from migrator.load.planner import LOADED_STATES, Plan, PlanEntry, alignment, diff, resolve
-from migrator.load.progress import LoadEvent, LoadResult, Outcome, Problem, Tally
+from migrator.load.lanes import LANES
+from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
+from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
+from migrator.load.planner import Plan, alignment, diff
+from migrator.load.planstore import PlanEntry
 from migrator.load.reconcile import CannotTell, Reconciler
-from migrator.load.registry import REGISTRY
-from migrator.load.schedule import Graph, drive
-from migrator.load.target import TargetIndex
-from migrator.mapping import iter_refs, parse_ref
+from migrator.load.target_index import TargetIndex
+from migrator.planned import parse_ref
 
 MAX_ATTEMPTS = 3  # POSTs of one record in one run, each after a reconciliation found nothing
 _FATAL = (AuthError, TargetUnreachableError, LedgerError)
@@ -78,15 +83,21 @@ class Loader:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._halt = threading.Event()  # set on a fatal error: no worker starts another request
-        self.ids: dict[tuple[str, str], int] = {}  # (system, "@kind:id") -> v2 id
+        self.ids = IdMap(ledger)
+        for system, kind, source_id, v2_id in plan.store.known_ids():
+            if not REGISTRY[kind].leaf:
+                self.ids.set(system, f"@{kind}:{source_id}", v2_id)
+        # (system, ref) -> why a record others may depend on is not in the target (this run's failures)
+        self.failed: dict[tuple[str, str], str] = {}
         # (system, project ref) -> assignment kind -> refs of the tasks/users the source assigns to it
         self.wanted: dict[tuple[str, str], dict[str, set[str]]] = {}
-        for entry in plan.entries:
-            planned = entry.planned
-            if planned.kind in ASSIGNMENT_KINDS and entry.action not in ("invalid", "skipped"):
-                other = planned.payload.get(f"{ASSIGNMENT_KINDS[planned.kind]}_id")
-                project = (planned.origin.system, str(planned.payload.get("project_id")))
-                self.wanted.setdefault(project, {}).setdefault(planned.kind, set()).add(str(other))
+        for kind, other_name in ASSIGNMENT_KINDS.items():
+            for entry in plan.store.entries(kind=kind):
+                planned = entry.planned
+                if entry.action not in ("invalid", "skipped"):
+                    other = planned.payload.get(f"{other_name}_id")
+                    project = (planned.origin.system, str(planned.payload.get("project_id")))
+                    self.wanted.setdefault(project, {}).setdefault(kind, set()).add(str(other))
         # (kind, project v2 id, task/user v2 id) -> an assignment Harvest added to a new project that
         # the source has too: its planned record takes it over without a request.
         self.kept: dict[tuple[str, int, int], dict[str, Any]] = {}
@@ -99,19 +110,16 @@ class Loader:
 
     def _resolve(self, entry: PlanEntry) -> dict[str, Any]:
         """The payload with every ref replaced by its v2 id, read at send time (KeyError if one has none)."""
+        return self.ids.resolve(entry.planned.origin.system, entry.planned.payload, strict=True)
+
+    def _blocked_by(self, entry: PlanEntry) -> str | None:
+        """Why a dependency of this record (payload or `after`) is not in the target, if one failed in this run."""
         system = entry.planned.origin.system
-        table: dict[str, int] = {}
-        for ref in set(iter_refs(entry.planned.payload)):
-            with self._lock:
-                known = self.ids.get((system, ref))
-            if known is None:
-                kind, source_id = parse_ref(ref) or ("", "")
-                row = self.ledger.get(system, kind, source_id)
-                if row is not None and row.state in LOADED_STATES and row.v2_id is not None:
-                    known = row.v2_id
-            if known is not None:
-                table[ref] = known
-        return resolve(entry.planned.payload, table, strict=True)  # type: ignore[no-any-return]
+        for dependency in entry.planned.depends_on():
+            cause = self.failed.get((system, dependency))
+            if cause is not None:
+                return cause
+        return None
 
     @staticmethod
     def _key(entry: PlanEntry) -> tuple[str, str, str]:
@@ -137,8 +145,7 @@ class Loader:
             *self._key(entry), state=state, v2_id=v2_id, payload=payload, batch=self.batch, error=error
         )
         if v2_id is not None and state in LOADED_STATES:
-            with self._lock:
-                self.ids[(entry.planned.origin.system, entry.planned.ref)] = v2_id
+            self.ids.set(entry.planned.origin.system, entry.planned.ref, v2_id)
             self.reconciler.claim(entry.planned.kind, v2_id)
 
     def _log(self, entry: PlanEntry, action: str, v2_id: int | None, detail: str) -> None:
@@ -151,12 +158,14 @@ class Loader:
         """Apply one plan entry; runs on a worker thread."""
         if self.halted():
             return Outcome("waiting")
+        cause = self._blocked_by(entry)
         try:
             resolved = self._resolve(entry)
         except KeyError as missing:
-            message = f"reference {missing.args[0]} has no v2 id"
-            self._record(entry, "blocked", v2_id=None, payload=None, error=message)
-            return Outcome("blocked", message=message)
+            cause = cause or f"reference {missing.args[0]} has no v2 id"
+        if cause is not None:
+            self._record(entry, "blocked", v2_id=None, payload=None, error=cause)
+            return Outcome("blocked", message=cause)
         if REGISTRY[entry.planned.kind].step:
             return self._step(entry, resolved)
         if entry.action == "adopt":
@@ -170,8 +179,7 @@ class Loader:
         target_id, ours = entry.target_id, entry.ours
         if entry.same_as is not None:
             system, _, ref = entry.same_as.partition("|")
-            with self._lock:
-                target_id = self.ids.get((system, ref))
+            target_id = self.ids.get(system, ref)
             if target_id is None:
                 message = f"{ref.lstrip('@').replace(':', ' ')} ({system}) was not loaded"
                 self._record(entry, "blocked", v2_id=None, payload=None, error=message)
@@ -196,7 +204,7 @@ class Loader:
         row = self._row(entry)
         state = row.state if row is not None and row.state in LOADED_STATES else "done"
         old = (row.payload if row is not None else None) or {}
-        allowed = set(UPDATE_MODELS[planned.kind].model_fields) - {registry.parent_field}
+        allowed = set(registry.update_model.model_fields if registry.update_model else ()) - {registry.parent_field}
         # A field dropped from the source is sent as null: a PATCH leaves alone what it does not name.
         body = {key: resolved.get(key) for key in diff(old, resolved) if key in allowed}
         if body.get("is_active") is False:
@@ -380,14 +388,7 @@ class Loader:
         return None
 
     def _v2_id(self, system: str, ref: str) -> int | None:
-        with self._lock:
-            known = self.ids.get((system, ref))
-        if known is None:
-            parsed = parse_ref(ref)
-            row = self.ledger.get(system, *parsed) if parsed else None
-            if row is not None and row.state in LOADED_STATES:
-                known = row.v2_id
-        return known
+        return self.ids.get(system, ref)
 
     def _step(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         """A reactivation or an archive: one PATCH of `is_active` on an object that exists."""
@@ -420,20 +421,16 @@ class Loader:
         result = LoadResult()
         requests_before = self.client.stats.requests
         tally = Tally()
-        work: list[PlanEntry] = []
-        for entry in self.plan.entries:
-            planned = entry.planned
-            if entry.action in ("create", "update", "adopt"):
-                work.append(entry)
-                tally.expect(planned.kind)
-            else:
-                tally.count(planned.kind, entry.action, work=False)
-            if entry.target_id is not None and entry.action in ("unchanged", "update", "adopt"):
-                self.ids[(planned.origin.system, planned.ref)] = entry.target_id
-        graph = Graph(work)
+        for kind, actions in self.plan.summary().items():
+            for action, count in actions.items():
+                if action in ("create", "update", "adopt"):
+                    tally.expect(kind, count)
+                elif count:
+                    tally.count(kind, action, work=False, n=count)
         fatal: list[BaseException] = []
+        lanes = _Lanes(self.plan)
 
-        def finished(index: int, future: Future[Outcome]) -> None:
+        def finished(entry: PlanEntry, future: Future[Outcome]) -> None:
             try:
                 outcome = future.result()
             except _FATAL as exc:
@@ -441,33 +438,28 @@ class Loader:
                 self._halt.set()  # no worker starts another request; those in flight finish
                 return
             except HarvestError as exc:  # an answer no rule covers: report it, go on
-                self._record(work[index], "rejected", v2_id=None, payload=None, error=str(exc))
+                self._record(entry, "rejected", v2_id=None, payload=None, error=str(exc))
                 outcome = Outcome("rejected", message=str(exc))
-            self._settle(graph, index, outcome, tally, result)
+            self._settle(entry, outcome, tally, result)
 
         try:
-            drive(graph, self.execute, finished, concurrency=self.concurrency, halted=self.halted)
+            lanes.drive(self.execute, finished, concurrency=self.concurrency, halted=self.halted)
         except BaseException:
             self._halt.set()  # Ctrl-C: workers finish their request in flight and start no other
             raise
         if fatal:
             raise fatal[0]
-        stranded = list(graph.stranded())
-        result.stopped = self.stop.is_set() and bool(stranded)
-        for index in stranded:
-            if result.stopped:
-                tally.count(work[index].planned.kind, "waiting")
-            else:  # nothing ran and nothing was ready: only a dependency cycle in the plan does that
-                cause = "never became ready: its dependencies form a cycle in the plan"
-                self._block(work[index], cause, tally, result)
+        result.stopped = self.stop.is_set() and lanes.unfinished
+        if result.stopped:
+            for kind, left in lanes.left().items():
+                tally.count(kind, "waiting", n=left)
         result.counts = tally.as_dict()
         result.requests = self.client.stats.requests - requests_before
         result.elapsed = time.monotonic() - self.started
         return result
 
-    def _settle(self, graph: Graph, index: int, outcome: Outcome, tally: Tally, result: LoadResult) -> None:
-        """Account for one finished record (scheduling thread): counts, problems, dependents, progress."""
-        entry = graph.work[index]
+    def _settle(self, entry: PlanEntry, outcome: Outcome, tally: Tally, result: LoadResult) -> None:
+        """Account for one finished record (scheduling thread): counts, problems, failures, progress."""
         planned = entry.planned
         if outcome.state == "waiting":
             return  # stopped before it started: it stays where it was
@@ -478,21 +470,103 @@ class Loader:
             result.problems.append(
                 Problem(outcome.state, planned.kind, planned.source_id, planned.origin.where(), outcome.message or "")
             )
-        if outcome.available:
-            graph.loaded(index)
-        elif not (outcome.state == "pending" and self.halted()):
-            # (A record left pending by a stop keeps its dependents waiting, untouched, for the next run.)
+        if not outcome.available and not REGISTRY[planned.kind].leaf:
+            # What depends on it is blocked when its turn comes (a pending one only for this run).
             cause = f"blocked by {outcome.state} {planned.kind} {planned.source_id}: {outcome.message}"
-            for child in graph.failed(index):
-                self._block(graph.work[child], cause, tally, result)
+            self.failed[(planned.origin.system, planned.ref)] = cause
         if self.progress is not None:
             self.progress(tally.event(planned.kind, planned.source_id, outcome.state))
 
-    def _block(self, entry: PlanEntry, cause: str, tally: Tally, result: LoadResult) -> None:
-        planned = entry.planned
-        self._record(entry, "blocked", v2_id=None, payload=None, error=cause)
-        tally.count(planned.kind, "blocked")
-        result.problems.append(Problem("blocked", planned.kind, planned.source_id, planned.origin.where(), cause))
+
+class _Lanes:
+    """The scheduler: opens lanes as the lanes they depend on settle, feeds a bounded pool from them.
+
+    Same-key adoptions (a second source record taking over the object a first one creates) come
+    last in their lane and wait until the rest of the lane has settled.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.settled: set[int] = set()
+        self.open: dict[int, Iterator[PlanEntry]] = {}
+        self.next: dict[int, PlanEntry | None] = {}
+        self.running: dict[int, int] = {}
+        self.unfinished = False
+        self._left: dict[str, int] = {}
+
+    def _open_ready(self) -> None:
+        for lane in LANES:
+            if lane.index in self.settled or lane.index in self.open or not lane.gates <= self.settled:
+                continue
+            self.open[lane.index] = self.plan.store.lane_work(lane.index)
+            self.next[lane.index] = next(self.open[lane.index], None)
+            self.running[lane.index] = 0
+
+    def _settle_empty(self) -> bool:
+        """Close open lanes with nothing left; True if any closed (others may open)."""
+        closed = [index for index in self.open if self.next[index] is None and not self.running[index]]
+        for index in closed:
+            del self.open[index], self.next[index], self.running[index]
+            self.settled.add(index)
+        return bool(closed)
+
+    def _take(self) -> tuple[int, PlanEntry] | None:
+        for index in sorted(self.open):
+            entry = self.next[index]
+            if entry is None or (entry.same_as is not None and self.running[index]):
+                continue
+            self.next[index] = next(self.open[index], None)
+            return index, entry
+        return None
+
+    def drive(
+        self,
+        execute: Callable[[PlanEntry], Outcome],
+        finished: Callable[[PlanEntry, Future[Outcome]], None],
+        *,
+        concurrency: int,
+        halted: Callable[[], bool],
+    ) -> None:
+        """Run the work on `concurrency` threads; `finished` runs on this thread for each record that ends."""
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load") as pool:
+            running: dict[Future[Outcome], tuple[int, PlanEntry]] = {}
+            while True:
+                self._open_ready()
+                while self._settle_empty():
+                    self._open_ready()
+                # Never more submitted than threads: a stop then leaves nothing queued behind it.
+                while len(running) < concurrency and not halted():
+                    taken = self._take()
+                    if taken is None:
+                        break
+                    index, entry = taken
+                    self.running[index] += 1
+                    running[pool.submit(execute, entry)] = taken
+                if not running:
+                    self.unfinished = bool(self.open) or len(self.settled) < len(LANES)
+                    return
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, entry = running.pop(future)
+                    self.running[index] -= 1
+                    finished(entry, future)
+
+    def left(self) -> dict[str, int]:
+        """Work never started, per kind (after a stop)."""
+        left: dict[str, int] = {}
+        for lane in LANES:
+            if lane.index in self.settled:
+                continue
+            entries = self.plan.store.lane_work(lane.index) if lane.index not in self.open else self._rest(lane.index)
+            for entry in entries:
+                left[entry.planned.kind] = left.get(entry.planned.kind, 0) + 1
+        return left
+
+    def _rest(self, index: int) -> Iterator[PlanEntry]:
+        entry = self.next.get(index)
+        if entry is not None:
+            yield entry
+            yield from self.open[index]
 
 
 def load(

@@ -5,100 +5,51 @@ time); `adopt` (the target already has this object, found by natural key: take i
 duplicating it); `invalid` (cannot be loaded, with the reason, including "depends on invalid
 clients 7"); `skipped` (deliberately not loaded, e.g. deleted in the target by hand).
 
-Planning reads the ledger row of each record (SQLite, local) and each kind's target list once;
-it never sends one request per record.
+Planning streams: the plan store is read one lane at a time (`lanes.py`: dependencies first), the
+ledger is asked for a batch of rows at a time, each kind's target list is read once into the
+target index, and each decision is written back as it is made. What stays in memory is bounded by
+the objects some record refers to (clients, projects, people, tasks, invoices…), never by the time
+entries and expenses. Planning sends list reads only.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from migrator import jsonio
-from migrator.harvest.models import UPDATE_MODELS
-from migrator.kinds import ACTIONS, PLAN_KINDS, kind_index
-from migrator.load.archive import for_load, plan_steps
+from migrator.kinds import REGISTRY
+from migrator.load.archive import Steps, for_load
+from migrator.load.identity import IdMap
 from migrator.load.invoices import event_applied
-from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, Ledger, LedgerRow, payload_hash
-from migrator.load.registry import REGISTRY, load_order
-from migrator.load.target import TargetIndex, nested
-from migrator.mapping import Planned, iter_refs, parse_ref
-
-LOADED_STATES = ("done", "adopted", "archived")
-# Kinds whose natural key Harvest does not keep unique (two equal payments on one invoice are two
-# payments): a target object another ledger row already owns is never adopted for a second record.
-MANY_PER_KEY = frozenset({"contacts", "invoice_payments"})
-_PHASE = {kind: float(index) for index, kind in enumerate(load_order())}
-# Kinds Harvest creates by itself when we create a project (default tasks, all-future-projects users):
-# an adopted one may carry Harvest's defaults, not the source's settings, so adopting it also sets
-# ours (the plan shows them in `diff`). Whether a crash came before or after such a project, the
-# end state is the same. Every other adoption takes the object as it is, with no request.
-ALIGN_ON_ADOPT = frozenset({"user_assignments", "task_assignments"})
-KEY_WORDS = {
-    "clients": "name",
-    "contacts": "client, first and last name and email",
-    "users": "email",
-    "tasks": "name",
-    "expense_categories": "name",
-    "invoice_item_categories": "name",
-    "estimate_item_categories": "name",
-    "projects": "client and code or name",
-    "user_assignments": "project and user",
-    "task_assignments": "project and task",
-    "time_entries": "external reference",
-    "expenses": "project, date, total cost and marker",
-    "estimates": "client and number",
-    "invoices": "client and number",
-    "invoice_payments": "invoice, paid date and amount",
-}
-
-
-@dataclass
-class PlanEntry:
-    """What will happen to one planned object, and why."""
-
-    planned: Planned
-    action: str
-    target_id: int | None = None
-    diff: dict[str, list[Any]] | None = None
-    reason: str | None = None
-    same_as: str | None = None  # "system|@kind:id": adopt the object that other entry creates (same natural key)
-    # The object is ours: created by a batch of this ledger (or by an earlier attempt whose answer was
-    # lost, found again). Ours take the source's archived state and are removed by rollback.
-    ours: bool = False
+from migrator.load.lanes import LANES, lane_of
+from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, LOADED_STATES, Ledger, LedgerRow, payload_hash
+from migrator.load.planstore import PlanEntry, PlanStore
+from migrator.load.target_index import TargetIndex, key_text
+from migrator.planned import Planned, parse_ref
 
 
 @dataclass
 class Plan:
-    """Every planned object with its action, plus what a saved plan must match to stay valid."""
+    """Every planned object with its action (in the plan store), plus what a saved plan must match."""
 
-    entries: list[PlanEntry] = field(default_factory=list)
+    store: PlanStore
     ledger_fingerprint: str = ""
     target_fingerprint: str = ""
 
+    @property
+    def entries(self) -> Iterator[PlanEntry]:
+        """Every entry, in load order (a fresh stream each time)."""
+        return self.store.entries()
+
     def summary(self) -> dict[str, dict[str, int]]:
         """{kind: {action: n}} for every kind and every action, zeros included."""
-        counts = Counter((entry.planned.kind, entry.action) for entry in self.entries)
-        return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in PLAN_KINDS}
+        return self.store.summary()
 
-
-def resolve(payload: Any, lookup: dict[str, int], *, strict: bool = False) -> Any:
-    """Replace `@kind:id` references with v2 ids where known (all of them, or KeyError, when `strict`)."""
-    if isinstance(payload, str):
-        if payload in lookup:
-            return lookup[payload]
-        if strict and parse_ref(payload) is not None:
-            raise KeyError(payload)
-        return payload
-    if isinstance(payload, dict):
-        return {key: resolve(value, lookup, strict=strict) for key, value in payload.items()}
-    if isinstance(payload, list):
-        return [resolve(item, lookup, strict=strict) for item in payload]
-    return payload
+    def close(self) -> None:
+        self.store.close()
 
 
 def as_stored(payload: dict[str, Any]) -> dict[str, Any]:
@@ -137,79 +88,117 @@ def drift(obj: dict[str, Any], payload: dict[str, Any], fields: Iterable[str]) -
 
 
 def alignment(kind: str, obj: dict[str, Any], payload: dict[str, Any]) -> dict[str, list[Any]]:
-    """For an adopted object of an `ALIGN_ON_ADOPT` kind: {field: [target value, source value]} to set."""
-    if kind not in ALIGN_ON_ADOPT:
+    """For an adopted object Harvest may have made itself (an assignment): {field: [target, source]} to set."""
+    entry = REGISTRY[kind]
+    if not entry.align_on_adopt or entry.update_model is None:
         return {}
     wanted = for_load(kind, payload)  # an archived assignment is kept active until the batch's end
-    return {
-        name: [obj.get(name), value] for name, value in drift(obj, wanted, UPDATE_MODELS[kind].model_fields).items()
-    }
+    fields = entry.update_model.model_fields
+    return {name: [obj.get(name), value] for name, value in drift(obj, wanted, fields).items()}
 
 
 def describe_match(kind: str, key: Hashable) -> str:
     """`matched by name 'acme'`: how an adopted object was recognised."""
     parts = key if isinstance(key, tuple) else (key,)
     shown = " / ".join(repr(part[1] if isinstance(part, tuple) and len(part) == 2 else part) for part in parts)
-    return f"matched by {KEY_WORDS.get(kind, 'natural key')} {shown}"
+    return f"matched by {REGISTRY[kind].key_words} {shown}"
 
 
 def _has_refs(value: Any) -> bool:
-    return next(iter_refs(list(value) if isinstance(value, tuple) else value), None) is not None
+    if isinstance(value, str):
+        return value.startswith("@") and parse_ref(value) is not None
+    if isinstance(value, (tuple, list)):
+        return any(_has_refs(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_refs(item) for item in value.values())
+    return False
 
 
-def dependency_order(items: list[Planned]) -> list[Planned]:
-    """Planned objects with every dependency inside the plan before its dependents.
+@dataclass
+class _Decided:
+    """What the planner keeps of a decided object some other record may refer to."""
 
-    Kind order first, then source order; per-record `after` refs (a payment after the invoice's
-    "send", "close" after the payments) move an object behind what it waits for. A cycle cannot
-    be ordered: its members keep kind order and the planner reports their missing dependency.
-    """
-    position = {(item.origin.system, item.ref): index for index, item in enumerate(items)}
-    waiting = [0] * len(items)
-    dependents: list[list[int]] = [[] for _ in items]
-    for index, item in enumerate(items):
-        for dep in item.depends_on():
-            other = position.get((item.origin.system, dep))
-            if other is not None and other != index:
-                waiting[index] += 1
-                dependents[other].append(index)
-    heap = [(kind_index(item.kind), index) for index, item in enumerate(items) if not waiting[index]]
-    heapq.heapify(heap)
-    ordered: list[int] = []
-    while heap:
-        _, index = heapq.heappop(heap)
-        ordered.append(index)
-        for child in dependents[index]:
-            waiting[child] -= 1
-            if not waiting[child]:
-                heapq.heappush(heap, (kind_index(items[child].kind), child))
-    if len(ordered) < len(items):
-        placed = set(ordered)
-        ordered += sorted((i for i in range(len(items)) if i not in placed), key=lambda i: kind_index(items[i].kind))
-    return [items[index] for index in ordered]
+    action: str
+    ours: bool
 
 
 class _Planner:
-    def __init__(self, ledger: Ledger | None, target: TargetIndex, create_users: bool, recreate_missing: bool) -> None:
+    def __init__(
+        self, store: PlanStore, ledger: Ledger | None, target: TargetIndex, create_users: bool, recreate_missing: bool
+    ) -> None:
+        self.store = store
         self.ledger = ledger
         self.target = target
         self.create_users = create_users
         self.recreate_missing = recreate_missing
-        self.ids: dict[str, dict[str, int]] = {}  # system -> ref -> v2 id
-        self.outcome: dict[tuple[str, str], str] = {}  # (system, ref) -> action decided
-        self.in_plan: set[tuple[str, str]] = set()
-        self.first_with_key: dict[tuple[str, Hashable], str] = {}  # (kind, natural key) -> "system|ref"
-        self.claimed: dict[str, set[int]] = {}  # kind -> v2 ids owned by ledger rows or adoptions
-        self.owned: set[tuple[str, str]] = set()  # (system, ref) of objects that are ours (PlanEntry.ours)
+        self.ids = IdMap(ledger)
+        self.decided: dict[tuple[str, str], _Decided] = {}  # (system, ref) -> decision, kinds not leaf
+        self.first_with_key: dict[tuple[str, str], str] = {}  # (kind, natural key) -> "system|ref", kinds not leaf
+        self.claimed: dict[str, set[int]] = {}  # many-per-key kind -> v2 ids owned by ledger rows or adoptions
         self._claimed_read: set[str] = set()  # kinds whose ledger rows were added to `claimed`
+        self.steps = Steps()
+        self._empty: dict[str, bool] = {}  # account-wide kind -> the target holds none
 
-    def lookup(self, system: str) -> dict[str, int]:
-        return self.ids.setdefault(system, {})
+    # --- the walk --------------------------------------------------------------------------------
 
-    def row(self, system: str, kind: str, source_id: str) -> LedgerRow | None:
-        return self.ledger.get(system, kind, source_id) if self.ledger is not None else None
+    def run(self) -> None:
+        for lane in LANES:
+            if REGISTRY[lane.kind].step:
+                continue
+            self.store.decide(self._decide_lane(lane.index, lane.kind))
+        self._plan_steps()
 
-    def decide(self, planned: Planned) -> PlanEntry:
+    def _decide_lane(self, lane: int, kind: str) -> Iterator[tuple[Any, ...]]:
+        event = REGISTRY[kind].event
+        for batch in self._batches(kind):
+            rows = self._ledger_rows(kind, batch)
+            for seq, planned in batch:
+                if event and lane_of(kind, planned.payload) != lane:
+                    continue
+                entry = self.decide(planned, rows.get((planned.origin.system, planned.source_id)))
+                yield self._row(seq, lane, entry)
+
+    def _batches(self, kind: str) -> Iterator[list[tuple[int, Planned]]]:
+        batch: list[tuple[int, Planned]] = []
+        for seq_and_planned in self.store.planned_with_seq(kind):
+            batch.append(seq_and_planned)
+            if len(batch) >= 1000:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _ledger_rows(self, kind: str, batch: list[tuple[int, Planned]]) -> dict[tuple[str, str], LedgerRow]:
+        if self.ledger is None:
+            return {}
+        by_system: dict[str, list[str]] = {}
+        for _seq, planned in batch:
+            by_system.setdefault(planned.origin.system, []).append(planned.source_id)
+        found: dict[tuple[str, str], LedgerRow] = {}
+        for system, source_ids in by_system.items():
+            for row in self.ledger.get_many(system, kind, source_ids):
+                found[(system, row.source_id)] = row
+        return found
+
+    @staticmethod
+    def _row(seq: int, lane: int, entry: PlanEntry) -> tuple[Any, ...]:
+        diff_text = jsonio.dumps(entry.diff) if entry.diff else None
+        return (seq, lane, entry.action, entry.target_id, diff_text, entry.reason, entry.same_as, int(entry.ours))
+
+    # --- one object ------------------------------------------------------------------------------
+
+    def decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
+        entry = self._decide(planned, row)
+        kind = REGISTRY[planned.kind]
+        system = planned.origin.system
+        if not kind.leaf:
+            self.decided[(system, planned.ref)] = _Decided(entry.action, entry.ours)
+        if entry.target_id is not None and entry.action in ("unchanged", "update", "adopt"):
+            self.ids.set(system, planned.ref, entry.target_id)
+        self.steps.note(entry)
+        return entry
+
+    def _decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
         if planned.status != "ok":
             return PlanEntry(planned, "invalid" if planned.status == "invalid" else "skipped", reason=planned.reason)
         system = planned.origin.system
@@ -217,51 +206,45 @@ class _Planner:
             problem = self._dependency_problem(system, dependency)
             if problem is not None:
                 return PlanEntry(planned, "invalid", reason=problem)
-        lookup = self.lookup(system)
-        resolved = resolve(planned.payload, lookup)
-        row = self.row(system, planned.kind, planned.source_id)
         entry = REGISTRY[planned.kind]
         if row is not None and row.state in LOADED_STATES and (row.v2_id is not None or entry.event):
-            decided = self._loaded(planned, resolved, row, lookup)
-        else:
-            decided = self._new(planned, resolved, row, lookup)
-        if decided.ours:
-            self.owned.add((system, planned.ref))
-        return decided
+            return self._loaded(planned, row)
+        return self._new(planned, row)
 
     def _dependency_problem(self, system: str, dependency: str) -> str | None:
-        kind, source_id = parse_ref(dependency) or ("?", dependency)
-        state = self.outcome.get((system, dependency))
-        if state in ("invalid", "skipped"):
-            return f"depends on {state} {kind} {source_id}"
-        if state is None and (system, dependency) not in self.in_plan:
-            row = self.row(system, kind, source_id) if kind in REGISTRY else None
-            if row is None or row.state not in LOADED_STATES or row.v2_id is None:
-                return f"depends on {kind} {source_id}, which is neither in the source nor loaded before"
-            self.lookup(system)[dependency] = row.v2_id
+        parsed = parse_ref(dependency)
+        kind, source_id = parsed if parsed else ("?", dependency)
+        decided = self.decided.get((system, dependency))
+        if decided is not None:
+            if decided.action in ("invalid", "skipped"):
+                return f"depends on {decided.action} {kind} {source_id}"
+            return None
+        # Lanes put every dependency before its dependents: not decided means not in the source.
+        if self.ids.get(system, dependency) is None:
+            return f"depends on {kind} {source_id}, which is neither in the source nor loaded before"
         return None
 
-    def _loaded(self, planned: Planned, resolved: dict[str, Any], row: LedgerRow, lookup: dict[str, int]) -> PlanEntry:
+    def _resolved(self, planned: Planned) -> dict[str, Any]:
+        return self.ids.resolve(planned.origin.system, planned.payload)  # type: ignore[no-any-return]
+
+    def _loaded(self, planned: Planned, row: LedgerRow) -> PlanEntry:
         """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
         entry = REGISTRY[planned.kind]
         ours = row.state != "adopted"
         if row.v2_id is not None:
-            lookup[planned.ref] = row.v2_id
+            self.ids.set(planned.origin.system, planned.ref, row.v2_id)
             if self.target.exists(planned.kind, row.v2_id) is False:
                 if self.recreate_missing:
-                    del lookup[planned.ref]
-                    return PlanEntry(
-                        planned,
-                        "create",
-                        reason=f"deleted in the target since batch {row.batch}; created again",
-                        ours=True,
-                    )
+                    self.ids.forget(planned.origin.system, planned.ref)
+                    reason = f"deleted in the target since batch {row.batch}; created again"
+                    return PlanEntry(planned, "create", reason=reason, ours=True)
                 return PlanEntry(
                     planned,
                     "skipped",
                     target_id=row.v2_id,
                     reason=f"deleted in the target since batch {row.batch}; pass --recreate-missing to create it again",
                 )
+        resolved = self._resolved(planned)
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
         if payload_hash(resolved) == row.payload_hash or _has_refs(resolved):
             return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
@@ -278,18 +261,22 @@ class _Planner:
             )
         return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes, ours=ours)
 
-    def _new(
-        self, planned: Planned, resolved: dict[str, Any], row: LedgerRow | None, lookup: dict[str, int]
-    ) -> PlanEntry:
+    def _target_empty(self, kind: str) -> bool:
+        if kind not in self._empty:
+            self._empty[kind] = not self.target.online or self.target.count(kind) == 0
+        return self._empty[kind]
+
+    def _new(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
         """Not in the target as far as the ledger knows: adopt a match, or create."""
         entry = REGISTRY[planned.kind]
+        system = planned.origin.system
         pending = row is not None and row.state == "pending"
         if entry.event:
-            return self._event(planned, resolved)
+            return self._event(planned)
         if pending and row is not None and row.v2_id is not None and self.target.exists(planned.kind, row.v2_id):
             # Created by an earlier run that stopped before its follow-up (a project's automatic
             # assignments) was settled: ours, finished now.
-            lookup[planned.ref] = row.v2_id
+            self.ids.set(system, planned.ref, row.v2_id)
             return PlanEntry(
                 planned,
                 "adopt",
@@ -297,44 +284,33 @@ class _Planner:
                 reason=f"created by batch {row.batch}, which stopped before finishing it: finished now",
                 ours=True,
             )
+        if entry.leaf and not pending and self._target_empty(planned.kind):
+            return self._create(planned, pending)  # the bulk of a first load: nothing to look up
+        resolved = self._resolved(planned)
         key = entry.payload_key(resolved)
         if key is None or _has_refs(key):
             return self._create(planned, pending)  # a parent is new in this plan: it cannot exist yet
         if entry.parent_field:
             candidates = self._children(planned.kind, resolved[entry.parent_field], key)
         else:
-            candidates = self.target.find(planned.kind, key)
-            me = f"{planned.origin.system}|{planned.ref}"
-            first = self.first_with_key.setdefault((planned.kind, key), me)
-            if not candidates and first != me:
-                # Two source records with one natural key (a task "Design" in both exports): one object.
-                return PlanEntry(
-                    planned,
-                    "adopt",
-                    same_as=first,
-                    reason=f"same {KEY_WORDS.get(planned.kind)} as "
-                    f"{first.replace('|', ' ')} in this plan ({describe_match(planned.kind, key)})",
-                )
-        if planned.kind in MANY_PER_KEY and candidates:
+            candidates = [] if self._target_empty(planned.kind) else self.target.find(planned.kind, key)
+            if not entry.leaf:
+                me = f"{system}|{planned.ref}"
+                first = self.first_with_key.setdefault((planned.kind, key_text(key)), me)
+                if not candidates and first != me:
+                    # Two source records with one natural key (a task "Design" in both exports): one object.
+                    return PlanEntry(
+                        planned,
+                        "adopt",
+                        same_as=first,
+                        reason=f"same {entry.key_words} as {first.replace('|', ' ')} in this plan "
+                        f"({describe_match(planned.kind, key)})",
+                    )
+        if entry.many_per_key and candidates:
             taken = self._claimed(planned.kind)
             candidates = [obj for obj in candidates if int(obj["id"]) not in taken]
         if len(candidates) == 1:
-            target_id = int(candidates[0]["id"])
-            lookup[planned.ref] = target_id
-            self.claimed.setdefault(planned.kind, set()).add(target_id)
-            reason = describe_match(planned.kind, key)
-            reason += " (the answer to an earlier attempt was lost)" if pending else ""
-            # Harvest's own assignment on a project of ours is ours too (rollback removes it).
-            parent = planned.payload.get(entry.parent_field or "")
-            ours = pending or (planned.kind in ALIGN_ON_ADOPT and (planned.origin.system, parent) in self.owned)
-            if ours and not pending:
-                reason += " (added by Harvest to a project of ours)"
-            changes = alignment(planned.kind, candidates[0], resolved)
-            if changes:
-                reason += f"; its {', '.join(changes)} will be set as in the source"
-            return PlanEntry(
-                planned, "adopt", target_id=target_id, diff=changes or None, reason=reason, ours=ours
-            )
+            return self._adopt(planned, resolved, candidates[0], key, pending)
         if len(candidates) > 1:
             ids = ", ".join(str(obj["id"]) for obj in candidates[:5])
             return PlanEntry(
@@ -345,9 +321,30 @@ class _Planner:
             )
         return self._create(planned, pending)
 
-    def _children(self, kind: str, parent: int, key: Hashable) -> list[dict[str, Any]]:
+    def _adopt(
+        self, planned: Planned, resolved: dict[str, Any], obj: dict[str, Any], key: Hashable, pending: bool
+    ) -> PlanEntry:
+        entry = REGISTRY[planned.kind]
+        system = planned.origin.system
+        target_id = int(obj["id"])
+        self.ids.set(system, planned.ref, target_id)
+        self.claimed.setdefault(planned.kind, set()).add(target_id)
+        reason = describe_match(planned.kind, key)
+        reason += " (the answer to an earlier attempt was lost)" if pending else ""
+        # Harvest's own assignment on a project of ours is ours too (rollback removes it).
+        parent = planned.payload.get(entry.parent_field or "")
+        parent_decided = self.decided.get((system, str(parent)))
+        ours = pending or (entry.align_on_adopt and parent_decided is not None and parent_decided.ours)
+        if ours and not pending:
+            reason += " (added by Harvest to a project of ours)"
+        changes = alignment(planned.kind, obj, resolved)
+        if changes:
+            reason += f"; its {', '.join(changes)} will be set as in the source"
+        return PlanEntry(planned, "adopt", target_id=target_id, diff=changes or None, reason=reason, ours=ours)
+
+    def _children(self, kind: str, parent: Any, key: Hashable) -> list[dict[str, Any]]:
         entry = REGISTRY[kind]
-        if nested(kind):
+        if entry.nested:
             return [obj for obj in self.target.children(kind, parent) if entry.target_key(obj) == key]
         # Assignments: one account-wide list (indexed by key, which names the project) beats one per project.
         return self.target.find(kind, key)
@@ -356,9 +353,7 @@ class _Planner:
         taken = self.claimed.setdefault(kind, set())
         if self.ledger is not None and kind not in self._claimed_read:
             self._claimed_read.add(kind)
-            taken.update(
-                row.v2_id for row in self.ledger.rows(kind=kind) if row.v2_id is not None and row.state in LOADED_STATES
-            )
+            taken.update(self.ledger.v2_ids(kind))
         return taken
 
     def _create(self, planned: Planned, pending: bool) -> PlanEntry:
@@ -389,30 +384,30 @@ class _Planner:
             )
         return PlanEntry(planned, "create", ours=True)
 
-    def _event(self, planned: Planned, resolved: dict[str, Any]) -> PlanEntry:
+    def _event(self, planned: Planned) -> PlanEntry:
         """A state change is idempotent by the target's state: already there means nothing to send."""
         entry = REGISTRY[planned.kind]
-        parent = resolved.get(entry.parent_field or "")
-        if isinstance(parent, int):
-            parent_kind = entry.depends_on[0]
-            obj = self.target.get(parent_kind, parent)
-            if obj is not None and event_applied(str(resolved.get("event_type")), obj.get("state")):
+        parent = self.ids.resolve(planned.origin.system, planned.payload).get(entry.parent_field or "")
+        if isinstance(parent, int) and entry.event_of:
+            obj = self.target.get(entry.event_of, parent)
+            if obj is not None and event_applied(str(planned.payload.get("event_type")), obj.get("state")):
                 return PlanEntry(
-                    planned, "adopt", reason=f"the target {parent_kind[:-1]} is already {obj.get('state')}"
+                    planned, "adopt", reason=f"the target {entry.event_of[:-1]} is already {obj.get('state')}"
                 )
         return PlanEntry(planned, "create")
 
+    # --- history first, archive last -------------------------------------------------------------
 
-def _phase(item: Planned) -> float:
-    """Where an object is listed: load order of its kind; state events other than "send" after the payments."""
-    entry = REGISTRY.get(item.kind)
-    if entry is not None and entry.event and item.payload.get("event_type") != "send":
-        return _PHASE["invoice_payments"] + 0.5
-    return _PHASE.get(item.kind, float(len(_PHASE)))
+    def _plan_steps(self) -> None:
+        steps = self.steps.plan(ledger=self.ledger, target=self.target)
+        rows = [self._row(self.store.add(step.planned), lane_of(step.planned.kind, step.planned.payload), step)
+                for step in steps]  # fmt: skip
+        self.store.flush()
+        self.store.decide(rows)
 
 
 def build_plan(
-    planned: Iterable[Planned],
+    planned: PlanStore | Iterable[Planned],
     *,
     ledger: Ledger | None,
     target: TargetIndex,
@@ -421,23 +416,18 @@ def build_plan(
 ) -> Plan:
     """Decide an action for every planned object (see the module docstring). Sends only list reads.
 
-    Decisions follow dependency order (a dependency's action is known before its dependents'
-    are decided); entries are then listed in load-phase order, source order within a phase, so
-    reports are grouped and stable.
+    `planned` is a plan store that mappings wrote into, or planned objects (stored first).
     """
-    source = list(planned)
-    seat = {id(item): index for index, item in enumerate(source)}
-    planner = _Planner(ledger, target, create_users, recreate_missing)
-    planner.in_plan = {(item.origin.system, item.ref) for item in source}
-    plan = Plan()
-    for item in dependency_order(source):
-        entry = planner.decide(item)
-        planner.outcome[(item.origin.system, item.ref)] = entry.action
-        plan.entries.append(entry)
-    steps = plan_steps(plan.entries, ledger=ledger, target=target)
-    seat.update((id(step.planned), len(source) + index) for index, step in enumerate(steps))
-    plan.entries.extend(steps)
-    plan.entries.sort(key=lambda entry: (_phase(entry.planned), seat[id(entry.planned)]))
-    plan.ledger_fingerprint = ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT
-    plan.target_fingerprint = target.fingerprint()
-    return plan
+    if isinstance(planned, PlanStore):
+        store = planned
+    else:
+        store = PlanStore()
+        for item in planned:
+            store.add(item)
+    _Planner(store, ledger, target, create_users, recreate_missing).run()
+    return Plan(
+        store,
+        ledger_fingerprint=ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT,
+        target_fingerprint=target.fingerprint(),
+    )
+

@@ -18,21 +18,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.load.invoices import PARENT_KIND, event_applied
+from migrator.kinds import REGISTRY
+from migrator.load.invoices import event_applied
 from migrator.load.ledger import Ledger
-from migrator.load.planner import LOADED_STATES, MANY_PER_KEY, describe_match
-from migrator.load.registry import REGISTRY
-from migrator.load.target import TargetIndex, nested
-from migrator.mapping import Planned
-
-# List filters that narrow a reconciliation read to the record's neighbourhood.
-SCOPES = {
-    "contacts": "client_id",
-    "projects": "client_id",
-    "expenses": "project_id",
-    "invoices": "client_id",
-    "estimates": "client_id",
-}
+from migrator.load.planner import describe_match
+from migrator.load.target_index import TargetIndex
+from migrator.planned import Planned
 
 
 @dataclass(frozen=True)
@@ -60,16 +51,14 @@ class Reconciler:
 
     def claim(self, kind: str, v2_id: int | None) -> None:
         """Note that a ledger row now owns `v2_id` (so no other record of `kind` adopts it)."""
-        if v2_id is not None and kind in MANY_PER_KEY:
+        if v2_id is not None and REGISTRY[kind].many_per_key:
             with self._lock:
                 self._owned(kind).add(v2_id)
 
     def _owned(self, kind: str) -> set[int]:
         # Caller holds the lock. Read once per kind per run, then kept current by `claim`.
         if kind not in self._claimed:
-            self._claimed[kind] = {
-                row.v2_id for row in self.ledger.rows(kind=kind) if row.v2_id is not None and row.state in LOADED_STATES
-            }
+            self._claimed[kind] = self.ledger.v2_ids(kind)
         return self._claimed[kind]
 
     def find(self, planned: Planned, resolved: dict[str, Any], *, since: float) -> Found | None:
@@ -80,8 +69,8 @@ class Reconciler:
         """
         kind = planned.kind
         entry = REGISTRY[kind]
-        if entry.event:
-            parent_kind = PARENT_KIND[kind]
+        if entry.event_of:
+            parent_kind = entry.event_of
             parent = self.client.get(f"/{parent_kind}/{resolved[entry.parent_field or '']}")
             event, state = str(resolved.get("event_type")), parent.get("state")
             if event_applied(event, state):
@@ -94,7 +83,7 @@ class Reconciler:
         matches = [
             obj for obj in self._candidates(kind, resolved, key, since) if entry.target_key(obj | parent_extra) == key
         ]
-        if kind in MANY_PER_KEY:
+        if entry.many_per_key:
             with self._lock:
                 owned = self._owned(kind)
                 matches = [obj for obj in matches if int(obj["id"]) not in owned]
@@ -112,10 +101,10 @@ class Reconciler:
             return list(self.client.list(entry.list_path, entry.list_key, {"external_reference_id": key}))
         if entry.parent_field:
             parent = resolved[entry.parent_field]
-            if nested(kind):
+            if entry.nested:
                 return self.target.children(kind, parent, fresh=True)
             return list(self.client.list(entry.create_path.format(**resolved), entry.list_key))
-        scope = SCOPES.get(kind)
+        scope = entry.scope
         if scope is not None and resolved.get(scope) is not None:
             return list(self.client.list(entry.list_path, entry.list_key, {scope: resolved[scope]}))
         self.target.refresh(kind, since=since)

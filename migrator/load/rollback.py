@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import NotFoundError, RejectedError
+from migrator.kinds import REGISTRY, load_order
 from migrator.load.ledger import Ledger, LedgerRow
-from migrator.load.registry import REGISTRY, load_order
 
 # Deleting these would cascade into, or be refused because of, objects another batch may own.
 _GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}

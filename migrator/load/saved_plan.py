@@ -13,7 +13,7 @@ from migrator import jsonio
 from migrator.errors import PlanError
 from migrator.sources.export import iter_files
 
-FORMAT = 1
+FORMAT = 2
 
 
 def source_fingerprint(paths: Iterable[Path]) -> str:
@@ -27,23 +27,26 @@ def source_fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _actions(plan: Any) -> list[list[str]]:
-    return [[e.planned.origin.system, e.planned.kind, e.planned.source_id, e.action] for e in plan.entries]
+def actions_fingerprint(plan: Any) -> str:
+    """A hash of every entry's record and action, in load order (streamed)."""
+    digest = hashlib.sha256()
+    for entry in plan.entries:
+        planned = entry.planned
+        digest.update(f"{planned.origin.system}|{planned.kind}|{planned.source_id}|{entry.action}\n".encode())
+    return digest.hexdigest()
 
 
 def save(path: Path, report: Any, sources: Iterable[Path]) -> None:
-    """Write the plan and its fingerprints."""
-    from migrator.report.plan_json import plan_document
-
+    """Write the plan's fingerprints and summary (the full plan is `plan --format json`'s report)."""
     document = {
         "format_version": FORMAT,
         "fingerprints": {
             "source": source_fingerprint(sources),
             "ledger": report.plan.ledger_fingerprint,
             "target": report.plan.target_fingerprint,
+            "actions": actions_fingerprint(report.plan),
         },
-        "actions": _actions(report.plan),
-        "plan": plan_document(report),
+        "summary": report.summary(),
     }
     path.write_text(jsonio.dumps(document, indent=1) + "\n", encoding="utf-8")
 
@@ -62,7 +65,9 @@ def check(path: Path, report: Any, sources: Iterable[Path]) -> None:
         stale.append("the source files")
     if fingerprints["ledger"] != report.plan.ledger_fingerprint:
         stale.append("the ledger")
-    if fingerprints["target"] != report.plan.target_fingerprint or saved["actions"] != _actions(report.plan):
+    if fingerprints["target"] != report.plan.target_fingerprint or fingerprints["actions"] != actions_fingerprint(
+        report.plan
+    ):
         stale.append("the target")
     if stale:
         raise PlanError(

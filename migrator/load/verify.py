@@ -8,6 +8,10 @@ amount, due and state, estimate amounts, payment amounts, the archived state of 
 and each migrated project's real assignment set (an assignment Harvest added by itself counts).
 Money is compared per currency. Every difference names the record (`SYSTEM:KIND:SOURCE_ID`), the
 field, both values, and the lossy note that explains it, if any.
+
+It streams like planning: the source is read back from the plan store a kind at a time, the ledger
+a batch of rows at a time, the target through the target index (kept in SQLite); what stays in
+memory is bounded by the objects records refer to, never by the time entries and expenses.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.kinds import KINDS
+from migrator.kinds import ARCHIVABLE, KINDS, REGISTRY
 from migrator.load.assignments import ASSIGNMENT_KINDS, other_id
-from migrator.load.ledger import Ledger, LedgerRow
-from migrator.load.registry import ARCHIVABLE, REGISTRY
-from migrator.mapping import Lossy, Planned, parse_ref
+from migrator.load.identity import IdMap
+from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
+from migrator.load.planstore import PlanStore
+from migrator.load.target_index import TargetIndex
+from migrator.planned import Lossy, Planned
 
-LOADED = ("done", "adopted", "archived")
 MONEY = ("invoice_amount", "invoice_due", "payments")
 # Which lossy notes can explain a difference in a field (by the note's field name, or its prefix).
 _EXPLAINS = {
@@ -83,30 +88,6 @@ class VerifyReport:
         }
 
 
-class _Target:
-    """The target's objects, read once per kind (nested kinds per parent id)."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self._cache: dict[str, dict[int, dict[str, Any]]] = {}
-
-    def objects(self, kind: str, parents: Iterable[int] = ()) -> dict[int, dict[str, Any]]:
-        if kind in self._cache:
-            return self._cache[kind]
-        entry = REGISTRY[kind]
-        found: dict[int, dict[str, Any]] = {}
-        if "{" in entry.list_path:
-            for parent in sorted(set(parents)):
-                path = entry.list_path.format(**{entry.parent_field or "id": parent})
-                for obj in self.client.list(path, entry.list_key):
-                    found[int(obj["id"])] = obj | {f"{(entry.parent_field or '')}": parent}
-        else:
-            for obj in self.client.list(entry.list_path, entry.list_key):
-                found[int(obj["id"])] = obj
-        self._cache[kind] = found
-        return found
-
-
 class _Notes:
     """Lossy notes by record, to explain a difference."""
 
@@ -126,37 +107,29 @@ class _Notes:
 
 
 class _Verifier:
-    def __init__(self, planned: Iterable[Planned], ledger: Ledger, client: Any, lossy: Iterable[Lossy]) -> None:
+    def __init__(self, store: PlanStore, ledger: Ledger, target: TargetIndex) -> None:
         self.report = VerifyReport()
-        self.target = _Target(client)
+        self.store = store
+        self.target = target
         self.ledger = ledger
-        self.notes = _Notes(lossy)
+        self.ids = IdMap(ledger)
+        self.notes = _Notes(store.lossy())
+        # The objects other checks need, kept while streaming (none of them time entries or expenses).
         self.items: dict[str, list[Planned]] = defaultdict(list)
-        self.by_ref: dict[tuple[str, str], Planned] = {}
-        for item in planned:
-            if item.status != "skipped":
-                self.items[item.kind].append(item)
-                self.by_ref[(item.origin.system, item.ref)] = item
         self.rows: dict[tuple[str, str], LedgerRow] = {}
-        for kind, items in self.items.items():
-            for item in items:
-                row = ledger.get(item.origin.system, kind, item.source_id)
-                if row is not None:
-                    self.rows[(item.origin.system, item.ref)] = row
-        self.present: dict[str, dict[int, dict[str, Any]]] = {}
+        self.by_ref: dict[tuple[str, str], Planned] = {}
+        self.hours = [Decimal(0), Decimal(0)]
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def v2(self, item: Planned) -> int | None:
         row = self.rows.get((item.origin.system, item.ref))
-        return row.v2_id if row is not None and row.state in LOADED else None
+        return row.v2_id if row is not None and row.state in LOADED_STATES else None
 
     def v2_of(self, item: Planned, value: Any) -> int | None:
-        parsed = parse_ref(value)
-        if parsed is None:
-            return value if isinstance(value, int) else None
-        row = self.ledger.get(item.origin.system, *parsed)
-        return row.v2_id if row is not None and row.state in LOADED else None
+        if isinstance(value, int):
+            return value
+        return self.ids.get(item.origin.system, str(value)) if value is not None else None
 
     def differ(
         self,
@@ -166,12 +139,13 @@ class _Verifier:
         target: Any,
         *,
         explained_by: str | None = None,
+        v2_id: int | None = None,
     ) -> None:
         self.report.differences.append(
             {
                 "kind": item.kind,
                 "source": record_name(item),
-                "target_id": self.v2(item),
+                "target_id": v2_id if v2_id is not None else self.v2(item),
                 "field": field_name,
                 "source_value": source,
                 "target_value": target,
@@ -182,7 +156,14 @@ class _Verifier:
 
     def obj(self, item: Planned) -> dict[str, Any] | None:
         v2_id = self.v2(item)
-        return self.present.get(item.kind, {}).get(v2_id) if v2_id is not None else None
+        if v2_id is None:
+            return None
+        entry = REGISTRY[item.kind]
+        if entry.nested:
+            parent = self.v2_of(item, item.payload.get(entry.parent_field or ""))
+            found = [o for o in self.target.children(item.kind, parent) if int(o["id"]) == v2_id] if parent else []
+            return found[0] if found else None
+        return self.target.get(item.kind, v2_id)
 
     # --- the checks ------------------------------------------------------------------------------
 
@@ -190,33 +171,77 @@ class _Verifier:
         self._presence()
         self._archived_states()
         self._assignment_sets()
-        self._hours()
         self._billing()
         return self.report
 
     def _presence(self) -> None:
+        """Every record is at its v2 id; time entries keep their hours (streamed, kind by kind)."""
         for kind in KINDS:
             if REGISTRY[kind].event:
                 continue  # state changes are verified through the invoice and estimate states
-            items = self.items.get(kind, [])
-            parent_field = REGISTRY[kind].parent_field or ""
-            parents = [p for p in (self.v2_of(i, i.payload.get(parent_field)) for i in items) if p]
-            objects = self.target.objects(kind, parents) if items else {}
-            self.present[kind] = objects
-            found = 0
-            for item in items:
-                v2_id = self.v2(item)
-                row = self.rows.get((item.origin.system, item.ref))
-                if item.status == "invalid":
-                    self.differ(item, "present", "in the source", "not loadable", explained_by=item.reason)
-                elif v2_id is None:
-                    state = f"{row.state}: {row.last_error}" if row is not None and row.last_error else "never loaded"
-                    self.differ(item, "present", "in the source", row.state if row and not row.last_error else state)
-                elif v2_id not in objects:
-                    self.differ(item, "present", "in the source", "missing in the target")
-                else:
-                    found += 1
-            self.report.kinds[kind] = {"source": len(items), "target": found}
+            source = found = 0
+            batch: list[Planned] = []
+            for _seq, item in self.store.planned_with_seq(kind):
+                if item.status == "skipped":
+                    continue
+                batch.append(item)
+                if len(batch) >= 500:
+                    counted = self._present(kind, batch)
+                    source, found, batch = source + len(batch), found + counted, []
+            if batch:
+                found += self._present(kind, batch)
+                source += len(batch)
+            self.report.kinds[kind] = {"source": source, "target": found}
+        self.report.totals["hours"] = {"source": money(self.hours[0]), "target": money(self.hours[1])}
+
+    def _present(self, kind: str, batch: list[Planned]) -> int:
+        leaf = REGISTRY[kind].leaf
+        rows: dict[tuple[str, str], LedgerRow] = {}
+        for system in {item.origin.system for item in batch}:
+            ids = [item.source_id for item in batch if item.origin.system == system]
+            rows.update(((system, f"@{kind}:{row.source_id}"), row) for row in self.ledger.get_many(system, kind, ids))
+        found = 0
+        for item in batch:
+            key = (item.origin.system, item.ref)
+            row = rows.get(key)
+            if row is not None:
+                self.rows[key] = row
+            obj = self._check_present(item, row)
+            found += obj is not None
+            if kind == "time_entries":
+                self._hours(item, obj)
+            if leaf:
+                self.rows.pop(key, None)  # nothing refers to it: keep nothing of it
+            else:
+                self.items[kind].append(item)
+                self.by_ref[key] = item
+        return found
+
+    def _check_present(self, item: Planned, row: LedgerRow | None) -> dict[str, Any] | None:
+        v2_id = row.v2_id if row is not None and row.state in LOADED_STATES else None
+        if item.status == "invalid":
+            self.differ(item, "present", "in the source", "not loadable", explained_by=item.reason)
+            return None
+        if v2_id is None:
+            state = f"{row.state}: {row.last_error}" if row is not None and row.last_error else "never loaded"
+            self.differ(item, "present", "in the source", row.state if row and not row.last_error else state)
+            return None
+        obj = self.obj(item)
+        if obj is None:
+            self.differ(item, "present", "in the source", "missing in the target", v2_id=v2_id)
+        return obj
+
+    def _hours(self, item: Planned, obj: dict[str, Any] | None) -> None:
+        facts = item.facts or {}
+        hours = _dec(facts["hours"] if "hours" in facts else item.payload.get("hours"))
+        self.hours[0] += hours
+        if obj is None:
+            return
+        target_hours = _dec(obj.get("hours"))
+        self.hours[1] += target_hours
+        if target_hours != hours:
+            v2_id = int(obj["id"])
+            self.differ(item, "hours", money(hours), money(target_hours), v2_id=v2_id)
 
     def _archived_states(self) -> None:
         """What we created ends as archived (or active) as the source; what we adopted keeps its own state."""
@@ -243,7 +268,7 @@ class _Verifier:
                     wanted[project][kind][other_v2] = record_name(item)
         held: dict[int, dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
         for kind, other in ASSIGNMENT_KINDS.items():
-            for obj in self.present.get(kind, {}).values():
+            for obj in self.target.all(kind):
                 project = obj.get("project") or {}
                 inner = obj.get(other) or {}
                 held[int(project.get("id") or 0)][kind][other_id(kind, obj) or 0] = str(inner.get("name") or "")
@@ -261,21 +286,6 @@ class _Verifier:
                     target = f"{len(have)} assigned" + (f"; not in the source: {', '.join(extra)}" if extra else "")
                     self.differ(project, kind, source, target)
 
-    def _hours(self) -> None:
-        source_total = target_total = Decimal(0)
-        for item in self.items.get("time_entries", []):
-            facts = item.facts or {}
-            hours = _dec(facts["hours"] if "hours" in facts else item.payload.get("hours"))
-            source_total += hours
-            obj = self.obj(item)
-            if obj is None:
-                continue
-            target_hours = _dec(obj.get("hours"))
-            target_total += target_hours
-            if target_hours != hours:
-                self.differ(item, "hours", money(hours), money(target_hours))
-        self.report.totals["hours"] = {"source": money(source_total), "target": money(target_total)}
-
     def _currency(self, item: Planned, obj: dict[str, Any] | None) -> str:
         stated = (item.facts or {}).get("currency") or item.payload.get("currency")
         if not stated:
@@ -290,7 +300,6 @@ class _Verifier:
         payments_of: dict[tuple[str, str], list[Planned]] = defaultdict(list)
         for payment in self.items.get("invoice_payments", []):
             payments_of[(payment.origin.system, str(payment.payload.get("invoice_id")))].append(payment)
-        payment_objects = self.present.get("invoice_payments", {})
         for invoice in self.items.get("invoices", []):
             obj = self.obj(invoice)
             currency = self._currency(invoice, obj)
@@ -310,7 +319,7 @@ class _Verifier:
             totals["invoice_due"][0] += due
             for payment in payments:
                 totals["payments"][0] += _dec(payment.payload.get("amount"))
-                paid_obj = payment_objects.get(self.v2(payment) or -1)
+                paid_obj = self.obj(payment)
                 if paid_obj is not None:
                     totals["payments"][1] += _dec(paid_obj.get("amount"))
                     if cents(_dec(paid_obj.get("amount"))) != cents(_dec(payment.payload.get("amount"))):
@@ -346,8 +355,6 @@ class _Verifier:
             }
 
 
-def verify(
-    planned: Iterable[Planned], *, ledger: Ledger, client: Any, lossy: Iterable[Lossy] = ()
-) -> VerifyReport:
-    """Compare what the source states (through the ledger's v2 ids) with what the target holds now."""
-    return _Verifier(planned, ledger, client, lossy).run()
+def verify(store: PlanStore, *, ledger: Ledger, target: TargetIndex) -> VerifyReport:
+    """Compare what the source states (as mapped into `store`; through the ledger's v2 ids) with the target."""
+    return _Verifier(store, ledger, target).run()

@@ -26,7 +26,7 @@ def _changes(report: Any) -> Iterator[dict[str, Any]]:
 
 def _tail(report: Any) -> dict[str, Any]:
     return {
-        "lossy": [note.as_dict() for note in report.lossy],
+        "lossy": [note.as_dict() for note in report.iter_lossy()],
         "errors": report.errors,
         "warnings": report.warnings,
     }

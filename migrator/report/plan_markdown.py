@@ -11,9 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS
-from migrator.report.describe import describe
-from migrator.mapping import parse_ref
+from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
+from migrator.planned import parse_ref
 
 
 def _cell(value: Any) -> str:
@@ -133,17 +132,20 @@ def render_plan_markdown(report: Any) -> str:
                 f"| {describe(planned.kind, planned.payload)} | {planned.origin.system}:{planned.source_id} | "
                 f"{_cell(planned.origin.where())} | {_cell(entry.reason)} |"
             )
-    if report.lossy:
+    groups: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+    for note in report.iter_lossy():  # a count and three examples per kind and field, streamed
+        count, examples = groups.get((note.kind, note.field), (0, []))
+        if len(examples) < 3:
+            examples.append(note)
+        groups[(note.kind, note.field)] = (count + 1, examples)
+    if groups:
         lines += ["", "## Lossy mappings", "", "Values Harvest v2 has no place for, or that had to change.", ""]
         lines += ["| kind | field | count | examples |", "|---|---|---:|---|"]
-        groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for note in report.lossy:
-            groups[(note.kind, note.field)].append(note)
-        for (kind, field_name), notes in sorted(
+        for (kind, field_name), (count, notes) in sorted(
             groups.items(), key=lambda item: (KINDS.index(item[0][0]) if item[0][0] in KINDS else 99, item[0][1])
         ):
-            examples = "; ".join(f"{n.source_id}: {n.note}" for n in notes[:3])
-            lines.append(f"| {kind} | {_cell(field_name)} | {len(notes)} | {_cell(examples)} |")
+            examples_text = "; ".join(f"{n.source_id}: {n.note}" for n in notes)
+            lines.append(f"| {kind} | {_cell(field_name)} | {count} | {_cell(examples_text)} |")
     if report.errors:
         lines += ["", "## Errors", ""]
         lines += [f"- {_cell(error['message'])}" for error in report.errors]

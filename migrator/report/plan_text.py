@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from migrator.kinds import PLAN_KINDS, STEPS
-from migrator.report.describe import describe
+from migrator.kinds import PLAN_KINDS, STEPS, describe
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -78,12 +77,12 @@ def render_plan_text(report: Any) -> str:
         lines.append("")
         lines.append(f"Warnings ({len(report.warnings)}):")
         lines.extend(f"  {_where(w)}{w['message']}" for w in report.warnings[:20])
-    if report.lossy:
-        kinds = sorted({note.kind for note in report.lossy})
+    lossy = report.store.lossy_count()
+    if lossy:
         lines.append("")
         lines.append(
-            f"Lossy: {len(report.lossy)} notes on {', '.join(kinds)} — values Harvest v2 has no place for or that "
-            "had to change (listed in --format json / markdown)."
+            f"Lossy: {lossy} notes on {', '.join(report.store.lossy_kinds())} — values Harvest v2 has no place for "
+            "or that had to change (listed in --format json / markdown)."
         )
     totals = report.totals()
     lines.append("")

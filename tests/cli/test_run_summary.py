@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from migrator.load.progress import LoadResult, Problem
+from migrator.load.outcomes import LoadResult, Problem
 from migrator.report.run_text import render_run_summary
 
 

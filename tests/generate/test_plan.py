@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from migrator.kinds import STEPS
 from migrator.generate.expected import COUNTED_KINDS, MONEY_FIGURES, assignment_name
 from migrator.harvest.invoice_math import invoice_totals
+from migrator.kinds import STEPS
 from tests.generate.conftest import ACCOUNTS, Generated
 
 # Where the plan and a correct migration part ways today, on purpose-built evidence. Each entry is

@@ -25,13 +25,13 @@ from migrator import jsonio
 from migrator.config import RateLimit, TargetSettings
 from migrator.harvest.client import HarvestClient
 from migrator.harvest.sandbox import Sandbox
+from migrator.kinds import KINDS, REGISTRY
+from migrator.load.identity import resolve
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, LoadResult, load
-from migrator.load.planner import Plan, build_plan, resolve
-from migrator.kinds import KINDS
-from migrator.load.registry import REGISTRY
-from migrator.load.target import TargetIndex
-from migrator.mapping import MapSink, Planned, iter_refs, ref
+from migrator.load.planner import Plan, build_plan
+from migrator.load.target_index import TargetIndex
+from migrator.planned import MapSink, Planned, iter_refs, ref
 from migrator.sources.record import Origin
 
 SYSTEM = "hand"

@@ -12,11 +12,10 @@ from migrator import api
 from migrator.config import RateLimit
 from migrator.errors import HarvestError
 from migrator.harvest.sandbox import Sandbox
+from migrator.kinds import KINDS, REGISTRY
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent
-from migrator.kinds import KINDS
-from migrator.load.registry import REGISTRY
-from migrator.mapping import MapContext, Planned
+from migrator.planned import MapContext, Planned
 from migrator.target import TargetSpec
 from tests.conftest import REPO
 from tests.load.conftest import assert_target_matches_plan, snapshot

@@ -16,8 +16,8 @@ from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, load
 from migrator.load.planner import build_plan
-from migrator.load.target import TargetIndex
-from migrator.mapping import Planned
+from migrator.load.target_index import TargetIndex
+from migrator.planned import Planned
 from tests.load.conftest import (
     ADA,
     SYSTEM,

@@ -13,9 +13,9 @@ from migrator.errors import AuthError
 from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
 from migrator.load.ledger import Ledger
-from migrator.load.planner import Plan, build_plan, dependency_order
-from migrator.load.target import TargetIndex
-from migrator.mapping import MapSink, Planned, ref
+from migrator.load.planner import Plan, build_plan
+from migrator.load.target_index import TargetIndex
+from migrator.planned import MapSink, Planned, ref
 from tests.load.conftest import ADA, SYSTEM, harvest, origin, world
 
 
@@ -112,8 +112,10 @@ def test_ledger_rows_make_unchanged_update_with_a_field_diff_and_skipped(tmp_pat
     assert entries["@contacts:1"].action == "create"
 
 
-def test_dependency_order_puts_every_after_ref_first() -> None:
-    ordered = [item.ref for item in dependency_order(list(reversed(world())))]
+def test_the_plan_puts_every_dependency_before_its_dependents() -> None:
+    # Lanes order the plan (and the load): a document's "send" before its payments, "close" after them.
+    plan = build_plan(list(reversed(world())), ledger=None, target=TargetIndex.offline())
+    ordered = [entry.planned.ref for entry in plan.entries]
     for before, after in [
         ("@invoices:10", "@invoice_messages:10:send"),
         ("@invoice_messages:10:send", "@invoice_payments:100"),

@@ -23,7 +23,7 @@ from mappings import map_all
 from migrator import jsonio
 from migrator.errors import MigratorError, SourceError
 from migrator.harvest.models import CREATE_MODELS
-from migrator.mapping import MapContext, MapSink, Planned
+from migrator.planned import MapContext, MapSink, Planned
 
 # The round trips' settings: CI is deterministic (the same examples on every run, no example database).
 SETTINGS = settings(

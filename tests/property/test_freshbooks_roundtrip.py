@@ -25,7 +25,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from migrator.harvest.invoice_math import cents
-from migrator.mapping import MapContext
+from migrator.planned import MapContext
 from tests.property.pipeline import SETTINGS, as_date, check_sink, clock_minutes, run_pipeline, same_decimal
 from tests.property.xmlgen import (
     HOSTILE_TEXT,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from migrator.mapping import MapContext
+from migrator.planned import MapContext
 from tests.property.pipeline import check_sink, clock_minutes, run_pipeline
 
 SETTINGS = settings(

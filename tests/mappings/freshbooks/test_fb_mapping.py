@@ -14,7 +14,7 @@ import pytest
 from mappings import map_all
 from migrator import jsonio
 from migrator.harvest.invoice_math import invoice_totals
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
 from tests.conftest import REPO
 

@@ -20,7 +20,7 @@ from mappings import map_all
 from mappings.freshbooks.taxes import LineRates, compound_equivalent, fit_taxes
 from migrator.harvest.invoice_math import EXACT as WIDE
 from migrator.harvest.invoice_math import invoice_totals
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
 
 T, F = True, False

@@ -9,7 +9,7 @@ import pytest
 
 import migrator.sources.export as export_module
 from mappings.harvest_v1 import map_export
-from migrator.mapping import MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources.export import read_exports
 from migrator.sources.harvest_v1.reader import HarvestV1Reader
 

@@ -13,7 +13,7 @@ import pytest
 
 from migrator import jsonio
 from migrator.harvest.models import PATH_FIELDS
-from migrator.mapping import MapSink, parse_ref
+from migrator.planned import MapSink, parse_ref
 
 REPO = Path(__file__).resolve().parents[3]
 EXTERNAL = REPO.parent / "shared" / "fixtures-external" / "harvest-v1"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mappings.harvest_v1.currency import Resolved, UnknownCurrency, resolve
-from migrator.mapping import MapSink
+from migrator.planned import MapSink
 
 Write = Callable[[str, str], Path]
 CSV = "kind,description,quantity,unit_price,amount,taxed,taxed2,project_id\n"

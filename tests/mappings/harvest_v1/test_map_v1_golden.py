@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from migrator import jsonio
-from migrator.mapping import MapSink
+from migrator.planned import MapSink
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "harvest-v1"

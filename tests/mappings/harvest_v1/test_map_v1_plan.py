@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from migrator.mapping import MapSink, Planned
+from migrator.planned import MapSink, Planned
 
 PLANNED = {
     ("clients", "ok"): 3,

@@ -1,37 +1,56 @@
-"""What mappings produce: planned v2 objects, lossy notes and invalid records.
+"""What mappings produce: planned v2 objects, lossy notes and invalid records; and references.
 
 A mapping module turns typed source records into `Planned` objects through a `MapSink`. The sink
 is the one seam between mapping code and pydantic: it validates each payload against the v2 create
 model and turns a validation failure into an `invalid` plan entry that names the field, so a
-payload Harvest would reject never reaches the loader.
+payload Harvest would reject never reaches the loader. The sink hands each object on (to the plan
+store, which keeps a big export on disk) or, by default, keeps them in lists.
+
+A payload names another planned object by reference, `@kind:source_id` (CONTRACT.md): the planner
+and the loader replace it by the v2 id the ledger records. `Ref` is that reference as a value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
 from migrator.errors import SourceError
-from migrator.harvest.models import CREATE_MODELS
+from migrator.kinds import REGISTRY
 from migrator.sources.record import Origin
 
 Status = Literal["ok", "invalid", "skipped"]
 
 
+class Ref(NamedTuple):
+    """A planned object named by its v2 kind and source id; `str(ref)` is its payload form."""
+
+    kind: str
+    source_id: str
+
+    @classmethod
+    def parse(cls, value: object) -> Ref | None:
+        """`"@clients:17"` -> `Ref("clients", "17")`; anything else -> None."""
+        if isinstance(value, str) and value.startswith("@") and ":" in value:
+            kind, _, source_id = value[1:].partition(":")
+            return cls(kind, source_id)
+        return None
+
+    def __str__(self) -> str:
+        return f"@{self.kind}:{self.source_id}"
+
+
 def ref(kind: str, source_id: str) -> str:
-    """A reference to another planned object: `@kind:source_id` (resolved through the ledger)."""
+    """A reference to another planned object, as a payload holds it: `@kind:source_id`."""
     return f"@{kind}:{source_id}"
 
 
-def parse_ref(value: object) -> tuple[str, str] | None:
-    """`"@clients:17"` -> `("clients", "17")`; anything else -> None."""
-    if isinstance(value, str) and value.startswith("@") and ":" in value:
-        kind, _, source_id = value[1:].partition(":")
-        return kind, source_id
-    return None
+def parse_ref(value: object) -> Ref | None:
+    """`"@clients:17"` -> `Ref("clients", "17")`; anything else -> None."""
+    return Ref.parse(value)
 
 
 def iter_refs(value: Any) -> Iterator[str]:
@@ -87,8 +106,9 @@ class Planned:
         return ref(self.kind, self.source_id)
 
     def depends_on(self) -> list[str]:
-        """Refs to load before this object: those in the payload plus the explicit `after`."""
-        seen = dict.fromkeys([*iter_refs(self.payload), *self.after])
+        """Refs to load before this object: those in the payload (its kind's reference fields) plus `after`."""
+        declared = REGISTRY[self.kind].refs(self.payload) if self.kind in REGISTRY else iter_refs(self.payload)
+        seen = dict.fromkeys([*declared, *self.after])
         seen.pop(self.ref, None)
         return list(seen)
 
@@ -124,10 +144,17 @@ class MapSink:
 
     on_planned: Callable[[Planned], None] | None = None
     on_lossy: Callable[[Lossy], None] | None = None
+    on_error: Callable[[dict[str, Any]], None] | None = None
     system: str = ""  # the source system being mapped (set by `mappings.map_all`), named in lossy notes
     planned: list[Planned] = field(default_factory=list)
     lossy_notes: list[Lossy] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def _error(self, error: dict[str, Any]) -> None:
+        if self.on_error is not None:
+            self.on_error(error)
+        else:
+            self.errors.append(error)
 
     def _put(self, item: Planned) -> Planned:
         if self.on_planned is not None:
@@ -150,7 +177,7 @@ class MapSink:
 
         `facts`: the source's own figures for `verify` (see `Planned.facts`)."""
         try:
-            payload = CREATE_MODELS[kind].model_validate(data).body()
+            payload = REGISTRY[kind].create_model.model_validate(data).body()  # type: ignore[union-attr]
         except ValidationError as exc:
             problem = exc.errors()[0]
             field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
@@ -169,7 +196,7 @@ class MapSink:
         facts: dict[str, Any] | None = None,
     ) -> Planned:
         """Plan a record that cannot be loaded; the reason also goes to the report's errors."""
-        self.errors.append(
+        self._error(
             {
                 "file": origin.file,
                 "line": origin.line,
@@ -184,7 +211,7 @@ class MapSink:
     def invalid_source(self, kind: str, error: SourceError) -> Planned:
         """A source record that failed typing becomes an invalid plan entry for `kind`."""
         origin = Origin("", error.resource or "", error.record_id or "?", error.file or "", error.line)
-        self.errors.append(error.as_dict() | {"kind": kind})
+        self._error(error.as_dict() | {"kind": kind})
         reason = error.describe()
         return self._put(Planned(kind, error.record_id or "?", {}, origin, status="invalid", reason=reason))
 

@@ -112,13 +112,14 @@ class Tally:
         self.total: dict[str, int] = defaultdict(int)
         self.settled: dict[str, int] = defaultdict(int)
 
-    def expect(self, kind: str) -> None:
-        self.total[kind] += 1
+    def expect(self, kind: str, n: int = 1) -> None:
+        if n:
+            self.total[kind] += n
 
-    def count(self, kind: str, state: str, *, work: bool = True) -> None:
-        self.states[kind][state] += 1
+    def count(self, kind: str, state: str, *, work: bool = True, n: int = 1) -> None:
+        self.states[kind][state] += n
         if work:
-            self.settled[kind] += 1
+            self.settled[kind] += n
 
     def event(self, kind: str, source_id: str, state: str) -> LoadEvent:
         kinds = {name: (self.settled[name], total) for name, total in self.total.items()}

@@ -1,0 +1,320 @@
+"""The plan store: mapped objects, lossy notes, errors and the plan's decisions, on disk.
+
+A million-record export is planned in flat memory: mappings write each planned object here as it
+is made (in batches), the planner reads them back one kind at a time and writes one decision row
+per object, reports are rendered from these tables as a stream, and the loader pulls the rows it
+must send in load order. SQLite's private temporary database holds it by default (deleted when it
+is closed, so a killed run leaves nothing behind); `save` copies it to a file.
+
+Tables: `planned` (what mappings produced, in mapping order: `seq`), `entries` (the decision for
+each planned row: action, target id, diff, reason, and the `lane` it loads in), `lossy`, `errors`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migrator import jsonio
+from migrator.kinds import ACTIONS, PLAN_KINDS
+from migrator.planned import Lossy, MapSink, Planned
+from migrator.sources.record import Origin
+
+BATCH = 2000
+_SEP = "\x1f"  # between refs in one column: XML text can hold no control character
+
+_SCHEMA = """
+CREATE TABLE planned (
+    seq INTEGER PRIMARY KEY,
+    system TEXT NOT NULL, kind TEXT NOT NULL, source_id TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT,
+    payload TEXT NOT NULL, refs TEXT NOT NULL, after TEXT, facts TEXT,
+    resource TEXT, record_id TEXT, file TEXT, line INTEGER
+);
+CREATE INDEX planned_kind ON planned (kind, seq);
+CREATE INDEX planned_ref ON planned (system, kind, source_id);
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY REFERENCES planned (seq),
+    lane INTEGER NOT NULL,
+    action TEXT NOT NULL, target_id INTEGER, diff TEXT, reason TEXT, same_as TEXT, ours INTEGER NOT NULL
+);
+CREATE INDEX entries_lane ON entries (lane, action, seq);
+CREATE TABLE lossy (seq INTEGER PRIMARY KEY, system TEXT, kind TEXT, source_id TEXT, field TEXT, note TEXT);
+CREATE TABLE errors (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+@dataclass
+class PlanEntry:
+    """What will happen to one planned object, and why."""
+
+    planned: Planned
+    action: str
+    target_id: int | None = None
+    diff: dict[str, list[Any]] | None = None
+    reason: str | None = None
+    same_as: str | None = None  # "system|@kind:id": adopt the object that other entry creates (same natural key)
+    # The object is ours: created by a batch of this ledger (or by an earlier attempt whose answer was
+    # lost, found again). Ours take the source's archived state and are removed by rollback.
+    ours: bool = False
+    seq: int | None = None  # the planned row, once stored
+
+
+def _planned(row: tuple[Any, ...]) -> Planned:
+    seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = row
+    planned = Planned(
+        kind,
+        source_id,
+        jsonio.loads(payload),
+        Origin(system, resource or "", record_id or source_id, file or "", line),
+        status,
+        reason,
+        tuple(after.split(_SEP)) if after else (),
+        jsonio.loads(facts) if facts else None,
+    )
+    return planned
+
+
+_PLANNED_COLUMNS = (
+    "p.seq, p.system, p.kind, p.source_id, p.status, p.reason, p.payload, p.refs, p.after, p.facts, "
+    "p.resource, p.record_id, p.file, p.line"
+)
+_ENTRY_COLUMNS = "e.action, e.target_id, e.diff, e.reason, e.same_as, e.ours"
+
+
+def _entry(row: tuple[Any, ...]) -> PlanEntry:
+    planned = _planned(row[:14])
+    action, target_id, diff, reason, same_as, ours = row[14:]
+    return PlanEntry(
+        planned, action, target_id, jsonio.loads(diff) if diff else None, reason, same_as, bool(ours), row[0]
+    )
+
+
+class PlanStore:
+    """One plan's tables (see the module docstring). Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._db = sqlite3.connect(str(path) if path else "", check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=OFF" if path is None else "PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name='planned'").fetchone():
+            self._db.executescript(_SCHEMA)
+        self._planned: list[tuple[Any, ...]] = []
+        self._lossy: list[tuple[Any, ...]] = []
+        self._seq = int(self._db.execute("SELECT coalesce(max(seq), 0) FROM planned").fetchone()[0])
+
+    # --- what mappings produce -------------------------------------------------------------------
+
+    def sink(self) -> MapSink:
+        """A sink that writes here instead of keeping lists."""
+        return MapSink(on_planned=self.add, on_lossy=self.add_lossy, on_error=self.add_error)
+
+    def add(self, planned: Planned) -> int:
+        """Store one planned object (buffered); return its `seq`."""
+        self._seq += 1
+        origin = planned.origin
+        self._planned.append(
+            (
+                self._seq,
+                origin.system,
+                planned.kind,
+                planned.source_id,
+                planned.status,
+                planned.reason,
+                jsonio.dumps(planned.payload),
+                _SEP.join(planned.depends_on()),
+                _SEP.join(planned.after) if planned.after else None,
+                jsonio.dumps(planned.facts) if planned.facts else None,
+                origin.resource,
+                origin.source_id,
+                origin.file,
+                origin.line,
+            )
+        )
+        if len(self._planned) >= BATCH:
+            self.flush()
+        return self._seq
+
+    def add_lossy(self, note: Lossy) -> None:
+        self._lossy.append((note.system, note.kind, note.source_id, note.field, note.note))
+        if len(self._lossy) >= BATCH:
+            self.flush()
+
+    def add_error(self, error: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO errors (body) VALUES (?)", (jsonio.dumps(error),))
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        with self._lock:
+            if self._planned:
+                self._db.execute("BEGIN")
+                self._db.executemany(f"INSERT INTO planned VALUES ({', '.join('?' * 14)})", self._planned)
+                self._db.execute("COMMIT")
+                self._planned.clear()
+            if self._lossy:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT INTO lossy (system, kind, source_id, field, note) VALUES (?, ?, ?, ?, ?)", self._lossy
+                )
+                self._db.execute("COMMIT")
+                self._lossy.clear()
+
+    # --- reading what was planned ----------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Stream a query's rows in batches (the lock is held per batch, not for the whole walk)."""
+        self.flush()
+        with self._lock:
+            cursor = self._db.execute(sql, tuple(args))
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(BATCH)
+            if not rows:
+                return
+            yield from rows
+
+    def planned(self, kind: str | None = None) -> Iterator[Planned]:
+        """Planned objects in mapping order (of one kind, or all)."""
+        where, args = ("WHERE p.kind = ?", (kind,)) if kind else ("", ())
+        return (_planned(row) for row in self._rows(f"SELECT {_PLANNED_COLUMNS} FROM planned p {where} ORDER BY seq", args))
+
+    def planned_with_seq(self, kind: str) -> Iterator[tuple[int, Planned]]:
+        """(seq, planned object) of one kind, in mapping order."""
+        sql = f"SELECT {_PLANNED_COLUMNS} FROM planned p WHERE p.kind = ? ORDER BY seq"
+        return ((row[0], _planned(row)) for row in self._rows(sql, (kind,)))
+
+    def planned_at(self, seq: int) -> Planned:
+        """One planned object by its `seq`."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {_PLANNED_COLUMNS} FROM planned p WHERE seq = ?", (seq,)).fetchone()
+        return _planned(row)
+
+    def count(self, kind: str | None = None) -> int:
+        self.flush()
+        where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        with self._lock:
+            return int(self._db.execute(f"SELECT count(*) FROM planned {where}", args).fetchone()[0])
+
+    def lossy(self) -> Iterator[Lossy]:
+        """Lossy notes, by kind in load order, then as written."""
+        rank = " ".join(f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(PLAN_KINDS))
+        rows = self._rows(f"SELECT kind, source_id, field, note, system FROM lossy ORDER BY CASE kind {rank} END, seq")
+        return (Lossy(*row) for row in rows)
+
+    def lossy_count(self) -> int:
+        self.flush()
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM lossy").fetchone()[0])
+
+    def lossy_kinds(self) -> list[str]:
+        self.flush()
+        with self._lock:
+            return sorted(kind for (kind,) in self._db.execute("SELECT DISTINCT kind FROM lossy"))
+
+    def errors(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [jsonio.loads(body) for (body,) in self._db.execute("SELECT body FROM errors ORDER BY seq")]
+
+    # --- decisions -------------------------------------------------------------------------------
+
+    def decide(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Store decisions: (seq, lane, action, target_id, diff, reason, same_as, ours), in batches."""
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._decide(batch)
+                batch = []
+        if batch:
+            self._decide(batch)
+
+    def _decide(self, batch: list[tuple[Any, ...]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)
+            self._db.execute("COMMIT")
+
+    def entries(self, *, kind: str | None = None, actions: Iterable[str] | None = None) -> Iterator[PlanEntry]:
+        """Decided entries in load order (lane, then mapping order)."""
+        clauses, args = [], []
+        if kind:
+            clauses.append("p.kind = ?")
+            args.append(kind)
+        if actions is not None:
+            wanted = list(actions)
+            clauses.append(f"e.action IN ({', '.join('?' * len(wanted))})")
+            args.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            f"SELECT {_PLANNED_COLUMNS}, {_ENTRY_COLUMNS} FROM entries e JOIN planned p ON p.seq = e.seq "
+            f"{where} ORDER BY e.lane, e.seq"
+        )
+        return (_entry(row) for row in self._rows(sql, args))
+
+    def lane_work(self, lane: int) -> Iterator[PlanEntry]:
+        """The entries of one lane that cost requests (create, update, adopt), same-key adoptions last."""
+        sql = (
+            f"SELECT {_PLANNED_COLUMNS}, {_ENTRY_COLUMNS} FROM entries e JOIN planned p ON p.seq = e.seq "
+            "WHERE e.lane = ? AND e.action IN ('create', 'update', 'adopt') ORDER BY e.same_as IS NOT NULL, e.seq"
+        )
+        return (_entry(row) for row in self._rows(sql, (lane,)))
+
+    def known_ids(self) -> Iterator[tuple[str, str, str, int]]:
+        """(system, kind, source_id, v2 id) of every entry the plan already knows the object of."""
+        return self._rows(
+            "SELECT p.system, p.kind, p.source_id, e.target_id FROM entries e JOIN planned p ON p.seq = e.seq "
+            "WHERE e.target_id IS NOT NULL AND e.action IN ('unchanged', 'update', 'adopt')"
+        )
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """{kind: {action: n}} for every kind and every action, zeros included."""
+        with self._lock:
+            counts = Counter(
+                {
+                    (kind, action): n
+                    for kind, action, n in self._db.execute(
+                        "SELECT p.kind, e.action, count(*) FROM entries e JOIN planned p ON p.seq = e.seq "
+                        "GROUP BY p.kind, e.action"
+                    )
+                }
+            )
+        return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in PLAN_KINDS}
+
+    def work_count(self) -> dict[str, int]:
+        """Entries that cost requests, per kind."""
+        with self._lock:
+            return dict(
+                self._db.execute(
+                    "SELECT p.kind, count(*) FROM entries e JOIN planned p ON p.seq = e.seq "
+                    "WHERE e.action IN ('create', 'update', 'adopt') GROUP BY p.kind"
+                ).fetchall()
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> PlanStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
