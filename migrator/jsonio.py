@@ -109,6 +109,12 @@ def _indented(value: Any, level: int) -> str:
     return "".join(out)
 
 
+# One decoder for every call: `json.loads(text, parse_float=…)` would build a new one each time.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON, reading numbers with a fraction or exponent as `Decimal`."""
-    return json.loads(text, parse_float=Decimal)
+    if isinstance(text, bytes):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")  # as `json.loads` does
+    return _DECODER.decode(text)

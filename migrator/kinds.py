@@ -342,6 +342,10 @@ _DECLARED: tuple[Kind, ...] = (
 REGISTRY: dict[str, Kind] = {kind.name: kind for kind in _DECLARED}
 assert tuple(REGISTRY) == PLAN_KINDS, "declare every kind, in CONTRACT order, between the steps"
 ARCHIVABLE: frozenset[str] = frozenset(name for name, kind in REGISTRY.items() if kind.archivable)
+# Views of the declaration, for what iterates one aspect of it (the contract tests, the mappings).
+CREATE_MODELS: dict[str, type[models.Payload]] = {n: k.create_model for n, k in REGISTRY.items() if k.create_model}
+UPDATE_MODELS: dict[str, type[models.Payload]] = {n: k.update_model for n, k in REGISTRY.items() if k.update_model}
+PATH_FIELDS: dict[str, str] = {n: k.parent_field for n, k in REGISTRY.items() if k.parent_field}
 _INDEX = {kind: index for index, kind in enumerate(PLAN_KINDS)}
 
 

@@ -105,6 +105,10 @@ class Planned:
     def ref(self) -> str:
         return ref(self.kind, self.source_id)
 
+    @property
+    def system(self) -> str:
+        return self.origin.system
+
     def depends_on(self) -> list[str]:
         """Refs to load before this object: those in the payload (its kind's reference fields) plus `after`."""
         declared = REGISTRY[self.kind].refs(self.payload) if self.kind in REGISTRY else iter_refs(self.payload)

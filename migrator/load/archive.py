@@ -77,12 +77,13 @@ class Steps:
         self.objects: list[Any] = []  # PlanEntry of archivable kinds
         self.needs: Counter[tuple[str, str]] = Counter()  # (system, ref) -> new or changed records touching it
         self._assignment: dict[tuple[str, str, Any, Any], str] = {}
+        self._combos: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
         # An archived client archives what is logged on its projects too: a project's client is needed with it.
         self._parents: dict[tuple[str, str], list[str]] = {}
 
     def note(self, entry: Any) -> None:
         planned = entry.planned
-        system = planned.origin.system
+        system = planned.system
         loaded = entry.action not in ("invalid", "skipped")
         if planned.kind in ARCHIVABLE and loaded:
             found = [planned.payload.get(name) for name in ("project_id", "client_id")]
@@ -94,13 +95,29 @@ class Steps:
                 self._assignment[(system, planned.kind, planned.payload.get("project_id"), other)] = planned.ref
         if entry.action not in _LOADING or REGISTRY[planned.kind].step:
             return
-        touched = {ref for ref in planned.depends_on() if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
-        for kind, name in _IMPLIED.get(planned.kind, ()):
-            found_ref = self._assignment.get((system, kind, planned.payload.get("project_id"), planned.payload.get(name)))
-            if found_ref:
-                touched.add(found_ref)
+        if REGISTRY[planned.kind].leaf:
+            # A million time entries share a few thousand (project, task, person) combinations:
+            # count the combinations, expand them once in `plan`.
+            self._combos[(system, planned.kind, tuple(planned.depends_on()))] += 1
+            return
+        touched = self._touched(system, planned.kind, planned.depends_on())
         if entry.action == "update" and planned.kind in ARCHIVABLE and set(entry.diff or {}) - {"is_active"}:
             touched.add(planned.ref)  # Harvest edits no archived person, nor (we assume) any archived thing
+        self._count(system, touched)
+
+    def _touched(self, system: str, kind: str, refs: Iterable[str]) -> set[str]:
+        """The archivable objects `refs` name, with the assignments a time entry or expense implies."""
+        refs = list(refs)
+        touched = {ref for ref in refs if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
+        project = next((ref for ref in refs if ref.startswith("@projects:")), None)
+        for assignment_kind, name in _IMPLIED.get(kind, ()):
+            other = next((ref for ref in refs if ref.startswith(f"@{name[:-3]}s:")), None)
+            found_ref = self._assignment.get((system, assignment_kind, project, other))
+            if found_ref:
+                touched.add(found_ref)
+        return touched
+
+    def _count(self, system: str, touched: set[str], times: int = 1) -> None:
         stack = list(touched)
         while stack:  # an assignment's project, a project's client
             for parent in self._parents.get((system, stack.pop()), ()):
@@ -108,10 +125,13 @@ class Steps:
                     touched.add(parent)
                     stack.append(parent)
         for ref in touched:
-            self.needs[(system, ref)] += 1
+            self.needs[(system, ref)] += times
 
     def plan(self, *, ledger: Ledger | None, target: TargetIndex) -> list[Any]:
         """The step entries (PlanEntry objects) the noted decisions need."""
+        for (system, kind, refs), times in self._combos.items():
+            self._count(system, self._touched(system, kind, refs), times)
+        self._combos.clear()
         return plan_steps(self.objects, self.needs, ledger=ledger, target=target)
 
 
@@ -131,7 +151,7 @@ def plan_steps(
     steps: list[PlanEntry] = []
     for entry in entries:
         planned = entry.planned
-        system, sid = planned.origin.system, step_id(planned.kind, planned.source_id)
+        system, sid = planned.system, step_id(planned.kind, planned.source_id)
         row = ledger.get(system, "archives", sid) if ledger is not None else None
         archived_by_us = row is not None and row.state == "done"
         window_open = row is not None and row.state == "pending"

@@ -155,7 +155,7 @@ class _Planner:
             for seq, planned in batch:
                 if event and lane_of(kind, planned.payload) != lane:
                     continue
-                entry = self.decide(planned, rows.get((planned.origin.system, planned.source_id)))
+                entry = self.decide(planned, rows.get((planned.system, planned.source_id)))
                 yield self._row(seq, lane, entry)
 
     def _batches(self, kind: str) -> Iterator[list[tuple[int, Planned]]]:
@@ -173,7 +173,7 @@ class _Planner:
             return {}
         by_system: dict[str, list[str]] = {}
         for _seq, planned in batch:
-            by_system.setdefault(planned.origin.system, []).append(planned.source_id)
+            by_system.setdefault(planned.system, []).append(planned.source_id)
         found: dict[tuple[str, str], LedgerRow] = {}
         for system, source_ids in by_system.items():
             for row in self.ledger.get_many(system, kind, source_ids):
@@ -190,18 +190,18 @@ class _Planner:
     def decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
         entry = self._decide(planned, row)
         kind = REGISTRY[planned.kind]
-        system = planned.origin.system
-        if not kind.leaf:
+        system = planned.system
+        if not kind.leaf:  # nothing refers to a time entry or an expense: keep nothing of them
             self.decided[(system, planned.ref)] = _Decided(entry.action, entry.ours)
-        if entry.target_id is not None and entry.action in ("unchanged", "update", "adopt"):
-            self.ids.set(system, planned.ref, entry.target_id)
+            if entry.target_id is not None and entry.action in ("unchanged", "update", "adopt"):
+                self.ids.set(system, planned.ref, entry.target_id)
         self.steps.note(entry)
         return entry
 
     def _decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
         if planned.status != "ok":
             return PlanEntry(planned, "invalid" if planned.status == "invalid" else "skipped", reason=planned.reason)
-        system = planned.origin.system
+        system = planned.system
         for dependency in planned.depends_on():
             problem = self._dependency_problem(system, dependency)
             if problem is not None:
@@ -212,30 +212,30 @@ class _Planner:
         return self._new(planned, row)
 
     def _dependency_problem(self, system: str, dependency: str) -> str | None:
+        decided = self.decided.get((system, dependency))
+        if decided is not None and decided.action not in ("invalid", "skipped"):
+            return None
         parsed = parse_ref(dependency)
         kind, source_id = parsed if parsed else ("?", dependency)
-        decided = self.decided.get((system, dependency))
         if decided is not None:
-            if decided.action in ("invalid", "skipped"):
-                return f"depends on {decided.action} {kind} {source_id}"
-            return None
+            return f"depends on {decided.action} {kind} {source_id}"
         # Lanes put every dependency before its dependents: not decided means not in the source.
         if self.ids.get(system, dependency) is None:
             return f"depends on {kind} {source_id}, which is neither in the source nor loaded before"
         return None
 
     def _resolved(self, planned: Planned) -> dict[str, Any]:
-        return self.ids.resolve(planned.origin.system, planned.payload)  # type: ignore[no-any-return]
+        return self.ids.resolve(planned.system, planned.payload)  # type: ignore[no-any-return]
 
     def _loaded(self, planned: Planned, row: LedgerRow) -> PlanEntry:
         """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
         entry = REGISTRY[planned.kind]
         ours = row.state != "adopted"
         if row.v2_id is not None:
-            self.ids.set(planned.origin.system, planned.ref, row.v2_id)
+            self.ids.set(planned.system, planned.ref, row.v2_id)
             if self.target.exists(planned.kind, row.v2_id) is False:
                 if self.recreate_missing:
-                    self.ids.forget(planned.origin.system, planned.ref)
+                    self.ids.forget(planned.system, planned.ref)
                     reason = f"deleted in the target since batch {row.batch}; created again"
                     return PlanEntry(planned, "create", reason=reason, ours=True)
                 return PlanEntry(
@@ -269,7 +269,7 @@ class _Planner:
     def _new(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
         """Not in the target as far as the ledger knows: adopt a match, or create."""
         entry = REGISTRY[planned.kind]
-        system = planned.origin.system
+        system = planned.system
         pending = row is not None and row.state == "pending"
         if entry.event:
             return self._event(planned)
@@ -325,7 +325,7 @@ class _Planner:
         self, planned: Planned, resolved: dict[str, Any], obj: dict[str, Any], key: Hashable, pending: bool
     ) -> PlanEntry:
         entry = REGISTRY[planned.kind]
-        system = planned.origin.system
+        system = planned.system
         target_id = int(obj["id"])
         self.ids.set(system, planned.ref, target_id)
         self.claimed.setdefault(planned.kind, set()).add(target_id)
@@ -387,7 +387,7 @@ class _Planner:
     def _event(self, planned: Planned) -> PlanEntry:
         """A state change is idempotent by the target's state: already there means nothing to send."""
         entry = REGISTRY[planned.kind]
-        parent = self.ids.resolve(planned.origin.system, planned.payload).get(entry.parent_field or "")
+        parent = self.ids.resolve(planned.system, planned.payload).get(entry.parent_field or "")
         if isinstance(parent, int) and entry.event_of:
             obj = self.target.get(entry.event_of, parent)
             if obj is not None and event_applied(str(planned.payload.get("event_type")), obj.get("state")):

@@ -66,6 +66,56 @@ class PlanEntry:
     seq: int | None = None  # the planned row, once stored
 
 
+class StoredPlanned:
+    """A planned object as stored, standing in for `Planned`: its payload and facts are parsed only
+    when asked for. Deciding a million new time entries never parses one."""
+
+    __slots__ = ("_row", "_payload", "_facts", "kind", "source_id", "status", "reason", "after", "refs", "system")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self._row = row
+        _seq, self.system, self.kind, self.source_id, self.status, self.reason, _payload, refs, after = row[:9]
+        self.refs: tuple[str, ...] = tuple(refs.split(_SEP)) if refs else ()
+        self.after: tuple[str, ...] = tuple(after.split(_SEP)) if after else ()
+        self._payload: dict[str, Any] | None = None
+        self._facts: Any = _UNSET
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            self._payload = jsonio.loads(self._row[6])
+        return self._payload
+
+    @property
+    def payload_text(self) -> str:
+        return str(self._row[6])
+
+    @property
+    def facts(self) -> dict[str, Any] | None:
+        if self._facts is _UNSET:
+            self._facts = jsonio.loads(self._row[9]) if self._row[9] else None
+        return self._facts  # type: ignore[no-any-return]
+
+    @property
+    def origin(self) -> Origin:
+        row = self._row
+        return Origin(row[1], row[10] or "", row[11] or row[3], row[12] or "", row[13])
+
+    @property
+    def ref(self) -> str:
+        return f"@{self.kind}:{self.source_id}"
+
+    def depends_on(self) -> list[str]:
+        return list(self.refs)
+
+    def materialise(self) -> Planned:
+        """The full `Planned` object."""
+        return _planned(self._row)
+
+
+_UNSET = object()
+
+
 def _planned(row: tuple[Any, ...]) -> Planned:
     seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = row
     planned = Planned(
@@ -89,7 +139,7 @@ _ENTRY_COLUMNS = "e.action, e.target_id, e.diff, e.reason, e.same_as, e.ours"
 
 
 def _entry(row: tuple[Any, ...]) -> PlanEntry:
-    planned = _planned(row[:14])
+    planned: Any = StoredPlanned(row[:14])
     action, target_id, diff, reason, same_as, ours = row[14:]
     return PlanEntry(
         planned, action, target_id, jsonio.loads(diff) if diff else None, reason, same_as, bool(ours), row[0]
@@ -187,10 +237,10 @@ class PlanStore:
         where, args = ("WHERE p.kind = ?", (kind,)) if kind else ("", ())
         return (_planned(row) for row in self._rows(f"SELECT {_PLANNED_COLUMNS} FROM planned p {where} ORDER BY seq", args))
 
-    def planned_with_seq(self, kind: str) -> Iterator[tuple[int, Planned]]:
-        """(seq, planned object) of one kind, in mapping order."""
+    def planned_with_seq(self, kind: str) -> Iterator[tuple[int, StoredPlanned]]:
+        """(seq, planned object, parsed on demand) of one kind, in mapping order."""
         sql = f"SELECT {_PLANNED_COLUMNS} FROM planned p WHERE p.kind = ? ORDER BY seq"
-        return ((row[0], _planned(row)) for row in self._rows(sql, (kind,)))
+        return ((row[0], StoredPlanned(row)) for row in self._rows(sql, (kind,)))
 
     def planned_at(self, seq: int) -> Planned:
         """One planned object by its `seq`."""

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import NotFoundError, RejectedError
-from migrator.kinds import REGISTRY, load_order
+from migrator.kinds import ARCHIVABLE, REGISTRY, load_order
 from migrator.load.ledger import Ledger, LedgerRow
 
-# Deleting these would cascade into, or be refused because of, objects another batch may own.
+# Deleting these would cascade into, or be refused because of, history another batch may own: the
+# list filter that finds the time entries and expenses on one.
 _GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}
-_ARCHIVABLE = {"projects", "users", "tasks", "clients", "user_assignments", "task_assignments"}
 
 
 @dataclass
@@ -37,20 +37,18 @@ class RollbackResult:
         return sum(self.deleted.values()) + len(self.archived)
 
 
-def _owned_ids(ledger: Ledger, batch: str, kind: str) -> set[int]:
-    return {row.v2_id for row in ledger.rows(batch=batch, kind=kind) if row.v2_id is not None and row.state == "done"}
+def _foreign_history(client: Any, row: LedgerRow) -> bool:
+    """Does this object carry time entries or expenses the batch did not create?
 
-
-def _foreign_history(client: Any, ledger: Ledger, batch: str, row: LedgerRow) -> int:
-    """How many time entries and expenses on this object the batch did not create."""
+    Rollback removes children first: by the time a project, person or task comes up, the batch's
+    own entries are gone, so any entry still listed on it is somebody else's (or one Harvest
+    refused to delete): the object must be archived, not deleted.
+    """
     param = _GUARDED[row.kind]
-    foreign = 0
     for kind in ("time_entries", "expenses"):
-        owned = _owned_ids(ledger, batch, kind)
-        for obj in client.list(REGISTRY[kind].list_path, REGISTRY[kind].list_key, {param: row.v2_id}):
-            if int(obj["id"]) not in owned:
-                foreign += 1
-    return foreign
+        for _obj in client.list(REGISTRY[kind].list_path, REGISTRY[kind].list_key, {param: row.v2_id}):
+            return True
+    return False
 
 
 def _path(row: LedgerRow) -> str:
@@ -116,10 +114,10 @@ def rollback(*, client: Any, ledger: Ledger, batch: str) -> RollbackResult:
     for kind in reversed(load_order()):
         if REGISTRY[kind].step:
             continue
-        for row in list(ledger.rows(batch=batch, kind=kind, state="done")):
+        for row in ledger.rows(batch=batch, kind=kind, state="done"):
             if row.v2_id is None:
                 continue
-            if kind in _GUARDED and _foreign_history(client, ledger, batch, row):
+            if kind in _GUARDED and _foreign_history(client, row):
                 client.patch(_path(row), {"is_active": False})
                 ledger.record_result(
                     row.system,
@@ -137,7 +135,7 @@ def rollback(*, client: Any, ledger: Ledger, batch: str) -> RollbackResult:
             except NotFoundError:
                 result.already_gone += 1
             except RejectedError as exc:
-                if kind not in _ARCHIVABLE:
+                if kind not in ARCHIVABLE:
                     raise
                 client.patch(_path(row), {"is_active": False})
                 ledger.record_result(

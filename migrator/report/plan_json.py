@@ -1,47 +1,71 @@
-"""`plan --format json`: exactly the shape in CONTRACT.md (plus `reason` and `warnings`)."""
+"""`plan --format json`: exactly the shape in CONTRACT.md (plus `reason` and `warnings`).
+
+Written change by change, straight from the plan store: each change's payload is the JSON the
+mapping stored (one line), never parsed and encoded again, so a plan of a million changes is
+written in seconds and never held in memory.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from migrator import jsonio
 
+_quote = jsonio._quote
 
-def _changes(report: Any) -> Iterator[dict[str, Any]]:
-    for entry in report.plan.entries:
-        planned = entry.planned
-        yield {
-            "system": planned.origin.system,
-            "kind": planned.kind,
-            "action": entry.action,
-            "source_id": planned.source_id,
-            "origin": planned.origin.as_dict(),
-            "target_id": entry.target_id,
-            "payload": planned.payload,
-            "diff": entry.diff,
-            "reason": entry.reason,
-        }
+
+def _value(value: Any) -> str:
+    return "null" if value is None else jsonio.dumps(value)
+
+
+def change_text(entry: Any, indent: str = "    ") -> str:
+    """One change as indented JSON (its payload and diff on one line each)."""
+    planned = entry.planned
+    payload = planned.payload_text if hasattr(planned, "payload_text") else jsonio.dumps(planned.payload)
+    origin = planned.origin
+    inner = indent + "  "
+    fields = (
+        ("system", _quote(origin.system)),
+        ("kind", _quote(planned.kind)),
+        ("action", _quote(entry.action)),
+        ("source_id", _quote(planned.source_id)),
+        ("origin", jsonio.dumps(origin.as_dict())),
+        ("target_id", _value(entry.target_id)),
+        ("payload", payload),
+        ("diff", _value(entry.diff)),
+        ("reason", _value(entry.reason)),
+    )
+    body = ",\n".join(f'{inner}"{name}": {text}' for name, text in fields)
+    return f"{{\n{body}\n{indent}}}"
 
 
 def _tail(report: Any) -> dict[str, Any]:
     return {
-        "lossy": [note.as_dict() for note in report.iter_lossy()],
         "errors": report.errors,
         "warnings": report.warnings,
     }
 
 
-def plan_document(report: Any) -> dict[str, Any]:
-    """The JSON-ready plan document of a `PlanReport`."""
-    return {"source": report.source, "summary": report.summary(), "changes": list(_changes(report)), **_tail(report)}
-
-
 def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
     """The plan as indented JSON (decimals exact), written change by change through `write`."""
     head = {"source": report.source, "summary": report.summary()}
-    jsonio.dump_items(head, "changes", _changes(report), _tail(report), write)
-    write("\n")
+    parts = [f"{_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}" for name, value in head.items()]
+    write("{\n  " + ",\n  ".join(parts) + ',\n  "changes": [')
+    first = True
+    for entry in report.plan.entries:
+        write(("\n    " if first else ",\n    ") + change_text(entry))
+        first = False
+    write("]" if first else "\n  ]")
+    write(',\n  "lossy": [')
+    first = True
+    for note in report.iter_lossy():
+        write(("\n    " if first else ",\n    ") + jsonio.dumps(note.as_dict()))
+        first = False
+    write("]" if first else "\n  ]")
+    for name, value in _tail(report).items():
+        write(f",\n  {_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}")
+    write("\n}\n")
 
 
 def render_plan_json(report: Any) -> str:

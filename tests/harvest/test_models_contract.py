@@ -25,15 +25,13 @@ from pydantic import AwareDatetime, ValidationError
 
 from migrator import jsonio
 from migrator.harvest.models import (
-    CREATE_MODELS,
-    PATH_FIELDS,
     REF_PATTERN,
-    UPDATE_MODELS,
     EstimateMessageEvent,
     InvoiceLineItem,
     InvoicePaymentCreate,
     Payload,
 )
+from migrator.kinds import CREATE_MODELS, PATH_FIELDS, UPDATE_MODELS
 from tests.openapi import request_schema, resolve, response_schema, spec, validate
 
 POST_PATHS = {

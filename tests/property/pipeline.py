@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from mappings import map_all
 from migrator import jsonio
 from migrator.errors import MigratorError, SourceError
-from migrator.harvest.models import CREATE_MODELS
+from migrator.kinds import CREATE_MODELS
 from migrator.planned import MapContext, MapSink, Planned
 
 # The round trips' settings: CI is deterministic (the same examples on every run, no example database).

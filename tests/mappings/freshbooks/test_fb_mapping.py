@@ -124,7 +124,7 @@ def _ints(value: Any) -> Any:
 
 
 def test_every_payload_validates_against_the_openapi_spec(mapped: MapSink) -> None:
-    from migrator.harvest.models import PATH_FIELDS
+    from migrator.kinds import PATH_FIELDS
     from tests.harvest.test_models_contract import POST_PATHS
     from tests.openapi import request_schema, validate
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from migrator import jsonio
-from migrator.harvest.models import PATH_FIELDS
+from migrator.kinds import PATH_FIELDS
 from migrator.planned import MapSink, parse_ref
 
 REPO = Path(__file__).resolve().parents[3]
