@@ -30,7 +30,7 @@ def change_text(entry: Any, indent: str = "    ") -> str:
         ("kind", _quote(planned.kind)),
         ("action", _quote(entry.action)),
         ("source_id", _quote(planned.source_id)),
-        ("origin", jsonio.dumps(origin.as_dict())),
+        ("origin", f'{{"file": {_quote(origin.file)}, "line": {_value(origin.line)}}}'),
         ("target_id", _value(entry.target_id)),
         ("payload", payload),
         ("diff", _value(entry.diff)),

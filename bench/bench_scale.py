@@ -1,0 +1,209 @@
+"""Benchmark (issue #12): plan and run whole accounts at 10⁴, 10⁵ and 10⁶ time entries, both systems.
+
+    python bench/bench_scale.py [--systems harvest-v1,freshbooks] [--plan 10000,100000,1000000]
+                                [--run 5000,50000,100000] [--keep DIR]
+
+For each source system and size, an account shaped like a real one is generated
+(`migrator.generate`, the same traps as the end-to-end tests), then, each in its own process so
+the operating system measures its peak memory (`wait4`'s `ru_maxrss`):
+
+- **baseline**: a bare `lxml.etree.iterparse` of every file of the export (elements cleared as
+  they end), the cheapest possible read of the same bytes, measured in the same run;
+- **plan**: `migrator plan DIR --offline --format json --output F --create-users`, the dry run a
+  user makes first: reading, merging, typing, mapping to validated payloads, deciding, and the
+  JSON report of every change. Reported as seconds, peak MB and a multiple of the baseline;
+- **run** (for the `--run` sizes): a sandbox in its own process with its rate limit lifted
+  (`migrator sandbox --rate 100000/1 --state …`), `migrator run DIR --target URL --batch b`
+  (peak MB of the migrator process alone), then a plan against that target and ledger, then the
+  same run again, which must send 0 requests, timed against that plan.
+
+Goals: plan of 10⁶ entries under 300 MB and at most 5× the baseline; run under 300 MB at any
+size, 50,000 entries within 50 MB of 5,000; the no-change re-run at most 1.5× the plan's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+from results import report  # noqa: E402
+
+from migrator.generate import generate  # noqa: E402
+
+_ITERPARSE = """
+import sys
+from pathlib import Path
+from lxml import etree
+count = 0
+for path in sorted(Path(sys.argv[1]).rglob("*.xml")):
+    for _event, element in etree.iterparse(str(path), events=("end",)):
+        count += 1
+        element.clear()
+print(count)
+"""
+
+
+def measure(args: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command in its own process: (wall seconds, peak RSS MB of that process, its stdout)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, text=True)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if process.returncode not in (0, 2, 3):
+        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{text[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024, text
+
+
+def migrator(*args: str) -> list[str]:
+    return [sys.executable, "-m", "migrator", *args]
+
+
+def plan_figures(system: str, entries: int, export: Path, work: Path) -> float:
+    base_s, base_mb, _ = measure([sys.executable, "-c", _ITERPARSE, str(export)])
+    plan_s, plan_mb, _ = measure(
+        migrator("plan", str(export), "--offline", "--format", "json", "--create-users",
+                 "--output", str(work / "plan.json"), "--ledger", str(work / "none.sqlite"))  # fmt: skip
+    )
+    ratio = plan_s / base_s
+    print(f"{system} {entries:>9,} entries: plan {plan_s:7.1f} s, peak {plan_mb:6.0f} MB | "
+          f"bare iterparse {base_s:6.1f} s, {base_mb:4.0f} MB | {ratio:.1f}×", flush=True)  # fmt: skip
+    big = entries >= 1_000_000
+    report(
+        f"plan, {system}, {entries:,} time entries (`--offline --format json`)",
+        ours=f"{plan_s:.1f} s, peak {plan_mb:.0f} MB",
+        baseline=f"bare lxml iterparse: {base_s:.1f} s, {base_mb:.0f} MB",
+        ratio=f"{ratio:.1f}×",
+        goal="≤ 5×, < 300 MB" if big else "a figure",
+        met=(ratio <= 5 and plan_mb < 300) if big else True,
+    )
+    return plan_mb
+
+
+class SandboxProcess:
+    """`migrator sandbox` in its own process, limit lifted, account kept in `state`."""
+
+    def __init__(self, state: Path) -> None:
+        self.process = subprocess.Popen(
+            migrator("sandbox", "--port", "0", "--rate", "100000/1", "--state", str(state)),
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        found = re.search(r"(http://\S+/v2)", line)
+        if not found:
+            raise SystemExit(f"the sandbox did not start: {line!r}")
+        self.url = found.group(1)
+
+    def close(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def run_figures(system: str, entries: int, export: Path, work: Path) -> float:
+    env = os.environ | {"HARVEST_ACCESS_TOKEN": "sandbox-token", "HARVEST_ACCOUNT_ID": "1000001"}
+    sandbox = SandboxProcess(work / "sandbox.state")
+    ledger = str(work / "ledger.sqlite")
+    target = ("--target", sandbox.url, "--ledger", ledger, "--rate", "100000/1")
+    try:
+        run_s, run_mb, out = measure(
+            migrator("run", str(export), *target, "--batch", "b", "--create-users", "--concurrency", "8"), env=env
+        )
+        requests = _requests(out)
+        plan_s, _mb, _ = measure(migrator("plan", str(export), *target, "--format", "json",
+                                          "--output", str(work / "replan.json")), env=env)  # fmt: skip
+        again_s, again_mb, again = measure(
+            migrator("run", str(export), *target, "--batch", "b", "--create-users"), env=env
+        )
+    finally:
+        sandbox.close()
+    rerun = _requests(again)
+    print(f"{system} {entries:>9,} entries: run {run_s:7.1f} s ({requests:,} requests), peak {run_mb:.0f} MB | "
+          f"plan again {plan_s:.1f} s | no-change run {again_s:.1f} s, {rerun} requests, peak {again_mb:.0f} MB",
+          flush=True)  # fmt: skip
+    report(
+        f"run, {system}, {entries:,} time entries (sandbox in its own process, limit lifted)",
+        ours=f"{run_s:.1f} s, {requests:,} requests, peak {run_mb:.0f} MB",
+        baseline="–",
+        ratio="–",
+        goal="< 300 MB",
+        met=run_mb < 300,
+    )
+    report(
+        f"no-change re-run, {system}, {entries:,} time entries",
+        ours=f"{again_s:.1f} s, {rerun} requests",
+        baseline=f"a plan of the same: {plan_s:.1f} s",
+        ratio=f"{again_s / plan_s:.2f}×",
+        goal="0 requests, ≤ 1.5×",
+        met=rerun == 0 and again_s <= 1.5 * plan_s,
+    )
+    return run_mb
+
+
+def _requests(out: str) -> int:
+    found = re.search(r"; ([\d,]+) requests in ", out)
+    if not found:
+        raise SystemExit(f"no run summary in:\n{out[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--systems", default="harvest-v1,freshbooks")
+    parser.add_argument("--plan", default="10000,100000,1000000", help="sizes to plan (time entries)")
+    parser.add_argument("--run", default="5000,50000,100000", help="sizes to load into the sandbox")
+    parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused if present)")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    try:
+        for system in args.systems.split(","):
+            run_peaks: dict[int, float] = {}
+            sizes = sorted({int(n) for n in (args.plan + "," + args.run).split(",") if n})
+            for entries in sizes:
+                export = root / f"{system}-{entries}"
+                if not export.exists():
+                    generate(system, export, entries=entries, seed=0)
+                work = Path(tempfile.mkdtemp(prefix="work-", dir=root))
+                if str(entries) in args.plan.split(","):
+                    plan_figures(system, entries, export, work)
+                if str(entries) in args.run.split(","):
+                    run_peaks[entries] = run_figures(system, entries, export, work)
+                shutil.rmtree(work, ignore_errors=True)
+            if 5000 in run_peaks and 50000 in run_peaks:
+                growth = run_peaks[50000] - run_peaks[5000]
+                report(
+                    f"run memory growth, {system}, 5,000 → 50,000 time entries",
+                    ours=f"+{growth:.0f} MB ({run_peaks[5000]:.0f} → {run_peaks[50000]:.0f} MB)",
+                    baseline="–",
+                    ratio="–",
+                    goal="≤ 50 MB",
+                    met=growth <= 50,
+                )
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
