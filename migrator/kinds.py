@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, get_args
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from migrator.harvest import models
 
@@ -89,7 +90,12 @@ def _by_email(obj: dict[str, Any]) -> Key:
 
 
 def _contact_key(obj: dict[str, Any]) -> Key:
-    return (nested_id(obj, "client"), _fold(obj.get("first_name")), _fold(obj.get("last_name")), _fold(obj.get("email")))
+    return (
+        nested_id(obj, "client"),
+        _fold(obj.get("first_name")),
+        _fold(obj.get("last_name")),
+        _fold(obj.get("email")),
+    )
 
 
 def _project_key(obj: dict[str, Any]) -> Key:
@@ -105,7 +111,12 @@ def _assignment_key(other: str) -> KeyFn:
 
 
 def _expense_key(obj: dict[str, Any]) -> Key:
-    return (nested_id(obj, "project"), str(obj.get("spent_date")), _money(obj.get("total_cost")), marker(obj.get("notes")))
+    return (
+        nested_id(obj, "project"),
+        str(obj.get("spent_date")),
+        _money(obj.get("total_cost")),
+        marker(obj.get("notes")),
+    )
 
 
 def _payment_key(obj: dict[str, Any]) -> Key:
@@ -169,8 +180,13 @@ def _label_contact(payload: dict[str, Any]) -> str:
     return f"{payload.get('first_name', '')} {payload.get('last_name') or ''}".strip()
 
 
-def _label_assignment(payload: dict[str, Any]) -> str:
-    return f"{payload.get('project_id')} ← {payload.get('user_id', payload.get('task_id'))}"
+def _label_assignment(payload: dict[str, Any], name: Callable[[Any], str] = str) -> str:
+    return f"{name(payload.get('project_id'))} ← {name(payload.get('user_id', payload.get('task_id')))}"
+
+
+def _label_step(payload: dict[str, Any], name: Callable[[Any], str] = str) -> str:
+    what = "archive" if payload.get("is_active") is False else "reactivate for the load"
+    return f"{what}: {name(payload.get('object'))}"
 
 
 # --- the declaration ---------------------------------------------------------------------------------
@@ -244,17 +260,38 @@ class Kind:
 def _ref_paths(model: type[models.Payload], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Paths of the fields a model types `IdOrRef` (`("line_items", "*", "project_id")` for lines)."""
     for name, info in model.model_fields.items():
-        args = set(get_args(info.annotation))
-        if str in {get_args(arg)[0] if get_args(arg) else arg for arg in args} and int in args:
+        if _holds_a_ref(info.annotation):
             yield (*prefix, name)
             continue
-        for arg in args | {info.annotation}:
-            inner = get_args(arg)
-            candidate = inner[0] if inner and isinstance(inner[0], type) else arg
-            if isinstance(candidate, type) and issubclass(candidate, models.Payload):
-                many = getattr(arg, "__origin__", None) is list
-                yield from _ref_paths(candidate, (*prefix, name, "*") if many else (*prefix, name))
-                break
+        nested, many = _payload_in(info.annotation)
+        if nested is not None:
+            yield from _ref_paths(nested, (*prefix, name, "*") if many else (*prefix, name))
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    return get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+
+
+def _holds_a_ref(annotation: Any) -> bool:
+    """`IdOrRef` (an int or an `@kind:id` string), optional or not."""
+    members = _union_members(annotation)
+    strings = {get_args(m)[0] if get_origin(m) is Annotated else m for m in members}
+    return int in members and str in strings
+
+
+def _payload_in(annotation: Any) -> tuple[type[models.Payload] | None, bool]:
+    """The payload model an annotation holds (`X`, `X | None`, `list[X]`, `list[X] | None`) and if a list.
+
+    Decided member by member in declaration order: the same answer in every process.
+    """
+    for member in _union_members(annotation):
+        if get_origin(member) is list:
+            inner, _many = _payload_in(get_args(member)[0])
+            if inner is not None:
+                return inner, True
+        elif isinstance(member, type) and issubclass(member, models.Payload):
+            return member, False
+    return None, False
 
 
 def _values_at(value: Any, path: tuple[str, ...]) -> Iterator[str]:
@@ -272,8 +309,7 @@ def _values_at(value: Any, path: tuple[str, ...]) -> Iterator[str]:
 
 def _step(name: str, depends_on: tuple[str, ...]) -> Kind:
     # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.load.archive`).
-    return Kind(name, depends_on, step=True, extra_refs=(("object",), ("project_id",)),
-                label=lambda p: "archive" if p.get("is_active") is False else "reactivate for the load")  # fmt: skip
+    return Kind(name, depends_on, step=True, extra_refs=(("object",), ("project_id",)), label=_label_step)
 
 
 def _category(name: str) -> Kind:
@@ -283,59 +319,235 @@ def _category(name: str) -> Kind:
 
 _DECLARED: tuple[Kind, ...] = (
     _step("reactivations", ()),
-    Kind("clients", (), "/clients", "/clients", "clients", None, _by_name, _by_name, "name",
-         models.ClientCreate, models.ClientUpdate, archivable=True),
-    Kind("contacts", ("clients",), "/contacts", "/contacts", "contacts", None, _contact_key, _contact_key,
-         "client, first and last name and email", models.ContactCreate, models.ContactUpdate, many_per_key=True,
-         scope="client_id", label=_label_contact),
-    Kind("users", (), "/users", "/users", "users", None, _by_email, _by_email, "email",
-         models.UserCreate, models.UserUpdate, archivable=True, label=_label_user),
-    Kind("tasks", (), "/tasks", "/tasks", "tasks", None, _by_name, _by_name, "name",
-         models.TaskCreate, models.TaskUpdate, archivable=True),
-    Kind("expense_categories", (), "/expense_categories", "/expense_categories", "expense_categories", None,
-         _by_name, _by_name, "name", models.ExpenseCategoryCreate, models.ExpenseCategoryUpdate, archivable=True),
+    Kind(
+        "clients",
+        (),
+        "/clients",
+        "/clients",
+        "clients",
+        None,
+        _by_name,
+        _by_name,
+        "name",
+        models.ClientCreate,
+        models.ClientUpdate,
+        archivable=True,
+    ),
+    Kind(
+        "contacts",
+        ("clients",),
+        "/contacts",
+        "/contacts",
+        "contacts",
+        None,
+        _contact_key,
+        _contact_key,
+        "client, first and last name and email",
+        models.ContactCreate,
+        models.ContactUpdate,
+        many_per_key=True,
+        scope="client_id",
+        label=_label_contact,
+    ),
+    Kind(
+        "users",
+        (),
+        "/users",
+        "/users",
+        "users",
+        None,
+        _by_email,
+        _by_email,
+        "email",
+        models.UserCreate,
+        models.UserUpdate,
+        archivable=True,
+        label=_label_user,
+    ),
+    Kind(
+        "tasks",
+        (),
+        "/tasks",
+        "/tasks",
+        "tasks",
+        None,
+        _by_name,
+        _by_name,
+        "name",
+        models.TaskCreate,
+        models.TaskUpdate,
+        archivable=True,
+    ),
+    Kind(
+        "expense_categories",
+        (),
+        "/expense_categories",
+        "/expense_categories",
+        "expense_categories",
+        None,
+        _by_name,
+        _by_name,
+        "name",
+        models.ExpenseCategoryCreate,
+        models.ExpenseCategoryUpdate,
+        archivable=True,
+    ),
     _category("invoice_item_categories"),
     _category("estimate_item_categories"),
     # After tasks and users: Harvest adds default tasks and "all future projects" users to every
     # new project, so creating those first makes the target's assignments deterministic.
-    Kind("projects", ("clients", "tasks", "users"), "/projects", "/projects", "projects", None,
-         _project_key, _project_key, "client and code or name", models.ProjectCreate, models.ProjectUpdate,
-         archivable=True, scope="client_id"),
-    Kind("user_assignments", ("projects", "users"), "/projects/{project_id}/user_assignments",
-         "/user_assignments", "user_assignments", "project_id",
-         lambda p: (p.get("project_id"), p.get("user_id")), _assignment_key("user"), "project and user",
-         models.UserAssignmentCreate, models.UserAssignmentUpdate, archivable=True, align_on_adopt=True,
-         label=_label_assignment),
-    Kind("task_assignments", ("projects", "tasks"), "/projects/{project_id}/task_assignments",
-         "/task_assignments", "task_assignments", "project_id",
-         lambda p: (p.get("project_id"), p.get("task_id")), _assignment_key("task"), "project and task",
-         models.TaskAssignmentCreate, models.TaskAssignmentUpdate, archivable=True, align_on_adopt=True,
-         label=_label_assignment),
-    Kind("time_entries", ("projects", "tasks", "users", "user_assignments", "task_assignments"), "/time_entries",
-         "/time_entries", "time_entries", None, _external_reference, _external_reference, "external reference",
-         models.TimeEntryCreate, models.TimeEntryUpdate, leaf=True, slim=("hours", "spent_date", "project"),
-         label=_label_time),
-    Kind("expenses", ("projects", "users", "expense_categories", "user_assignments"), "/expenses", "/expenses",
-         "expenses", None,
-         lambda p: (p.get("project_id"), str(p.get("spent_date")), _money(p.get("total_cost")), marker(p.get("notes"))),
-         _expense_key, "project, date, total cost and marker", models.ExpenseCreate, models.ExpenseUpdate,
-         scope="project_id", leaf=True, slim=("total_cost", "spent_date", "project"), label=_label_expense),
-    Kind("estimates", ("clients", "estimate_item_categories"), "/estimates", "/estimates", "estimates", None,
-         _number, _number, "client and number", models.EstimateCreate, models.EstimateUpdate, scope="client_id",
-         label=_label_document),
-    Kind("estimate_messages", ("estimates",), "/estimates/{estimate_id}/messages",
-         "/estimates/{estimate_id}/messages", "estimate_messages", "estimate_id", _event_key("estimate"),
-         _event_key("estimate"), "estimate and event", models.EstimateMessageEvent, event_of="estimates",
-         label=_label_event),
-    Kind("invoices", ("clients", "projects", "invoice_item_categories"), "/invoices", "/invoices", "invoices", None,
-         _number, _number, "client and number", models.InvoiceCreate, models.InvoiceUpdate, scope="client_id",
-         label=_label_document),
-    Kind("invoice_payments", ("invoices", "invoice_messages"), "/invoices/{invoice_id}/payments",
-         "/invoices/{invoice_id}/payments", "invoice_payments", "invoice_id", _payment_key, _payment_key,
-         "invoice, paid date and amount", models.InvoicePaymentCreate, many_per_key=True, label=_label_payment),
-    Kind("invoice_messages", ("invoices",), "/invoices/{invoice_id}/messages", "/invoices/{invoice_id}/messages",
-         "invoice_messages", "invoice_id", _event_key("invoice"), _event_key("invoice"), "invoice and event",
-         models.InvoiceMessageEvent, event_of="invoices", label=_label_event),
+    Kind(
+        "projects",
+        ("clients", "tasks", "users"),
+        "/projects",
+        "/projects",
+        "projects",
+        None,
+        _project_key,
+        _project_key,
+        "client and code or name",
+        models.ProjectCreate,
+        models.ProjectUpdate,
+        archivable=True,
+        scope="client_id",
+    ),
+    Kind(
+        "user_assignments",
+        ("projects", "users"),
+        "/projects/{project_id}/user_assignments",
+        "/user_assignments",
+        "user_assignments",
+        "project_id",
+        lambda p: (p.get("project_id"), p.get("user_id")),
+        _assignment_key("user"),
+        "project and user",
+        models.UserAssignmentCreate,
+        models.UserAssignmentUpdate,
+        archivable=True,
+        align_on_adopt=True,
+        label=_label_assignment,
+    ),
+    Kind(
+        "task_assignments",
+        ("projects", "tasks"),
+        "/projects/{project_id}/task_assignments",
+        "/task_assignments",
+        "task_assignments",
+        "project_id",
+        lambda p: (p.get("project_id"), p.get("task_id")),
+        _assignment_key("task"),
+        "project and task",
+        models.TaskAssignmentCreate,
+        models.TaskAssignmentUpdate,
+        archivable=True,
+        align_on_adopt=True,
+        label=_label_assignment,
+    ),
+    Kind(
+        "time_entries",
+        ("projects", "tasks", "users", "user_assignments", "task_assignments"),
+        "/time_entries",
+        "/time_entries",
+        "time_entries",
+        None,
+        _external_reference,
+        _external_reference,
+        "external reference",
+        models.TimeEntryCreate,
+        models.TimeEntryUpdate,
+        leaf=True,
+        slim=("hours", "spent_date", "project"),
+        label=_label_time,
+    ),
+    Kind(
+        "expenses",
+        ("projects", "users", "expense_categories", "user_assignments"),
+        "/expenses",
+        "/expenses",
+        "expenses",
+        None,
+        lambda p: (p.get("project_id"), str(p.get("spent_date")), _money(p.get("total_cost")), marker(p.get("notes"))),
+        _expense_key,
+        "project, date, total cost and marker",
+        models.ExpenseCreate,
+        models.ExpenseUpdate,
+        scope="project_id",
+        leaf=True,
+        slim=("total_cost", "spent_date", "project"),
+        label=_label_expense,
+    ),
+    Kind(
+        "estimates",
+        ("clients", "estimate_item_categories"),
+        "/estimates",
+        "/estimates",
+        "estimates",
+        None,
+        _number,
+        _number,
+        "client and number",
+        models.EstimateCreate,
+        models.EstimateUpdate,
+        scope="client_id",
+        label=_label_document,
+    ),
+    Kind(
+        "estimate_messages",
+        ("estimates",),
+        "/estimates/{estimate_id}/messages",
+        "/estimates/{estimate_id}/messages",
+        "estimate_messages",
+        "estimate_id",
+        _event_key("estimate"),
+        _event_key("estimate"),
+        "estimate and event",
+        models.EstimateMessageEvent,
+        event_of="estimates",
+        label=_label_event,
+    ),
+    Kind(
+        "invoices",
+        ("clients", "projects", "invoice_item_categories"),
+        "/invoices",
+        "/invoices",
+        "invoices",
+        None,
+        _number,
+        _number,
+        "client and number",
+        models.InvoiceCreate,
+        models.InvoiceUpdate,
+        scope="client_id",
+        label=_label_document,
+    ),
+    Kind(
+        "invoice_payments",
+        ("invoices", "invoice_messages"),
+        "/invoices/{invoice_id}/payments",
+        "/invoices/{invoice_id}/payments",
+        "invoice_payments",
+        "invoice_id",
+        _payment_key,
+        _payment_key,
+        "invoice, paid date and amount",
+        models.InvoicePaymentCreate,
+        many_per_key=True,
+        label=_label_payment,
+    ),
+    Kind(
+        "invoice_messages",
+        ("invoices",),
+        "/invoices/{invoice_id}/messages",
+        "/invoices/{invoice_id}/messages",
+        "invoice_messages",
+        "invoice_id",
+        _event_key("invoice"),
+        _event_key("invoice"),
+        "invoice and event",
+        models.InvoiceMessageEvent,
+        event_of="invoices",
+        label=_label_event,
+    ),
     _step("archives", KINDS),
 )
 
@@ -354,9 +566,21 @@ def kind_index(kind: str) -> int:
     return _INDEX.get(kind, len(PLAN_KINDS))
 
 
-def describe(kind: str, payload: dict[str, Any]) -> str:
-    """What a bookkeeper would call this object ("Acme Corp", "2012-10-30 1.5 h", "#1042 (2 lines)")."""
-    return REGISTRY[kind].label(payload) if payload and kind in REGISTRY else ""
+_NAMED = (_label_assignment, _label_step)  # labels that name other objects (references, unless `name` says)
+
+
+def describe(kind: str, payload: dict[str, Any], name: Callable[[Any], str] | None = None) -> str:
+    """What a bookkeeper would call this object ("Acme Corp", "2012-10-30 1.5 h", "#1042 (2 lines)").
+
+    `name` turns a reference into the referred object's own label (a report passes it, so an
+    assignment reads "Website Redesign ← Ada Lindqvist" rather than "@projects:901 ← @users:701").
+    """
+    if not payload or kind not in REGISTRY:
+        return ""
+    label = REGISTRY[kind].label
+    if name is not None and label in _NAMED:
+        return label(payload, name)  # type: ignore[call-arg]
+    return label(payload)
 
 
 def load_order(kinds: Iterable[str] | None = None) -> list[str]:
