@@ -23,6 +23,7 @@ from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.planstore import PlanStore
+from migrator.overrides import Overrides, restrict
 from migrator.planned import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
@@ -38,6 +39,11 @@ class SourceOptions:
     system: str | None = None
     keep_going: bool = False
     include_deleted: bool = False
+    map_file: Path | None = None  # the `--map` overrides file (migrator.overrides)
+
+    def overrides(self) -> Overrides | None:
+        """The map file, read and checked (MapFileError naming the file and the key)."""
+        return Overrides.load(self.map_file) if self.map_file is not None else None
 
 
 @dataclass
@@ -53,6 +59,9 @@ class PlanReport:
     export_errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     offline: bool = False
+    paths: tuple[Path, ...] = ()  # the sources given: reports show files relative to them
+    orphans: list[Any] = field(default_factory=list)  # migrator.load.orphans.Orphan: loaded, no longer in the source
+    prune: str | None = None  # what `run --prune` would do with the orphans ("archive" / "delete")
 
     @property
     def store(self) -> PlanStore:
@@ -83,7 +92,8 @@ class PlanReport:
 
     def has_changes(self) -> bool:
         totals = self.totals()
-        return any(totals[action] for action in ("create", "update", "adopt"))
+        pruning = self.prune is not None and any(orphan.ours for orphan in self.orphans)
+        return pruning or any(totals[action] for action in ("create", "update", "adopt"))
 
     def exit_code(self, keep_going: bool) -> int:
         """CONTRACT: 0 nothing to do, 2 changes planned, 1 error (errors are reported, not fatal, with --keep-going)."""
@@ -102,18 +112,24 @@ class PlanReport:
 
 
 def read_and_map(
-    options: SourceOptions, ctx: MapContext, *, store: PlanStore | None = None
+    options: SourceOptions, ctx: MapContext, *, store: PlanStore | None = None, overrides: Overrides | None = None
 ) -> tuple[list[SourceExport], MapSink]:
     """Read every export and map it to planned v2 objects (the caller closes the exports).
 
     With `store`, what the mappings produce is written there; otherwise the sink keeps lists.
+    `overrides` (the `--map` file, else read from `options`) applies to each record as it is mapped;
+    the records it names must be in the source.
     """
+    overrides = overrides if overrides is not None else options.overrides()
     exports = read_exports(list(options.paths), system=options.system, keep_going=options.keep_going)
     sink = store.sink() if store is not None else MapSink()
+    sink.overrides = overrides
     try:
         map_all(exports, sink, ctx)
         if store is not None:
             store.flush()
+        if overrides is not None:
+            _check_map(overrides, store, sink)
     except BaseException:
         for export in exports:
             export.close()
@@ -122,6 +138,16 @@ def read_and_map(
     rank = {kind: index for index, kind in enumerate(PLAN_KINDS)}
     sink.lossy_notes.sort(key=lambda note: rank.get(note.kind, len(rank)))
     return exports, sink
+
+
+def _check_map(overrides: Overrides, store: PlanStore | None, sink: MapSink) -> None:
+    """Every record the map file names is in the source; a pilot's clients restrict the plan."""
+    if store is not None:
+        overrides.check_source(store.has)
+        restrict(overrides, store)
+        return
+    names = {(item.origin.system, item.kind, item.source_id.lstrip("0")) for item in sink.planned}
+    overrides.check_source(lambda system, kind, source_id: (system, kind, source_id.lstrip("0")) in names)
 
 
 def _source_summary(exports: list[SourceExport]) -> dict[str, Any]:
@@ -175,7 +201,9 @@ class Session:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -188,15 +216,23 @@ class Session:
             self.lock = None
 
     def plan(
-        self, options: SourceOptions, *, create_users: bool = False, recreate_missing: bool = False
+        self,
+        options: SourceOptions,
+        *,
+        create_users: bool = False,
+        recreate_missing: bool = False,
+        prune: str | None = None,
     ) -> PlanReport:
-        """Read, map and decide (list reads only): the plan, in its own plan store."""
+        """Read, map and decide (list reads only): the plan, in its own plan store, and what the ledger
+        holds that the source no longer has."""
+        from migrator.load.orphans import find_orphans
         from migrator.load.planner import build_plan
 
+        overrides = options.overrides()
         ctx = MapContext(timestamp_timers=self.index.timestamp_timers, include_deleted=options.include_deleted)
         store = PlanStore()
         try:
-            exports, _sink = read_and_map(options, ctx, store=store)
+            exports, _sink = read_and_map(options, ctx, store=store, overrides=overrides)
             try:
                 built = build_plan(
                     store,
@@ -204,6 +240,7 @@ class Session:
                     target=self.index,
                     create_users=create_users,
                     recreate_missing=recreate_missing,
+                    overrides=overrides,
                 )
                 return PlanReport(
                     source=_source_summary(exports),
@@ -211,6 +248,9 @@ class Session:
                     export_errors=[error.as_dict() for export in exports for error in export.errors],
                     warnings=[w.as_dict() for export in exports for w in export.warnings],
                     offline=self.spec.mode == "offline",
+                    paths=options.paths,
+                    orphans=find_orphans(self.ledger, store, store.systems()) if self.ledger is not None else [],
+                    prune=prune,
                 )
             finally:
                 for export in exports:
@@ -236,10 +276,14 @@ def plan(
     ledger_path: Path = DEFAULT_LEDGER,
     create_users: bool = False,
     recreate_missing: bool = False,
+    prune: str | None = None,
 ) -> PlanReport:
-    """Read, map and compare with the ledger and (unless offline) the live target. Sends no writes."""
+    """Read, map and compare with the ledger and (unless offline) the live target. Sends no writes.
+
+    `prune`: show what `run --prune` would do with records the source no longer has."""
+    options.overrides()  # a bad map file is refused before anything is opened
     with Session(target, ledger_path) as session:
-        return session.plan(options, create_users=create_users, recreate_missing=recreate_missing)
+        return session.plan(options, create_users=create_users, recreate_missing=recreate_missing, prune=prune)
 
 
 @dataclass
@@ -250,6 +294,7 @@ class RunReport:
     result: Any  # migrator.load.outcomes.LoadResult
     batch: str
     resumed: bool
+    pruned: Any = None  # migrator.load.orphans.PruneResult, with --prune
 
     @property
     def exit_code(self) -> int:
@@ -268,16 +313,21 @@ def run(
     progress: Callable[[Any], None] | None = None,
     on_plan: Callable[[PlanReport], None] | None = None,
     saved_plan: Path | None = None,
+    prune: str | None = None,
 ) -> RunReport:
-    """Load the source into the target as batch `batch`, resuming it if it exists."""
+    """Load the source into the target as batch `batch`, resuming it if it exists.
+
+    `prune` ("archive" / "delete"): then act on what the ledger holds and the source no longer has."""
     from migrator.load.loader import load
+    from migrator.load.orphans import prune as prune_orphans
 
     if target.mode == "offline":
         raise ConfigError("run needs a target: --target URL, HARVEST_* variables, or --sandbox")
+    options.overrides()  # a bad map file is refused before anything is opened or sent
     with Session(target, ledger_path, write=True) as session:
         assert session.ledger is not None
         session.index.check_access()
-        report = session.plan(options, create_users=create_users, recreate_missing=recreate_missing)
+        report = session.plan(options, create_users=create_users, recreate_missing=recreate_missing, prune=prune)
         errors = report.errors
         if errors and not options.keep_going:
             report.close()
@@ -298,12 +348,17 @@ def run(
             progress=progress,
             target=session.index,
         )
+        pruned = None
+        if prune is not None and not result.stopped:
+            pruned = prune_orphans(report.orphans, client=session.client, ledger=session.ledger, batch=batch,
+                                   mode=prune)  # fmt: skip
         session.ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-rejections")
-        return RunReport(report, result, batch, resumed)
+        return RunReport(report, result, batch, resumed, pruned)
 
 
-def status(ledger_path: Path = DEFAULT_LEDGER) -> dict[str, Any]:
-    """Batches, per-kind counts per state, and pending intents."""
+def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dict[str, Any]:
+    """Batches, per-kind counts per state, and pending intents; with `rejected`, every record the
+    target does not hold (rejected, blocked, outcome unknown) and why."""
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: nothing has been run yet (or pass --ledger)")
     with Ledger(ledger_path) as ledger:
@@ -313,12 +368,24 @@ def status(ledger_path: Path = DEFAULT_LEDGER) -> dict[str, Any]:
             for row in ledger.rows(state="pending")
         ]
         bound = ledger.target()
-        return {
+        document = {
             "ledger": str(ledger_path),
             "target": {"url": bound[0], "account_id": bound[1]} if bound else None,
             "batches": [batch | {"kinds": counts.get(batch["name"], {})} for batch in ledger.batches()],
             "pending": pending,
         }
+        if rejected:
+            document["not_loaded"] = [
+                {
+                    "record": f"{row.system}:{row.kind}:{row.source_id}",
+                    "state": row.state,
+                    "batch": row.batch,
+                    "why": row.last_error or "",
+                }
+                for state in ("rejected", "blocked", "pending")
+                for row in ledger.rows(state=state)
+            ]
+        return document
 
 
 def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER) -> Any:
@@ -329,12 +396,14 @@ def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DE
         raise ConfigError("verify needs a target: --target URL, HARVEST_* variables, or --sandbox")
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: run `migrator run` first (or pass --ledger)")
+    options.overrides()
     with Session(target, ledger_path) as session:
         ctx = MapContext(timestamp_timers=session.index.timestamp_timers, include_deleted=options.include_deleted)
         with PlanStore() as store:
             exports, _sink = read_and_map(options, ctx, store=store)
             for export in exports:
                 export.close()
+            assert session.ledger is not None  # the file exists (checked above)
             return compare(store, ledger=session.ledger, target=session.index)
 
 

@@ -17,6 +17,7 @@ import click
 
 from migrator import __version__, api
 from migrator.errors import MigratorError, redact
+from migrator.report.terminal import safe_streams, set_color, set_verbose
 from migrator.target import TargetSpec
 
 LEDGER_HELP = "Ledger file (one per target account). Default: ./migrator-ledger.sqlite."
@@ -37,6 +38,13 @@ def _source_options(f: Any) -> Any:
         "--include-deleted",
         is_flag=True,
         help="Also migrate FreshBooks records from the deleted folder (skipped by default).",
+    )(f)
+    f = click.option(
+        "--map",
+        "map_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Overrides file (TOML): [people] who a source person is in the target, [rename], [skip], "
+        "[only] a pilot or a date window. See the README.",
     )(f)
     return f
 
@@ -61,13 +69,35 @@ def _target_options(f: Any) -> Any:
 
 
 def _ledger_option(f: Any) -> Any:
-    return click.option(
+    f = click.option(
         "--ledger",
         type=click.Path(path_type=Path),
         default=Path("migrator-ledger.sqlite"),
         show_default=True,
         help=LEDGER_HELP,
     )(f)
+    return _terminal_options(f)
+
+
+def _terminal_options(f: Any) -> Any:
+    f = click.option(
+        "--color/--no-color",
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=lambda _ctx, _param, value: set_color(value),
+        help="Colour the output. Default: on a terminal, unless NO_COLOR is set.",
+    )(f)
+    f = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=lambda _ctx, _param, value: set_verbose(value),
+        help="Log retries, 429 waits and reconciliation decisions on stderr (the token is never shown).",
+    )(f)
+    return f
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -113,9 +143,19 @@ def cli() -> None:
     help="Save this plan; `run --plan F` then applies exactly it, or refuses if anything changed.",
 )
 @click.option(
+    "--lossy-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every lossy note to this CSV file (severity, record, field, note, file, line), money first.",
+)
+@click.option(
     "--create-users", is_flag=True, help="Plan to create users missing from the target (Harvest emails them)."
 )
 @click.option("--recreate-missing", is_flag=True, help="Plan to recreate objects deleted by hand in the target.")
+@click.option(
+    "--prune",
+    type=click.Choice(["archive", "delete"]),
+    help="Show what `run --prune` would do with records the ledger holds and the source no longer has.",
+)
 @_source_options
 def plan(
     source: tuple[Path, ...],
@@ -127,11 +167,14 @@ def plan(
     fmt: str,
     output: Path | None,
     save_plan: Path | None,
+    lossy_csv: Path | None,
     create_users: bool,
     recreate_missing: bool,
+    prune: str | None,
     system: str | None,
     keep_going: bool,
     include_deleted: bool,
+    map_file: Path | None,
 ) -> None:
     """Dry run: show what `run` would create, update, adopt or skip, and what cannot be carried over.
 
@@ -142,45 +185,62 @@ def plan(
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
     """
+    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
+    options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
+    with api.plan(
+        options,
+        target=spec,
+        ledger_path=ledger,
+        create_users=create_users,
+        recreate_missing=recreate_missing,
+        prune=prune,
+    ) as report:
+        if save_plan:
+            from migrator.load.saved_plan import save
+
+            save(save_plan, report, source)
+            click.echo(f"Plan saved to {save_plan}; apply it with `migrator run … --plan {save_plan}`.", err=True)
+        if lossy_csv:
+            from migrator.report.lossy_csv import write_lossy_csv
+
+            count = write_lossy_csv(report, lossy_csv)
+            click.echo(f"{count} lossy notes written to {lossy_csv}.", err=True)
+        _write_plan(report, fmt, output)
+        code = _plan_exit_code(report, keep_going)
+    sys.exit(code)
+
+
+def _write_plan(report: Any, fmt: str, output: Path | None) -> None:
+    """The plan report in `fmt`, to `output` or stdout (JSON change by change: never one huge string)."""
     from migrator.report.plan_json import write_plan_json
     from migrator.report.plan_markdown import render_plan_markdown
     from migrator.report.plan_text import render_plan_text
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
-    options = api.SourceOptions(source, system, keep_going, include_deleted)
-    report = api.plan(
-        options, target=spec, ledger_path=ledger, create_users=create_users, recreate_missing=recreate_missing
-    )
-    if save_plan:
-        from migrator.load.saved_plan import save
-
-        save(save_plan, report, source)
-        click.echo(f"Plan saved to {save_plan}; apply it with `migrator run … --plan {save_plan}`.", err=True)
-    if fmt == "json":  # written change by change: a plan of 100,000 records is never held as one string
+    if fmt == "json":
         if output:
             with output.open("w", encoding="utf-8") as handle:
                 write_plan_json(report, handle.write)
-            click.echo(f"Plan written to {output}.", err=True)
         else:
             write_plan_json(report, sys.stdout.write)
-        _exit_plan(report, keep_going)
-    text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
-    if output:
-        output.write_text(click.unstyle(text), encoding="utf-8")
-        click.echo(f"Plan written to {output}.", err=True)
     else:
-        click.echo(text, nl=False)
-    _exit_plan(report, keep_going)
+        text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
+        if output:
+            output.write_text(click.unstyle(text), encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    if output:
+        click.echo(f"Plan written to {output}.", err=True)
 
 
-def _exit_plan(report: Any, keep_going: bool) -> None:
-    """Exit with the plan's code; when records are in error, say so on stderr too, in one line."""
-    code = report.exit_code(keep_going)
+def _plan_exit_code(report: Any, keep_going: bool) -> int:
+    """The plan's exit code; when records are in error, say so on stderr too, in one line."""
+    code: int = report.exit_code(keep_going)
     if code == 1:
-        count, first = len(report.errors), report.errors[0]["message"]
+        errors = report.errors
+        count, first = len(errors), errors[0]["message"]
         more = f" (and {count - 1} more, all in the plan's errors)" if count > 1 else ""
         click.echo(f"Error: {one_line(first)}{more}; fix the source, or pass --keep-going to plan the rest", err=True)
-    sys.exit(code)
+    return code
 
 
 @cli.command()
@@ -193,11 +253,25 @@ def _exit_plan(report: Any, keep_going: bool) -> None:
 )
 @click.option("--recreate-missing", is_flag=True, help="Recreate objects that were deleted by hand in the target.")
 @click.option(
+    "--prune",
+    type=click.Choice(["archive", "delete"]),
+    help="After loading, act on records the ledger holds and the source no longer has (a cut-over): "
+    "archive them, or delete them (archived instead where a delete would destroy other history).",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=8,
     show_default=True,
     help="Requests in flight at once (all share the one rate limit).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: one document of the outcome for scripts.",
 )
 @click.option(
     "--plan",
@@ -216,13 +290,18 @@ def run(
     rate: str | None,
     create_users: bool,
     recreate_missing: bool,
+    prune: str | None,
     concurrency: int,
     system: str | None,
     keep_going: bool,
     include_deleted: bool,
+    map_file: Path | None,
+    fmt: str,
 ) -> None:
     """Load the source into Harvest v2 in dependency order; resume the batch if it exists.
 
+    Progress goes to stderr; the plan and the summary (or, with --format json, one JSON document
+    of the outcome: counts, requests and every record not loaded) to stdout.
     Exit code: 0 done, 3 finished with rejected records (listed), 1 error.
 
     \b
@@ -230,10 +309,11 @@ def run(
       migrator run fixtures/harvest-v1 --sandbox --batch demo --create-users
       HARVEST_ACCESS_TOKEN=… HARVEST_ACCOUNT_ID=… migrator run exports/ --batch 2026-11
     """
-    from migrator.report.run_text import ProgressPrinter, render_run_summary
+    from migrator import jsonio
+    from migrator.report.run_text import ProgressPrinter, render_run_summary, run_document
 
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
-    options = api.SourceOptions(source, system, keep_going, include_deleted)
+    options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     with ProgressPrinter() as progress:
         report = api.run(
             options,
@@ -244,27 +324,34 @@ def run(
             recreate_missing=recreate_missing,
             concurrency=concurrency,
             progress=progress.update,
-            on_plan=progress.show_plan,
+            on_plan=progress.show_plan if fmt == "text" else None,
             saved_plan=saved_plan,
+            prune=prune,
         )
-    click.echo(render_run_summary(report), nl=False)
+    with report.plan:
+        if fmt == "json":
+            click.echo(jsonio.dumps(run_document(report), indent=2))
+        else:
+            click.echo(render_run_summary(report), nl=False)
     sys.exit(report.exit_code)
 
 
 @cli.command()
 @_ledger_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def status(ledger: Path, fmt: str) -> None:
+@click.option("--rejected", is_flag=True, help="List every record not loaded (rejected, blocked, unknown) and why.")
+def status(ledger: Path, fmt: str, rejected: bool) -> None:
     """Show batches, per-kind counts per state (done/adopted/pending/rejected/blocked) and pending intents.
 
     \b
-    Example:
+    Examples:
       migrator status --ledger migrator-ledger.sqlite --format json
+      migrator status --rejected
     """
     from migrator import jsonio
     from migrator.report.status_text import render_status
 
-    data = api.status(ledger)
+    data = api.status(ledger, rejected=rejected)
     click.echo(jsonio.dumps(data, indent=2) if fmt == "json" else render_status(data), nl=fmt == "json")
 
 
@@ -290,6 +377,7 @@ def verify(
     system: str | None,
     keep_going: bool,
     include_deleted: bool,
+    map_file: Path | None,
 ) -> None:
     """Re-read the target and compare it with the source's own figures, record by record.
 
@@ -308,7 +396,7 @@ def verify(
     from migrator.report.verify_text import render_verify
 
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
-    options = api.SourceOptions(source, system, keep_going, include_deleted)
+    options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     report = api.verify(options, target=spec, ledger_path=ledger)
     click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")
     sys.exit(report.exit_code(accept_explained))
@@ -337,6 +425,7 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
 
 
 @cli.command("sandbox")
+@_terminal_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--rate", metavar="N/S", default="100/15", show_default=True, help="Server-side rate limit (429 beyond).")
@@ -387,15 +476,20 @@ def one_line(text: str) -> str:
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning every `MigratorError` into one line and exit 1."""
+    """Entry point: run the CLI, turning every `MigratorError` into one line and exit 1.
+
+    A usage error (an unknown option, a missing path, a bad value) exits 1 too: exit 2 means
+    "changes planned" / "differences" to scripts, never "you typed it wrong" (CONTRACT.md).
+    """
     token = os.environ.get("HARVEST_ACCESS_TOKEN")
+    safe_streams()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

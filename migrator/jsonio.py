@@ -92,7 +92,11 @@ def _compact(value: Any) -> str:
     if kind is str:
         return _quote(value)  # type: ignore[no-any-return]
     if kind is dict:
-        return "{" + ", ".join([_quote(k if type(k) is str else str(k)) + ": " + _compact(v) for k, v in value.items()]) + "}"
+        return (
+            "{"
+            + ", ".join([_quote(k if type(k) is str else str(k)) + ": " + _compact(v) for k, v in value.items()])
+            + "}"
+        )
     if kind is int:
         return str(value)
     if value is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -76,6 +76,11 @@ class Lossy:
     note: str
     system: str = ""
 
+    @property
+    def severity(self) -> str:
+        """What the loss touches, for a reviewer's order: `money`, `hours`, `data` or `cosmetic`."""
+        return lossy_severity(self.kind, self.field, self.note)
+
     def as_dict(self) -> dict[str, str]:
         return {
             "kind": self.kind,
@@ -83,7 +88,39 @@ class Lossy:
             "field": self.field,
             "note": self.note,
             "system": self.system,
+            "severity": self.severity,
         }
+
+
+SEVERITIES = ("money", "hours", "data", "cosmetic")
+# A note on one of these fields says an amount will differ from what the source states.
+_MONEY_FIELDS = frozenset({"amount", "due_amount", "tax", "tax2", "discount", "total_cost"})
+# Wording of the notes that change nothing a bookkeeper counts: spelling, line breaks, derived values.
+_COSMETIC = (
+    "normalised",
+    "sent as its ISO code",
+    "(v2 spelling)",
+    "timestamps are set by Harvest",
+    "recomputed by Harvest",
+    "derived by Harvest",
+    "derives the",
+    "its exact non-compound",
+    "no v2 field for tax names",
+    "bookkeeping present on every record",
+    "v2 derives",
+)
+
+
+def lossy_severity(kind: str, field_name: str, note: str) -> str:
+    """`money` (an amount will differ), `hours` (logged time will), `data` (a value is not carried
+    over) or `cosmetic` (spelling, line breaks, values Harvest derives itself)."""
+    if any(words in note for words in _COSMETIC):
+        return "cosmetic"
+    if field_name in _MONEY_FIELDS:
+        return "money"
+    if kind == "time_entries" and field_name == "hours":
+        return "hours"
+    return "data"
 
 
 @dataclass(slots=True)
@@ -117,6 +154,30 @@ class Planned:
         return list(seen)
 
 
+class PlannedRecord(Protocol):
+    """What planning, loading and verifying read of a planned object: a `Planned`, or a row of the
+    plan store standing in for one (`StoredPlanned`, which parses its payload only when asked)."""
+
+    kind: str
+    source_id: str
+    reason: str | None
+    after: tuple[str, ...]
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def facts(self) -> dict[str, Any] | None: ...
+    @property
+    def origin(self) -> Origin: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def system(self) -> str: ...
+    def depends_on(self) -> list[str]: ...
+
+
 UNKNOWN_FIELDS_NOTED = 25  # per record; beyond, one note lists the rest by name (a hostile record has thousands)
 
 
@@ -146,10 +207,11 @@ class MapContext:
 class MapSink:
     """Collects mapping output. Callbacks let the planner stream instead of holding everything."""
 
-    on_planned: Callable[[Planned], None] | None = None
+    on_planned: Callable[[Planned], object] | None = None
     on_lossy: Callable[[Lossy], None] | None = None
     on_error: Callable[[dict[str, Any]], None] | None = None
     system: str = ""  # the source system being mapped (set by `mappings.map_all`), named in lossy notes
+    overrides: Any = None  # the `--map` file (`migrator.overrides.Overrides`), applied to each record
     planned: list[Planned] = field(default_factory=list)
     lossy_notes: list[Lossy] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -161,6 +223,8 @@ class MapSink:
             self.errors.append(error)
 
     def _put(self, item: Planned) -> Planned:
+        if self.overrides is not None:
+            item = self.overrides.apply(item)
         if self.on_planned is not None:
             self.on_planned(item)
         else:
@@ -199,25 +263,31 @@ class MapSink:
         data: dict[str, Any] | None = None,
         facts: dict[str, Any] | None = None,
     ) -> Planned:
-        """Plan a record that cannot be loaded; the reason also goes to the report's errors."""
-        self._error(
-            {
-                "file": origin.file,
-                "line": origin.line,
-                "kind": kind,
-                "source_id": source_id,
-                "message": f"{origin.where()} {origin.resource} {origin.source_id}: {reason}",
-            }
+        """Plan a record that cannot be loaded; the reason also goes to the report's errors
+        (unless the map file skips it: deliberately left out, it is no error)."""
+        planned = self._put(
+            Planned(kind, source_id, dict(data or {}), origin, status="invalid", reason=reason, facts=facts)
         )
-        planned = Planned(kind, source_id, dict(data or {}), origin, status="invalid", reason=reason, facts=facts)
-        return self._put(planned)
+        if planned.status == "invalid":
+            self._error(
+                {
+                    "file": origin.file,
+                    "line": origin.line,
+                    "kind": kind,
+                    "source_id": source_id,
+                    "message": f"{origin.where()} {origin.resource} {origin.source_id}: {reason}",
+                }
+            )
+        return planned
 
     def invalid_source(self, kind: str, error: SourceError) -> Planned:
         """A source record that failed typing becomes an invalid plan entry for `kind`."""
-        origin = Origin("", error.resource or "", error.record_id or "?", error.file or "", error.line)
-        self._error(error.as_dict() | {"kind": kind})
+        origin = Origin(self.system, error.resource or "", error.record_id or "?", error.file or "", error.line)
         reason = error.describe()
-        return self._put(Planned(kind, error.record_id or "?", {}, origin, status="invalid", reason=reason))
+        planned = self._put(Planned(kind, error.record_id or "?", {}, origin, status="invalid", reason=reason))
+        if planned.status == "invalid":
+            self._error(error.as_dict() | {"kind": kind})
+        return planned
 
     def skip(
         self, kind: str, source_id: str, origin: Origin, reason: str, *, data: dict[str, Any] | None = None
@@ -225,6 +295,10 @@ class MapSink:
         """Plan a record deliberately not migrated; the reason is recorded as a lossy note."""
         self.lossy(kind, source_id, "*", reason)
         return self._put(Planned(kind, source_id, dict(data or {}), origin, status="skipped", reason=reason))
+
+    def left_out(self, kind: str, source_id: str, origin: Origin, reason: str) -> Planned:
+        """Plan a record left out on purpose by the user (the map file), not for lack of a v2 place."""
+        return self._put(Planned(kind, source_id, {}, origin, status="skipped", reason=reason))
 
     def lossy(self, kind: str, source_id: str, field_name: str, note: str) -> None:
         """Record a value that v2 cannot hold, or that had to change."""

@@ -33,6 +33,7 @@ class V1Mapping:
     item_categories: dict[str, str] = field(default_factory=dict)  # casefolded name -> v1 id
     unit_prices: dict[str, Decimal | None] = field(default_factory=dict)  # expense category id -> price
     invalid_invoices: dict[str, str] = field(default_factory=dict)  # v1 invoice id -> why
+    skipped_invoices: dict[str, str] = field(default_factory=dict)  # v1 invoice id -> why (the map file)
     # Payments and messages planned through their invoice; the rest are reported as orphans.
     handled_payments: set[str] = field(default_factory=set)
     handled_messages: set[str] = field(default_factory=set)

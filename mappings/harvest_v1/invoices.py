@@ -192,6 +192,9 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
         planned = m.sink.invalid(KIND, invoice.id, invoice.origin, invalid, data=data, facts=facts)
     else:
         planned = m.sink.emit(KIND, invoice.id, data, invoice.origin, after=after, facts=facts)
+    if planned.status == "skipped":  # left out by the map file: its payments and messages are too
+        m.skipped_invoices[invoice.id] = planned.reason or "skipped"
+        return
     if planned.status != "ok":
         m.invalid_invoices[invoice.id] = planned.reason or "invalid"
         return

@@ -142,6 +142,10 @@ def report_orphans(m: V1Mapping) -> None:
             m.sink.invalid_source(PAYMENTS, item)
         elif isinstance(item, Payment) and item.id not in m.handled_payments:
             invoice_id = item.invoice_id or "?"
+            if invoice_id in m.skipped_invoices:
+                m.sink.left_out(PAYMENTS, item.id, item.origin, f"its invoice {invoice_id} is skipped "
+                                f"({m.skipped_invoices[invoice_id]})")  # fmt: skip
+                continue
             why = m.invalid_invoices.get(invoice_id)
             reason = f"its invoice {invoice_id} is " + (f"invalid ({why})" if why else "not in the export")
             m.sink.invalid(PAYMENTS, item.id, item.origin, reason)

@@ -146,7 +146,9 @@ def line_rates(line: FreshBooksLine) -> tuple[Decimal | None, Decimal | None]:
 _USES = ((True, True), (True, False), (False, True), (False, False))
 
 
-def _use(rates: tuple[Decimal | None, Decimal | None], pair: tuple[Decimal | None, Decimal | None]) -> tuple[bool, bool] | None:
+def _use(
+    rates: tuple[Decimal | None, Decimal | None], pair: tuple[Decimal | None, Decimal | None]
+) -> tuple[bool, bool] | None:
     """How a line whose rates are `rates` sits on `pair` exactly, or None."""
     wanted = sorted(rate for rate in rates if rate is not None)
     for use in _USES:

@@ -171,7 +171,8 @@ class HarvestClient:
             self._count(retry=True)
             if action is Action.THROTTLED:
                 self.limiter.pause(wait)  # the budget is shared: hold every thread, not just this one
-            log.debug("%s %s: %s, sending again in %.2fs", method, shown, action.value, wait)
+            what = "throttled (429): every request waits" if action is Action.THROTTLED else action.value
+            log.info("%s %s: %s, sending again in %.2fs", method, shown, what, wait)
 
         try:
             response = self.policy.run(method, send, sleep=self._sleep, on_retry=on_retry)

@@ -17,12 +17,13 @@ the window. Objects we created take the source's state; objects we adopted keep 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from migrator.kinds import ARCHIVABLE, REGISTRY
 from migrator.load.ledger import Ledger
 from migrator.load.target_index import TargetIndex
-from migrator.planned import Planned, parse_ref
+from migrator.planned import Planned, PlannedRecord, parse_ref
 
 # History that names a project implies these assignments: Harvest checks them too.
 _IMPLIED = {
@@ -53,7 +54,7 @@ def step_payload(planned: Planned, is_active: bool) -> dict[str, Any]:
     return payload
 
 
-def object_kind(step: Planned) -> str:
+def object_kind(step: PlannedRecord) -> str:
     """The kind of the object a step changes."""
     parsed = parse_ref(step.payload.get("object"))
     return parsed[0] if parsed else ""
@@ -178,8 +179,11 @@ def plan_steps(
             continue
         archive = Planned("archives", sid, step_payload(planned, False), planned.origin)
         if entry.action == "create":
-            steps.append(PlanEntry(archive, "create", reason="archived in the source: created active, "
-                                   "archived after its history loads"))
+            steps.append(
+                PlanEntry(
+                    archive, "create", reason="archived in the source: created active, archived after its history loads"
+                )
+            )
         elif reactivate:
             steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason="put back as it was"))
         elif window_open:

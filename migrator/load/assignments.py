@@ -10,7 +10,8 @@ project is new, so it is ours, and nothing was logged on it yet). The project's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ def other_id(kind: str, obj: dict[str, Any]) -> int | None:
 
 
 def settle_new_project(
-    client: Any, project_id: int, wanted: dict[str, Iterable[int]], kinds: Iterable[str] = tuple(ASSIGNMENT_KINDS)
+    client: Any, project_id: int, wanted: Mapping[str, Iterable[int]], kinds: Iterable[str] = tuple(ASSIGNMENT_KINDS)
 ) -> Settled:
     """Keep the assignments (of `kinds`) of new project `project_id` whose task/user is in `wanted[kind]`;
     delete the rest."""
@@ -48,10 +49,8 @@ def settle_new_project(
             if other_id(kind, obj) in keep:
                 settled.kept.append((kind, obj))
                 continue
-            try:
+            with contextlib.suppress(NotFoundError):  # gone already: an earlier attempt removed it
                 client.delete(f"{path}/{obj['id']}")
-            except NotFoundError:
-                pass  # gone already: an earlier attempt removed it
             settled.removed.append((kind, obj))
     return settled
 
@@ -59,6 +58,7 @@ def settle_new_project(
 def describe_removed(kind: str, obj: dict[str, Any]) -> str:
     """`default task 'Admin' (v2 12)`: what Harvest had added, for the ledger's events."""
     name = ASSIGNMENT_KINDS[kind]
-    inner = obj.get(name) if isinstance(obj.get(name), dict) else {}
+    held = obj.get(name)
+    inner: dict[str, Any] = held if isinstance(held, dict) else {}
     why = "a default task" if kind == "task_assignments" else "a user with access to all future projects"
     return f"{why} {inner.get('name')!r} (v2 {other_id(kind, obj)}), added by Harvest; not on the source project"

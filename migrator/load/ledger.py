@@ -23,15 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from migrator import jsonio
 from migrator.errors import LedgerError
 
-STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived")
+STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived", "pruned")
 # The states of a record whose object is in the target: `done` (created by a batch of this ledger),
 # `adopted` (it existed: never touched), `archived` (created, then archived by a rollback that could
 # not delete it). `pending` is an intent whose outcome is unknown (a project: created, its automatic
-# assignments not yet settled, with its v2 id).
+# assignments not yet settled, with its v2 id). `pruned`: archived because a newer export no longer
+# has the record (a cut-over's `run --prune archive`); `deleted`: removed by a rollback or a prune.
 LOADED_STATES = frozenset({"done", "adopted", "archived"})
+_LOADED_SQL = ", ".join(f"'{state}'" for state in sorted(LOADED_STATES))
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -70,6 +74,10 @@ _MIGRATIONS: tuple[str, ...] = (
         v2_id INTEGER,
         detail TEXT
     );
+    """,
+    # 2: where each record was last seen in the source (a cut-over reports records that left it)
+    """
+    ALTER TABLE records ADD COLUMN origin TEXT;
     """,
 )
 
@@ -119,6 +127,7 @@ class LedgerRow:
     last_error: str | None
     created_at: str
     updated_at: str
+    origin: str | None = None  # "file:line" where the record was last seen in the source
 
 
 class Ledger:
@@ -234,7 +243,7 @@ class Ledger:
 
     _COLUMNS = (
         "system, kind, source_id, v2_id, payload_hash, payload, batch, state, attempts, last_error, "
-        "created_at, updated_at"
+        "created_at, updated_at, origin"
     )
 
     def _row(self, values: tuple[Any, ...]) -> LedgerRow:
@@ -268,7 +277,7 @@ class Ledger:
         """v2 ids that rows of `kind` own (loaded states)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT v2_id FROM records WHERE kind=? AND v2_id IS NOT NULL AND state IN ('done', 'adopted', 'archived')",
+                f"SELECT v2_id FROM records WHERE kind=? AND v2_id IS NOT NULL AND state IN ({_LOADED_SQL})",
                 (kind,),
             ).fetchall()
         return {v2_id for (v2_id,) in rows}
@@ -299,17 +308,26 @@ class Ledger:
             last = found[-1][0]
             yield from (self._row(values[1:]) for values in found)
 
-    def record_intent(self, system: str, kind: str, source_id: str, payload: dict[str, Any], batch: str) -> None:
+    def record_intent(
+        self,
+        system: str,
+        kind: str,
+        source_id: str,
+        payload: dict[str, Any],
+        batch: str,
+        *,
+        origin: str | None = None,
+    ) -> None:
         """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet)."""
         now = _now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO records (system, kind, source_id, payload_hash, payload, batch, state, attempts,"
-                " created_at, updated_at) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?)"
+                " created_at, updated_at, origin) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?, ?)"
                 " ON CONFLICT (system, kind, source_id) DO UPDATE SET state='pending', attempts=attempts+1,"
                 " v2_id=NULL, payload_hash=excluded.payload_hash, payload=excluded.payload,"
-                " updated_at=excluded.updated_at",
-                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now),
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
+                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now, origin),
             )
 
     def record_result(
@@ -323,6 +341,7 @@ class Ledger:
         payload: dict[str, Any] | None = None,
         batch: str,
         error: str | None = None,
+        origin: str | None = None,
     ) -> None:
         """Commit the outcome of a request (or of a reconciliation) right after it is known."""
         if state not in STATES:
@@ -333,12 +352,12 @@ class Ledger:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO records (system, kind, source_id, v2_id, payload_hash, payload, batch, state,"
-                " last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " last_error, created_at, updated_at, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (system, kind, source_id) DO UPDATE SET state=excluded.state,"
                 " v2_id=COALESCE(excluded.v2_id, v2_id), payload_hash=COALESCE(excluded.payload_hash, payload_hash),"
                 " payload=COALESCE(excluded.payload, payload), last_error=excluded.last_error,"
-                " updated_at=excluded.updated_at",
-                (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now),
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
+                (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now, origin),
             )
             db.execute(
                 "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
@@ -394,35 +413,33 @@ class Ledger:
 
 
 class LedgerLock:
-    """An exclusive lock on a ledger for the duration of a run: a second process is refused."""
+    """An exclusive lock on a ledger for the duration of a run: a second process is refused.
+
+    `filelock` (a well-kept library) locks the same way on Linux, macOS and Windows, where a
+    hand-written `fcntl` lock does not exist; the holder's pid is written beside the lock, so the
+    refusal can say who holds it.
+    """
 
     def __init__(self, ledger_path: str | Path) -> None:
         self.path = Path(f"{ledger_path}.lock")
-        self._handle: Any = None
+        self.holder = Path(f"{ledger_path}.lock.pid")
+        self._lock = FileLock(self.path, timeout=0)
 
     def __enter__(self) -> LedgerLock:
-        import fcntl
-
-        self._handle = self.path.open("a+")
         try:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._handle.seek(0)
-            holder = self._handle.read().strip() or "another process"
-            self._handle.close()
+            self._lock.acquire()
+        except Timeout:
+            try:
+                holder = self.holder.read_text(encoding="utf-8").strip() or "another process"
+            except OSError:
+                holder = "another process"
             raise LedgerError(
                 f"ledger {self.path.with_suffix('')} is in use by another migrator run ({holder}); "
                 "wait for it to finish or stop it, then run again"
             ) from None
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.write(f"pid {os.getpid()}")
-        self._handle.flush()
+        self.holder.write_text(f"pid {os.getpid()}", encoding="utf-8")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import fcntl
-
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
+        if self._lock.is_locked:
+            self._lock.release()

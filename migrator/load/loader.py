@@ -19,6 +19,7 @@ the requests in flight, the ids of objects others refer to and the failures is h
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ from migrator.load.reconcile import CannotTell, Reconciler
 from migrator.load.target_index import TargetIndex
 from migrator.planned import parse_ref
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # POSTs of one record in one run, each after a reconciliation found nothing
 _FATAL = (AuthError, TargetUnreachableError, LedgerError)
 _DOCUMENTS = ("invoices", "estimates")  # their line_items need Harvest's line ids to be updated
@@ -142,7 +144,13 @@ class Loader:
         if state == "blocked" and (row := self._row(entry)) is not None and row.state == "pending":
             return  # a pending intent must survive being blocked: the next run reconciles it
         self.ledger.record_result(
-            *self._key(entry), state=state, v2_id=v2_id, payload=payload, batch=self.batch, error=error
+            *self._key(entry),
+            state=state,
+            v2_id=v2_id,
+            payload=payload,
+            batch=self.batch,
+            error=error,
+            origin=entry.planned.origin.where(),
         )
         if v2_id is not None and state in LOADED_STATES:
             self.ids.set(entry.planned.origin.system, entry.planned.ref, v2_id)
@@ -150,6 +158,7 @@ class Loader:
 
     def _log(self, entry: PlanEntry, action: str, v2_id: int | None, detail: str) -> None:
         system, kind, source_id = self._key(entry)
+        log.info("%s:%s:%s %s (v2 %s): %s", system, kind, source_id, action, v2_id, detail)
         self.ledger.log(self.batch, action, system=system, kind=kind, source_id=source_id, v2_id=v2_id, detail=detail)
 
     # --- one record ----------------------------------------------------------------------------
@@ -254,7 +263,7 @@ class Loader:
         for attempt in range(MAX_ATTEMPTS):
             if attempt and self.halted():
                 break  # the intent stays pending; the next run reconciles it
-            self.ledger.record_intent(*self._key(entry), resolved, self.batch)
+            self.ledger.record_intent(*self._key(entry), resolved, self.batch, origin=entry.planned.origin.where())
             sent = time.monotonic()
             try:
                 response = self.client.post(path, body)
@@ -375,8 +384,10 @@ class Loader:
         try:
             settled = settle_new_project(self.client, project_id, wanted, kinds)
         except (RejectedError, TransientError) as exc:
-            message = f"created as v2 {project_id}, but Harvest's automatic assignments could not be settled " \
+            message = (
+                f"created as v2 {project_id}, but Harvest's automatic assignments could not be settled "
                 f"({exc.message}); the next run finishes it"
+            )
             return Outcome("pending", project_id, message)
         for kind, obj in settled.kept:
             self.kept[(kind, project_id, other_id(kind, obj) or 0)] = obj
@@ -467,9 +478,11 @@ class Loader:
             self.unknown += 1
         tally.count(planned.kind, outcome.state)
         if outcome.state in ("rejected", "blocked", "pending"):
-            result.problems.append(
-                Problem(outcome.state, planned.kind, planned.source_id, planned.origin.where(), outcome.message or "")
+            where = planned.origin.where()
+            problem = Problem(
+                outcome.state, planned.kind, planned.source_id, where, outcome.message or "", planned.system
             )
+            result.problems.append(problem)
         if not outcome.available and not REGISTRY[planned.kind].leaf:
             # What depends on it is blocked when its turn comes (a pending one only for this run).
             cause = f"blocked by {outcome.state} {planned.kind} {planned.source_id}: {outcome.message}"

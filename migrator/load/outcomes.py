@@ -54,6 +54,12 @@ class Problem:
     source_id: str
     where: str
     message: str
+    system: str = ""
+
+    @property
+    def record(self) -> str:
+        """`SYSTEM:KIND:SOURCE_ID` (CONTRACT.md)."""
+        return f"{self.system}:{self.kind}:{self.source_id}"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source_id} ({self.where}): {self.message}"
@@ -61,6 +67,8 @@ class Problem:
     def as_dict(self) -> dict[str, str]:
         return {
             "state": self.state,
+            "record": self.record,
+            "system": self.system,
             "kind": self.kind,
             "source_id": self.source_id,
             "where": self.where,

@@ -28,7 +28,7 @@ from migrator.load.lanes import LANES, lane_of
 from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, LOADED_STATES, Ledger, LedgerRow, payload_hash
 from migrator.load.planstore import PlanEntry, PlanStore
 from migrator.load.target_index import TargetIndex, key_text
-from migrator.planned import Planned, parse_ref
+from migrator.planned import Planned, PlannedRecord, parse_ref
 
 
 @dataclass
@@ -124,9 +124,16 @@ class _Decided:
 
 class _Planner:
     def __init__(
-        self, store: PlanStore, ledger: Ledger | None, target: TargetIndex, create_users: bool, recreate_missing: bool
+        self,
+        store: PlanStore,
+        ledger: Ledger | None,
+        target: TargetIndex,
+        create_users: bool,
+        recreate_missing: bool,
+        overrides: Any = None,
     ) -> None:
         self.store = store
+        self.overrides = overrides  # the `--map` file: a person it names is adopted, never invited
         self.ledger = ledger
         self.target = target
         self.create_users = create_users
@@ -158,8 +165,8 @@ class _Planner:
                 entry = self.decide(planned, rows.get((planned.system, planned.source_id)))
                 yield self._row(seq, lane, entry)
 
-    def _batches(self, kind: str) -> Iterator[list[tuple[int, Planned]]]:
-        batch: list[tuple[int, Planned]] = []
+    def _batches(self, kind: str) -> Iterator[list[tuple[int, PlannedRecord]]]:
+        batch: list[tuple[int, PlannedRecord]] = []
         for seq_and_planned in self.store.planned_with_seq(kind):
             batch.append(seq_and_planned)
             if len(batch) >= 1000:
@@ -168,7 +175,7 @@ class _Planner:
         if batch:
             yield batch
 
-    def _ledger_rows(self, kind: str, batch: list[tuple[int, Planned]]) -> dict[tuple[str, str], LedgerRow]:
+    def _ledger_rows(self, kind: str, batch: list[tuple[int, PlannedRecord]]) -> dict[tuple[str, str], LedgerRow]:
         if self.ledger is None:
             return {}
         by_system: dict[str, list[str]] = {}
@@ -187,8 +194,10 @@ class _Planner:
 
     # --- one object ------------------------------------------------------------------------------
 
-    def decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
+    def decide(self, planned: PlannedRecord, row: LedgerRow | None) -> PlanEntry:
         entry = self._decide(planned, row)
+        if planned.status == "ok" and planned.reason:  # what the map file changed, said on the entry
+            entry.reason = f"{entry.reason}; {planned.reason}" if entry.reason else planned.reason
         kind = REGISTRY[planned.kind]
         system = planned.system
         if not kind.leaf:  # nothing refers to a time entry or an expense: keep nothing of them
@@ -198,14 +207,16 @@ class _Planner:
         self.steps.note(entry)
         return entry
 
-    def _decide(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
+    def _decide(self, planned: PlannedRecord, row: LedgerRow | None) -> PlanEntry:
         if planned.status != "ok":
             return PlanEntry(planned, "invalid" if planned.status == "invalid" else "skipped", reason=planned.reason)
         system = planned.system
         for dependency in planned.depends_on():
             problem = self._dependency_problem(system, dependency)
             if problem is not None:
-                return PlanEntry(planned, "invalid", reason=problem)
+                # What depends on a record deliberately left out is left out too; on a broken one, broken.
+                action = "skipped" if problem.startswith("depends on skipped") else "invalid"
+                return PlanEntry(planned, action, reason=problem)
         entry = REGISTRY[planned.kind]
         if row is not None and row.state in LOADED_STATES and (row.v2_id is not None or entry.event):
             return self._loaded(planned, row)
@@ -224,10 +235,10 @@ class _Planner:
             return f"depends on {kind} {source_id}, which is neither in the source nor loaded before"
         return None
 
-    def _resolved(self, planned: Planned) -> dict[str, Any]:
+    def _resolved(self, planned: PlannedRecord) -> dict[str, Any]:
         return self.ids.resolve(planned.system, planned.payload)  # type: ignore[no-any-return]
 
-    def _loaded(self, planned: Planned, row: LedgerRow) -> PlanEntry:
+    def _loaded(self, planned: PlannedRecord, row: LedgerRow) -> PlanEntry:
         """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
         entry = REGISTRY[planned.kind]
         ours = row.state != "adopted"
@@ -266,7 +277,7 @@ class _Planner:
             self._empty[kind] = not self.target.online or self.target.count(kind) == 0
         return self._empty[kind]
 
-    def _new(self, planned: Planned, row: LedgerRow | None) -> PlanEntry:
+    def _new(self, planned: PlannedRecord, row: LedgerRow | None) -> PlanEntry:
         """Not in the target as far as the ledger knows: adopt a match, or create."""
         entry = REGISTRY[planned.kind]
         system = planned.system
@@ -322,7 +333,7 @@ class _Planner:
         return self._create(planned, pending)
 
     def _adopt(
-        self, planned: Planned, resolved: dict[str, Any], obj: dict[str, Any], key: Hashable, pending: bool
+        self, planned: PlannedRecord, resolved: dict[str, Any], obj: dict[str, Any], key: Hashable, pending: bool
     ) -> PlanEntry:
         entry = REGISTRY[planned.kind]
         system = planned.system
@@ -356,7 +367,15 @@ class _Planner:
             taken.update(self.ledger.v2_ids(kind))
         return taken
 
-    def _create(self, planned: Planned, pending: bool) -> PlanEntry:
+    def _create(self, planned: PlannedRecord, pending: bool) -> PlanEntry:
+        if planned.kind == "users" and self.overrides is not None and self.overrides.names_person(planned):
+            email = planned.payload.get("email")
+            return PlanEntry(
+                planned,
+                "invalid",
+                reason=f"the map file names {email} for this person, but the target has no user with that email: "
+                "invite them in Harvest first (migrator never invites a person the map names)",
+            )
         if planned.kind == "users" and not self.create_users:
             email = planned.payload.get("email")
             return PlanEntry(
@@ -384,7 +403,7 @@ class _Planner:
             )
         return PlanEntry(planned, "create", ours=True)
 
-    def _event(self, planned: Planned) -> PlanEntry:
+    def _event(self, planned: PlannedRecord) -> PlanEntry:
         """A state change is idempotent by the target's state: already there means nothing to send."""
         entry = REGISTRY[planned.kind]
         parent = self.ids.resolve(planned.system, planned.payload).get(entry.parent_field or "")
@@ -413,6 +432,7 @@ def build_plan(
     target: TargetIndex,
     create_users: bool = False,
     recreate_missing: bool = False,
+    overrides: Any = None,
 ) -> Plan:
     """Decide an action for every planned object (see the module docstring). Sends only list reads.
 
@@ -424,10 +444,9 @@ def build_plan(
         store = PlanStore()
         for item in planned:
             store.add(item)
-    _Planner(store, ledger, target, create_users, recreate_missing).run()
+    _Planner(store, ledger, target, create_users, recreate_missing, overrides).run()
     return Plan(
         store,
         ledger_fingerprint=ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT,
         target_fingerprint=target.fingerprint(),
     )
-

@@ -22,7 +22,7 @@ from typing import Any
 
 from migrator import jsonio
 from migrator.kinds import ACTIONS, PLAN_KINDS
-from migrator.planned import Lossy, MapSink, Planned
+from migrator.planned import SEVERITIES, Lossy, MapSink, Planned, PlannedRecord
 from migrator.sources.record import Origin
 
 BATCH = 2000
@@ -44,7 +44,8 @@ CREATE TABLE entries (
     action TEXT NOT NULL, target_id INTEGER, diff TEXT, reason TEXT, same_as TEXT, ours INTEGER NOT NULL
 );
 CREATE INDEX entries_lane ON entries (lane, action, seq);
-CREATE TABLE lossy (seq INTEGER PRIMARY KEY, system TEXT, kind TEXT, source_id TEXT, field TEXT, note TEXT);
+CREATE TABLE lossy (seq INTEGER PRIMARY KEY, system TEXT, kind TEXT, source_id TEXT, field TEXT, note TEXT,
+                    severity TEXT);
 CREATE TABLE errors (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -54,7 +55,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 class PlanEntry:
     """What will happen to one planned object, and why."""
 
-    planned: Planned
+    planned: PlannedRecord  # a `StoredPlanned` when read back from the store
     action: str
     target_id: int | None = None
     diff: dict[str, list[Any]] | None = None
@@ -194,7 +195,7 @@ class PlanStore:
         return self._seq
 
     def add_lossy(self, note: Lossy) -> None:
-        self._lossy.append((note.system, note.kind, note.source_id, note.field, note.note))
+        self._lossy.append((note.system, note.kind, note.source_id, note.field, note.note, note.severity))
         if len(self._lossy) >= BATCH:
             self.flush()
 
@@ -213,7 +214,8 @@ class PlanStore:
             if self._lossy:
                 self._db.execute("BEGIN")
                 self._db.executemany(
-                    "INSERT INTO lossy (system, kind, source_id, field, note) VALUES (?, ?, ?, ?, ?)", self._lossy
+                    "INSERT INTO lossy (system, kind, source_id, field, note, severity) VALUES (?, ?, ?, ?, ?, ?)",
+                    self._lossy,
                 )
                 self._db.execute("COMMIT")
                 self._lossy.clear()
@@ -235,12 +237,78 @@ class PlanStore:
     def planned(self, kind: str | None = None) -> Iterator[Planned]:
         """Planned objects in mapping order (of one kind, or all)."""
         where, args = ("WHERE p.kind = ?", (kind,)) if kind else ("", ())
-        return (_planned(row) for row in self._rows(f"SELECT {_PLANNED_COLUMNS} FROM planned p {where} ORDER BY seq", args))
+        return (
+            _planned(row) for row in self._rows(f"SELECT {_PLANNED_COLUMNS} FROM planned p {where} ORDER BY seq", args)
+        )
 
     def planned_with_seq(self, kind: str) -> Iterator[tuple[int, StoredPlanned]]:
         """(seq, planned object, parsed on demand) of one kind, in mapping order."""
         sql = f"SELECT {_PLANNED_COLUMNS} FROM planned p WHERE p.kind = ? ORDER BY seq"
         return ((row[0], StoredPlanned(row)) for row in self._rows(sql, (kind,)))
+
+    def pilot_rows(self, kind: str) -> Iterator[tuple[int, str, str, tuple[str, ...]]]:
+        """(seq, system, source_id, refs) of one kind's records still to be loaded (not skipped)."""
+        rows = self._rows("SELECT seq, system, source_id, refs FROM planned WHERE kind = ? AND status != 'skipped' "
+                          "ORDER BY seq", (kind,))  # fmt: skip
+        return (
+            (seq, system, source_id, tuple(refs.split(_SEP)) if refs else ()) for seq, system, source_id, refs in rows
+        )
+
+    def skip_all_but(self, keep: set[int], reason: str) -> int:
+        """Mark every record not in `keep` (and not skipped yet) skipped, with `reason`; how many."""
+        self.flush()
+        with self._lock:
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (seq INTEGER PRIMARY KEY)")
+            self._db.execute("DELETE FROM keep")
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO keep VALUES (?)", ((seq,) for seq in keep))
+            changed = self._db.execute(
+                "UPDATE planned SET status = 'skipped', reason = ? WHERE status != 'skipped' "
+                "AND seq NOT IN (SELECT seq FROM keep)",
+                (reason,),
+            ).rowcount
+            self._db.execute("COMMIT")
+        return int(changed)
+
+    def has(self, system: str, kind: str, source_id: str) -> bool:
+        """Does the source hold this record (zero padding aside)?"""
+        self.flush()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source_id FROM planned WHERE system = ? AND kind = ? AND (source_id = ? OR "
+                "ltrim(source_id, '0') = ?)",
+                (system, kind, source_id, source_id.lstrip("0")),
+            ).fetchall()
+        return bool(rows)
+
+    def find(self, system: str, kind: str, source_id: str) -> StoredPlanned | None:
+        """A planned record by its name (the first, if the source repeats it)."""
+        self.flush()
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_PLANNED_COLUMNS} FROM planned p"
+                " WHERE system = ? AND kind = ? AND source_id = ? ORDER BY seq",
+                (system, kind, source_id),
+            ).fetchone()
+        return StoredPlanned(row) if row else None
+
+    def present(self, names: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which of these (system, kind, source_id) the plan holds."""
+        self.flush()
+        found: set[tuple[str, str, str]] = set()
+        with self._lock:
+            for name in names:
+                if self._db.execute(
+                    "SELECT 1 FROM planned WHERE system = ? AND kind = ? AND source_id = ? LIMIT 1", name
+                ).fetchone():
+                    found.add(name)
+        return found
+
+    def systems(self) -> set[str]:
+        """The source systems the plan holds records of."""
+        self.flush()
+        with self._lock:
+            return {system for (system,) in self._db.execute("SELECT DISTINCT system FROM planned")}
 
     def planned_at(self, seq: int) -> Planned:
         """One planned object by its `seq`."""
@@ -254,11 +322,40 @@ class PlanStore:
         with self._lock:
             return int(self._db.execute(f"SELECT count(*) FROM planned {where}", args).fetchone()[0])
 
-    def lossy(self) -> Iterator[Lossy]:
-        """Lossy notes, by kind in load order, then as written."""
+    def lossy(self, *, by_severity: bool = False) -> Iterator[Lossy]:
+        """Lossy notes, by kind in load order, then as written (`by_severity`: money first, then hours,
+        data, cosmetic)."""
+        return (Lossy(*row[:5]) for row in self._lossy_rows(by_severity, located=False))
+
+    def _lossy_rows(self, by_severity: bool, *, located: bool) -> Iterator[tuple[Any, ...]]:
         rank = " ".join(f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(PLAN_KINDS))
-        rows = self._rows(f"SELECT kind, source_id, field, note, system FROM lossy ORDER BY CASE kind {rank} END, seq")
-        return (Lossy(*row) for row in rows)
+        severity = " ".join(f"WHEN '{name}' THEN {index}" for index, name in enumerate(SEVERITIES))
+        first = f"CASE severity {severity} END, " if by_severity else ""
+        where = (
+            "NULL, NULL"
+            if not located
+            else (
+                "(SELECT p.file FROM planned p WHERE p.system = l.system AND p.kind = l.kind"
+                " AND p.source_id = l.source_id ORDER BY p.seq LIMIT 1),"
+                " (SELECT p.line FROM planned p WHERE p.system = l.system AND p.kind = l.kind"
+                " AND p.source_id = l.source_id ORDER BY p.seq LIMIT 1)"
+            )
+        )
+        return self._rows(
+            f"SELECT kind, source_id, field, note, system, {where} FROM lossy l "
+            f"ORDER BY {first}CASE kind {rank} END, seq"
+        )
+
+    def lossy_located(self) -> Iterator[tuple[Lossy, str | None, int | None]]:
+        """Lossy notes, money first, each with the file and line of its record (None for a kind-wide note)."""
+        return ((Lossy(*row[:5]), row[5], row[6]) for row in self._lossy_rows(True, located=True))
+
+    def lossy_severities(self) -> dict[str, int]:
+        """How many notes of each severity (every severity, zeros included)."""
+        self.flush()
+        with self._lock:
+            counts = dict(self._db.execute("SELECT severity, count(*) FROM lossy GROUP BY severity").fetchall())
+        return {name: int(counts.get(name, 0)) for name in SEVERITIES}
 
     def lossy_count(self) -> int:
         self.flush()
@@ -367,4 +464,3 @@ class PlanStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -23,7 +23,7 @@ from migrator.load.invoices import event_applied
 from migrator.load.ledger import Ledger
 from migrator.load.planner import describe_match
 from migrator.load.target_index import TargetIndex
-from migrator.planned import Planned
+from migrator.planned import PlannedRecord
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Reconciler:
             self._claimed[kind] = self.ledger.v2_ids(kind)
         return self._claimed[kind]
 
-    def find(self, planned: Planned, resolved: dict[str, Any], *, since: float) -> Found | None:
+    def find(self, planned: PlannedRecord, resolved: dict[str, Any], *, since: float) -> Found | None:
         """The record's object if the target has exactly one; None if it has none.
 
         `since` is a monotonic instant no later than the POST in doubt: a cached read older than

@@ -3,9 +3,10 @@
 Planning 100,000 records costs one list read per kind, never one request per record. The objects
 read are kept in SQLite (a private temporary database), not in memory, so a target holding a
 million time entries is indexed in flat memory: for a kind no record refers to (time entries,
-expenses) only the id, natural key, `updated_at` and the few fields its kind declares (`slim`). Kinds whose list is nested under a
-parent (an invoice's payments and messages) are read per parent, and only for parents that existed
-before this run: a parent created in this run has no children yet, so there is nothing to read.
+expenses) only the id, natural key, `updated_at` and the few fields its kind declares (`slim`).
+Kinds whose list is nested under a parent (an invoice's payments and messages) are read per
+parent, and only for parents that existed before this run: a parent created in this run has no
+children yet, so there is nothing to read.
 
 Reconciliation after an unknown outcome needs a read *newer than the POST in doubt*: `refresh`
 re-reads a kind only if its last read started before a given instant, so when several POSTs of

@@ -29,7 +29,7 @@ from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.load.planstore import PlanStore
 from migrator.load.target_index import TargetIndex
-from migrator.planned import Lossy, Planned
+from migrator.planned import Lossy, PlannedRecord
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
 # Which lossy notes can explain a difference in a field (by the note's field name, or its prefix).
@@ -47,7 +47,7 @@ def money(value: Decimal) -> str:
     return str(cents(value))
 
 
-def record_name(item: Planned) -> str:
+def record_name(item: PlannedRecord) -> str:
     """`harvest-v1:invoices:3001` (CONTRACT.md "Naming a source record")."""
     return f"{item.origin.system}:{item.kind}:{item.source_id}"
 
@@ -96,7 +96,7 @@ class _Notes:
         for note in notes:
             self._by_record[(note.system, note.kind, note.source_id)].append(note)
 
-    def explain(self, item: Planned, field_name: str) -> str | None:
+    def explain(self, item: PlannedRecord, field_name: str) -> str | None:
         wanted = _EXPLAINS.get(field_name, (field_name,))
         found = [
             f"{note.field}: {note.note}"
@@ -115,25 +115,25 @@ class _Verifier:
         self.ids = IdMap(ledger)
         self.notes = _Notes(store.lossy())
         # The objects other checks need, kept while streaming (none of them time entries or expenses).
-        self.items: dict[str, list[Planned]] = defaultdict(list)
+        self.items: dict[str, list[PlannedRecord]] = defaultdict(list)
         self.rows: dict[tuple[str, str], LedgerRow] = {}
-        self.by_ref: dict[tuple[str, str], Planned] = {}
+        self.by_ref: dict[tuple[str, str], PlannedRecord] = {}
         self.hours = [Decimal(0), Decimal(0)]
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def v2(self, item: Planned) -> int | None:
+    def v2(self, item: PlannedRecord) -> int | None:
         row = self.rows.get((item.origin.system, item.ref))
         return row.v2_id if row is not None and row.state in LOADED_STATES else None
 
-    def v2_of(self, item: Planned, value: Any) -> int | None:
+    def v2_of(self, item: PlannedRecord, value: Any) -> int | None:
         if isinstance(value, int):
             return value
         return self.ids.get(item.origin.system, str(value)) if value is not None else None
 
     def differ(
         self,
-        item: Planned,
+        item: PlannedRecord,
         field_name: str,
         source: Any,
         target: Any,
@@ -154,7 +154,7 @@ class _Verifier:
             }
         )
 
-    def obj(self, item: Planned) -> dict[str, Any] | None:
+    def obj(self, item: PlannedRecord) -> dict[str, Any] | None:
         v2_id = self.v2(item)
         if v2_id is None:
             return None
@@ -180,7 +180,7 @@ class _Verifier:
             if REGISTRY[kind].event:
                 continue  # state changes are verified through the invoice and estimate states
             source = found = 0
-            batch: list[Planned] = []
+            batch: list[PlannedRecord] = []
             for _seq, item in self.store.planned_with_seq(kind):
                 if item.status == "skipped":
                     continue
@@ -194,7 +194,7 @@ class _Verifier:
             self.report.kinds[kind] = {"source": source, "target": found}
         self.report.totals["hours"] = {"source": money(self.hours[0]), "target": money(self.hours[1])}
 
-    def _present(self, kind: str, batch: list[Planned]) -> int:
+    def _present(self, kind: str, batch: list[PlannedRecord]) -> int:
         leaf = REGISTRY[kind].leaf
         rows: dict[tuple[str, str], LedgerRow] = {}
         for system in {item.origin.system for item in batch}:
@@ -217,7 +217,7 @@ class _Verifier:
                 self.by_ref[key] = item
         return found
 
-    def _check_present(self, item: Planned, row: LedgerRow | None) -> dict[str, Any] | None:
+    def _check_present(self, item: PlannedRecord, row: LedgerRow | None) -> dict[str, Any] | None:
         v2_id = row.v2_id if row is not None and row.state in LOADED_STATES else None
         if item.status == "invalid":
             self.differ(item, "present", "in the source", "not loadable", explained_by=item.reason)
@@ -231,7 +231,7 @@ class _Verifier:
             self.differ(item, "present", "in the source", "missing in the target", v2_id=v2_id)
         return obj
 
-    def _hours(self, item: Planned, obj: dict[str, Any] | None) -> None:
+    def _hours(self, item: PlannedRecord, obj: dict[str, Any] | None) -> None:
         facts = item.facts or {}
         hours = _dec(facts["hours"] if "hours" in facts else item.payload.get("hours"))
         self.hours[0] += hours
@@ -264,14 +264,14 @@ class _Verifier:
             for item in self.items.get(kind, []):
                 other_v2 = self.v2_of(item, item.payload.get(f"{other}_id"))
                 if other_v2 is not None:
-                    project = (item.origin.system, str(item.payload.get("project_id")))
-                    wanted[project][kind][other_v2] = record_name(item)
+                    source_project = (item.origin.system, str(item.payload.get("project_id")))
+                    wanted[source_project][kind][other_v2] = record_name(item)
         held: dict[int, dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
         for kind, other in ASSIGNMENT_KINDS.items():
             for obj in self.target.all(kind):
-                project = obj.get("project") or {}
+                on = obj.get("project") or {}
                 inner = obj.get(other) or {}
-                held[int(project.get("id") or 0)][kind][other_id(kind, obj) or 0] = str(inner.get("name") or "")
+                held[int(on.get("id") or 0)][kind][other_id(kind, obj) or 0] = str(inner.get("name") or "")
         for project in self.items.get("projects", []):
             v2_id, row = self.v2(project), self.rows.get((project.origin.system, project.ref))
             if v2_id is None or self.obj(project) is None or row is None:
@@ -286,7 +286,7 @@ class _Verifier:
                     target = f"{len(have)} assigned" + (f"; not in the source: {', '.join(extra)}" if extra else "")
                     self.differ(project, kind, source, target)
 
-    def _currency(self, item: Planned, obj: dict[str, Any] | None) -> str:
+    def _currency(self, item: PlannedRecord, obj: dict[str, Any] | None) -> str:
         stated = (item.facts or {}).get("currency") or item.payload.get("currency")
         if not stated:
             client = self.by_ref.get((item.origin.system, str(item.payload.get("client_id"))))
@@ -297,7 +297,7 @@ class _Verifier:
 
     def _billing(self) -> None:
         sums: dict[str, dict[str, list[Decimal]]] = defaultdict(lambda: {name: [Decimal(0)] * 2 for name in MONEY})
-        payments_of: dict[tuple[str, str], list[Planned]] = defaultdict(list)
+        payments_of: dict[tuple[str, str], list[PlannedRecord]] = defaultdict(list)
         for payment in self.items.get("invoice_payments", []):
             payments_of[(payment.origin.system, str(payment.payload.get("invoice_id")))].append(payment)
         for invoice in self.items.get("invoices", []):
@@ -323,14 +323,18 @@ class _Verifier:
                 if paid_obj is not None:
                     totals["payments"][1] += _dec(paid_obj.get("amount"))
                     if cents(_dec(paid_obj.get("amount"))) != cents(_dec(payment.payload.get("amount"))):
-                        self.differ(payment, "amount", money(_dec(payment.payload.get("amount"))),
-                                    money(_dec(paid_obj.get("amount"))))
+                        self.differ(
+                            payment,
+                            "amount",
+                            money(_dec(payment.payload.get("amount"))),
+                            money(_dec(paid_obj.get("amount"))),
+                        )
             if obj is None:
                 continue
             target_amount, target_due = _dec(obj.get("amount")), _dec(obj.get("due_amount"))
             totals["invoice_amount"][1] += target_amount
             totals["invoice_due"][1] += target_due
-            checks = [
+            checks: list[tuple[str, Any, Any]] = [
                 ("amount", money(amount), money(target_amount)),
                 ("due_amount", money(due), money(target_due)),
                 ("currency", currency, str(obj.get("currency") or currency)),

@@ -41,16 +41,22 @@ def change_text(entry: Any, indent: str = "    ") -> str:
 
 
 def _tail(report: Any) -> dict[str, Any]:
+    from migrator.load.orphans import planned_action
+
     return {
         "errors": report.errors,
         "warnings": report.warnings,
+        "orphaned": [orphan.as_dict() | {"action": planned_action(orphan, report.prune)} for orphan in report.orphans],
     }
 
 
 def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
     """The plan as indented JSON (decimals exact), written change by change through `write`."""
     head = {"source": report.source, "summary": report.summary()}
-    parts = [f"{_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}" for name, value in head.items()]
+    parts = [
+        f"{_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}"
+        for name, value in head.items()
+    ]
     write("{\n  " + ",\n  ".join(parts) + ',\n  "changes": [')
     first = True
     for entry in report.plan.entries:

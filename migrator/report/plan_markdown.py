@@ -12,7 +12,9 @@ from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
-from migrator.planned import parse_ref
+from migrator.load.orphans import planned_action
+from migrator.planned import SEVERITIES, parse_ref
+from migrator.report.naming import Namer, ShortPaths, plain
 
 
 def _cell(value: Any) -> str:
@@ -100,20 +102,37 @@ def render_plan_markdown(report: Any) -> str:
             f"| **total** | **{sum((c[1] for c in clients), Decimal(0))}** | "
             f"**{sum((c[2] for c in clients), Decimal(0))}** | **{sum((c[3] for c in clients), Decimal(0))}** |"
         )
-    invalid = [entry for entry in report.plan.entries if entry.action == "invalid"]
+    namer, paths = Namer(report.store), ShortPaths(report.paths)
+    updates = list(report.store.entries(actions=("update",)))
+    if updates:
+        lines += [
+            "",
+            "## Updates (changed in the source since they were loaded)",
+            "",
+            "| record | what | where | changes |",
+            "|---|---|---|---|",
+        ]
+        for entry in updates:
+            planned = entry.planned
+            changes = "; ".join(
+                f"{name}: {plain(old)} → {plain(new)}" for name, (old, new) in (entry.diff or {}).items()
+            )
+            label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
+            lines.append(
+                f"| {_name(planned)} | {_cell(label)} | {_cell(paths.where(planned.origin))} | {_cell(changes)} |"
+            )
+    invalid = list(report.store.entries(actions=("invalid",)))
     if invalid:
         lines += [
             "",
             "## Invalid records (not loaded)",
             "",
-            "| kind | source id | where | reason |",
-            "|---|---|---|---|",
+            "| record | where | reason |",
+            "|---|---|---|",
         ]
         for entry in invalid:
             planned = entry.planned
-            lines.append(
-                f"| {planned.kind} | {planned.source_id} | {_cell(planned.origin.where())} | {_cell(entry.reason)} |"
-            )
+            lines.append(f"| {_name(planned)} | {_cell(paths.where(planned.origin))} | {_cell(entry.reason)} |")
     steps = [e for e in report.plan.entries if e.planned.kind in STEPS and e.action in ("create", "skipped")]
     if steps:
         lines += [
@@ -128,24 +147,42 @@ def render_plan_markdown(report: Any) -> str:
         ]
         for entry in steps:
             planned = entry.planned
+            label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
             lines.append(
-                f"| {describe(planned.kind, planned.payload)} | {planned.origin.system}:{planned.source_id} | "
-                f"{_cell(planned.origin.where())} | {_cell(entry.reason)} |"
+                f"| {_cell(label)} | {planned.system}:{planned.source_id} | "
+                f"{_cell(paths.where(planned.origin))} | {_cell(entry.reason)} |"
             )
-    groups: dict[tuple[str, str], tuple[int, list[Any]]] = {}
-    for note in report.iter_lossy():  # a count and three examples per kind and field, streamed
-        count, examples = groups.get((note.kind, note.field), (0, []))
+    if report.orphans:
+        lines += [
+            "",
+            "## Orphaned: loaded before, no longer in the source",
+            "",
+            "| record | v2 id | batch | last seen | action |",
+            "|---|---:|---|---|---|",
+        ]
+        for orphan in report.orphans:
+            seen = paths.show(orphan.last_seen) if orphan.last_seen else ""
+            action = planned_action(orphan, report.prune)
+            lines.append(f"| {orphan.record} | {orphan.v2_id} | {orphan.batch} | {_cell(seen)} | {_cell(action)} |")
+    groups: dict[tuple[str, str, str], tuple[int, list[Any]]] = {}
+    for note in report.iter_lossy():  # a count and three examples per severity, kind and field, streamed
+        key = (note.severity, note.kind, note.field)
+        count, examples = groups.get(key, (0, []))
         if len(examples) < 3:
             examples.append(note)
-        groups[(note.kind, note.field)] = (count + 1, examples)
+        groups[key] = (count + 1, examples)
     if groups:
-        lines += ["", "## Lossy mappings", "", "Values Harvest v2 has no place for, or that had to change.", ""]
-        lines += ["| kind | field | count | examples |", "|---|---|---:|---|"]
-        for (kind, field_name), (count, notes) in sorted(
-            groups.items(), key=lambda item: (KINDS.index(item[0][0]) if item[0][0] in KINDS else 99, item[0][1])
-        ):
+        lines += [
+            "",
+            "## Lossy mappings",
+            "",
+            "Values Harvest v2 has no place for, or that had to change: money first, then hours, data, cosmetic.",
+            "",
+        ]
+        lines += ["| severity | kind | field | count | examples |", "|---|---|---|---:|---|"]
+        for (severity, kind, field_name), (count, notes) in sorted(groups.items(), key=_lossy_order):
             examples_text = "; ".join(f"{n.source_id}: {n.note}" for n in notes)
-            lines.append(f"| {kind} | {_cell(field_name)} | {count} | {_cell(examples_text)} |")
+            lines.append(f"| {severity} | {kind} | {_cell(field_name)} | {count} | {_cell(examples_text)} |")
     if report.errors:
         lines += ["", "## Errors", ""]
         lines += [f"- {_cell(error['message'])}" for error in report.errors]
@@ -154,3 +191,12 @@ def render_plan_markdown(report: Any) -> str:
         lines += ["", "## Warnings", ""]
         lines += [f"- {_cell(message)}" + (f" (×{n})" if n > 1 else "") for message, n in counted.items()]
     return "\n".join(lines) + "\n"
+
+
+def _name(planned: Any) -> str:
+    return f"{planned.system}:{planned.kind}:{planned.source_id}"
+
+
+def _lossy_order(item: tuple[tuple[str, str, str], Any]) -> tuple[int, int, str]:
+    severity, kind, field_name = item[0]
+    return SEVERITIES.index(severity), KINDS.index(kind) if kind in KINDS else 99, field_name

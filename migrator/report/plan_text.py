@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from migrator.kinds import PLAN_KINDS, STEPS, describe
+from migrator.load.orphans import planned_action
+from migrator.report.naming import Namer, ShortPaths, plain
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -20,17 +22,20 @@ SYMBOLS = {
 MAX_LINES_PER_KIND = 25
 
 
-def _line(entry: Any) -> str:
+MONEY_NOTES_SHOWN = 25
+
+
+def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
     planned = entry.planned
     symbol, colour = SYMBOLS[entry.action]
-    label = describe(planned.kind, planned.payload)
-    where = planned.origin.where()
+    label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
+    where = paths.where(planned.origin)
     text = f"  {symbol} {entry.action:<9} {planned.source_id:<18} {label[:48]:<48} {where}"
     styled = click.style(text, fg=colour) if colour else text
     details = []
     if entry.diff:
         for name, (old, new) in entry.diff.items():
-            details.append(f"        ~ {name}: {old!r} -> {new!r}")
+            details.append(f"        ~ {name}: {plain(old)} -> {plain(new)}")
     if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
     return "\n".join([styled, *details])
@@ -51,39 +56,61 @@ def render_plan_text(report: Any) -> str:
         f"Source: {source['system']} — {source['files']} files, {source['records']} records; compared with {target}."
     )
     lines.append("Legend: + create  ~ update  = adopt (already in the target)  . unchanged  x invalid  - skipped")
-    by_kind: dict[str, list[Any]] = defaultdict(list)
-    for entry in report.plan.entries:
-        by_kind[entry.planned.kind].append(entry)
+    namer, paths = Namer(report.store), ShortPaths(report.paths)
+    # Streamed: the first lines of each kind are kept, the rest only counted.
+    shown: dict[str, list[str]] = defaultdict(list)
+    for entry in report.store.entries(actions=("create", "update", "adopt", "invalid", "skipped")):
+        kind = entry.planned.kind
+        if len(shown[kind]) < MAX_LINES_PER_KIND:
+            shown[kind].append(_line(entry, namer, paths))
+    summary = report.summary()
     for kind in PLAN_KINDS:
-        entries = by_kind.get(kind, [])
-        if not entries:
+        counts = summary[kind]
+        if not any(counts.values()):
             continue
-        counts = report.summary()[kind]
-        shown = [entry for entry in entries if entry.action != "unchanged"]
         header = ", ".join(f"{count} {action}" for action, count in counts.items() if count)
         lines.append("")
         lines.append(click.style(f"{kind} ({header})", bold=True))
-        for entry in shown[:MAX_LINES_PER_KIND]:
-            lines.append(_line(entry))
-        if len(shown) > MAX_LINES_PER_KIND:
-            lines.append(f"  … and {len(shown) - MAX_LINES_PER_KIND} more (see --format json)")
+        lines.extend(shown.get(kind, []))
+        listed = sum(n for action, n in counts.items() if action != "unchanged")
+        if listed > MAX_LINES_PER_KIND:
+            lines.append(f"  … and {listed - MAX_LINES_PER_KIND} more (see --format json)")
         if counts["unchanged"]:
             lines.append(f"  . {counts['unchanged']} unchanged")
-    if report.errors:
+    if report.orphans:
         lines.append("")
-        lines.append(click.style(f"Errors ({len(report.errors)}):", fg="red", bold=True))
-        lines.extend(f"  {error['message']}" for error in report.errors[:50])
+        lines.append(
+            click.style(f"orphaned ({len(report.orphans)}): in the ledger, no longer in the source", bold=True)
+        )
+        for orphan in report.orphans[:MAX_LINES_PER_KIND]:
+            seen = f", last seen {paths.show(orphan.last_seen)}" if orphan.last_seen else ""
+            action = planned_action(orphan, report.prune)
+            lines.append(f"  ! {orphan.record} (v2 {orphan.v2_id}, batch {orphan.batch}{seen}): {action}")
+        if len(report.orphans) > MAX_LINES_PER_KIND:
+            lines.append(f"  … and {len(report.orphans) - MAX_LINES_PER_KIND} more (see --format json)")
+    errors = report.errors
+    if errors:
+        lines.append("")
+        lines.append(click.style(f"Errors ({len(errors)}):", fg="red", bold=True))
+        lines.extend(f"  {error['message']}" for error in errors[:50])
     if report.warnings:
         lines.append("")
         lines.append(f"Warnings ({len(report.warnings)}):")
         lines.extend(f"  {_where(w)}{w['message']}" for w in report.warnings[:20])
-    lossy = report.store.lossy_count()
-    if lossy:
+    severities = report.store.lossy_severities()
+    if any(severities.values()):
+        counted = ", ".join(f"{n} {name}" for name, n in severities.items() if n)
         lines.append("")
         lines.append(
-            f"Lossy: {lossy} notes on {', '.join(report.store.lossy_kinds())} — values Harvest v2 has no place for "
-            "or that had to change (listed in --format json / markdown)."
+            f"Lossy: {sum(severities.values())} notes ({counted}) on {', '.join(report.store.lossy_kinds())} — values "
+            "Harvest v2 has no place for or that had to change (all in --format json / markdown, --lossy-csv)."
         )
+        money = [note for note in _first(report.store.lossy(by_severity=True), severities["money"])]
+        for note in money[:MONEY_NOTES_SHOWN]:
+            lines.append(click.style(f"  money: {note.system}:{note.kind}:{note.source_id} {note.field}: {note.note}",
+                                     fg="yellow"))  # fmt: skip
+        if severities["money"] > MONEY_NOTES_SHOWN:
+            lines.append(f"  … and {severities['money'] - MONEY_NOTES_SHOWN} more about money")
     totals = report.totals()
     lines.append("")
     lines.append(
@@ -94,3 +121,13 @@ def render_plan_text(report: Any) -> str:
         )
     )
     return "\n".join(lines) + "\n"
+
+
+def _first(notes: Any, count: int) -> list[Any]:
+    """The first `count` notes (money comes first when sorted by severity)."""
+    found: list[Any] = []
+    for note in notes:
+        if len(found) >= min(count, MONEY_NOTES_SHOWN):
+            break
+        found.append(note)
+    return found

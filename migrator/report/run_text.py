@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -10,13 +11,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from migrator.kinds import kind_index
 from migrator.report.plan_text import render_plan_text
+from migrator.report.terminal import color_enabled
+
+SHOWN = 50  # problems of each kind listed in the summary (status --rejected lists all)
 
 
 class ProgressPrinter:
     """A progress bar on stderr (counts and ETA); plain periodic lines when stderr is not a terminal."""
 
     def __init__(self) -> None:
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, no_color=not color_enabled(sys.stderr))
         self._progress: Progress | None = None
         self._task: Any = None
         self._last_line = -1
@@ -66,16 +70,25 @@ def render_run_summary(report: Any) -> str:
         states = counts[kind]
         if any(states.values()):
             lines.append(f"  {kind:<26} " + ", ".join(f"{n} {state}" for state, n in states.items() if n))
-    for problem in list(getattr(result, "rejected", []))[:50]:
-        lines.append(f"  rejected: {problem}")
-    for problem in list(getattr(result, "blocked", []))[:50]:
-        lines.append(f"  blocked: {problem}")
-    for problem in list(getattr(result, "unknown", []))[:50]:
-        lines.append(f"  outcome unknown (checked against the target on the next run): {problem}")
+    for label, problems in (
+        ("rejected", list(getattr(result, "rejected", []))),
+        ("blocked", list(getattr(result, "blocked", []))),
+        ("outcome unknown (checked against the target on the next run)", list(getattr(result, "unknown", []))),
+    ):
+        lines.extend(f"  {label}: {problem}" for problem in problems[:SHOWN])
+        if len(problems) > SHOWN:
+            more = f"{len(problems) - SHOWN} more {label.split(' ')[0]}"
+            lines.append(f"  … and {more}: `migrator status --rejected` lists every one")
     totals: dict[str, int] = {}
     for states in counts.values():
         for state, n in states.items():
             totals[state] = totals.get(state, 0) + n
+    pruned = getattr(report, "pruned", None)
+    if pruned is not None:
+        deleted = ", ".join(f"{n} {kind}" for kind, n in pruned.deleted.items()) or "nothing"
+        lines.append(f"  no longer in the source: deleted {deleted}; archived {len(pruned.archived)}; "
+                     f"left {len(pruned.left)}")  # fmt: skip
+        lines.extend(f"    left: {why}" for why in pruned.left[:SHOWN])
     verb = "resumed and finished" if report.resumed else "finished"
     summary = ", ".join(f"{n} {state}" for state, n in sorted(totals.items()) if n) or "nothing to do"
     lines.append("")
@@ -84,3 +97,23 @@ def render_run_summary(report: Any) -> str:
         f"in {getattr(result, 'elapsed', 0):.1f} s."
     )
     return "\n".join(lines) + "\n"
+
+
+def run_document(report: Any) -> dict[str, Any]:
+    """`run --format json`: the batch's outcome for scripts (every record not loaded, named)."""
+    result = report.result
+    return {
+        "batch": report.batch,
+        "resumed": report.resumed,
+        "exit_code": report.exit_code,
+        "requests": result.requests,
+        "elapsed_seconds": round(result.elapsed, 3),
+        "stopped": result.stopped,
+        "counts": result.counts,
+        "plan": {
+            kind: {a: n for a, n in actions.items() if n}
+            for kind, actions in report.plan.summary().items()
+            if any(actions.values())
+        },  # fmt: skip
+        "problems": [problem.as_dict() for problem in result.problems],
+    }

@@ -21,5 +21,11 @@ def render_status(data: dict[str, Any]) -> str:
     if data["pending"]:
         lines.append("")
         lines.append(f"Pending intents ({len(data['pending'])}): outcome unknown, reconciled on the next run:")
-        lines.extend(f"  {p['batch']} {p['kind']} {p['source_id']}" for p in data["pending"][:50])
+        lines.extend(f"  {p['batch']} {p['system']}:{p['kind']}:{p['source_id']}" for p in data["pending"][:50])
+    if "not_loaded" in data:
+        lines.append("")
+        lines.append(f"Not loaded ({len(data['not_loaded'])}):" if data["not_loaded"] else "Every record is loaded.")
+        lines.extend(
+            f"  {row['state']:<8} {row['record']} (batch {row['batch']}): {row['why']}" for row in data["not_loaded"]
+        )
     return "\n".join(lines) + "\n"

@@ -151,9 +151,7 @@ class StagingStore:
 
     def _merge(self, resource: str, record_id: str) -> None:
         """Fold every version of one id, in the order read, into the one that wins; delete the rest."""
-        rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM r_{resource} WHERE id=? ORDER BY seq", (record_id,)
-        ).fetchall()
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM r_{resource} WHERE id=? ORDER BY seq", (record_id,)).fetchall()
         kept = rows[0]
         kept_fields = marshal.loads(kept[7])
         for row in rows[1:]:

@@ -90,7 +90,9 @@ FB_LOSSY = 39
     ("fixture", "expected", "source", "lossy"),
     [
         pytest.param("harvest-v1", V1_WITH_USERS, {"system": "harvest-v1", "files": 36, "records": 67}, 109, id="v1"),
-        pytest.param("freshbooks", FB_WITH_USERS, {"system": "freshbooks", "files": 19, "records": 41}, FB_LOSSY, id="fb"),
+        pytest.param(
+            "freshbooks", FB_WITH_USERS, {"system": "freshbooks", "files": 19, "records": 41}, FB_LOSSY, id="fb"
+        ),
     ],
 )
 def test_offline_plan_json_gives_exact_counts(fixture: str, expected: dict, source: dict, lossy: int) -> None:  # type: ignore[type-arg]

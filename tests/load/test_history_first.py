@@ -33,7 +33,11 @@ def test_an_adopted_person_who_left_is_reactivated_for_the_load_and_archived_aga
     options = api.SourceOptions((V1,))
     cleo = sandbox.seed_user(*CLEO, is_active=False)  # already in the target, archived: she left long ago
     plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger, create_users=True)
-    steps = {(e.planned.kind, e.planned.source_id): e for e in plan.plan.entries if e.planned.kind in ("reactivations", "archives")}
+    steps = {
+        (e.planned.kind, e.planned.source_id): e
+        for e in plan.plan.entries
+        if e.planned.kind in ("reactivations", "archives")
+    }
     reactivation = steps[("reactivations", "users:703")]
     assert reactivation.action == "create" and reactivation.target_id == cleo["id"]
     assert "archived in the target: reactivated so that 6 new record(s) can load" in (reactivation.reason or "")
@@ -42,7 +46,11 @@ def test_an_adopted_person_who_left_is_reactivated_for_the_load_and_archived_aga
     assert report.exit_code == 0, report.result.problems
     assert _find(sandbox, "users", id=cleo["id"])["is_active"] is False  # as it was
     hers = [e for e in sandbox.objects("time_entries") if e["user"]["id"] == cleo["id"]]
-    assert sorted(Decimal(str(e["hours"])) for e in hers) == [Decimal("1.5"), Decimal("5.0"), Decimal("7.75")]  # none lost
+    assert sorted(Decimal(str(e["hours"])) for e in hers) == [
+        Decimal("1.5"),
+        Decimal("5.0"),
+        Decimal("7.75"),
+    ]  # none lost
     with Ledger(ledger) as opened:
         assert opened.get("harvest-v1", "users", "703").state == "adopted"  # type: ignore[union-attr]
         assert opened.get("harvest-v1", "reactivations", "users:703").state == "done"  # type: ignore[union-attr]
@@ -78,7 +86,9 @@ def test_a_later_batch_with_new_history_on_archived_things_reopens_them_and_arch
     # Rolling the delta back removes its entry and leaves the archived things archived.
     result = api.rollback(batch="delta", target=_spec(sandbox), ledger_path=ledger)
     assert result.deleted == {"time_entries": 1}
-    assert not [e for e in sandbox.objects("time_entries") if e["project"]["id"] == project["id"] and e["hours"] == 1.25]
+    assert not [
+        e for e in sandbox.objects("time_entries") if e["project"]["id"] == project["id"] and e["hours"] == 1.25
+    ]
     assert _find(sandbox, "projects", id=project["id"])["is_active"] is False
     assert _find(sandbox, "clients", id=client["id"])["is_active"] is False
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import LedgerError
-from migrator.load.ledger import Ledger, LedgerLock, payload_hash
+from migrator.load.ledger import _MIGRATIONS, Ledger, LedgerLock, payload_hash
 
 
 def test_intent_then_result_survive_reopening(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_intent_then_result_survive_reopening(tmp_path: Path) -> None:
         row = ledger.get("harvest-v1", "clients", "7")
         assert row is not None and (row.state, row.v2_id) == ("done", 501)
         assert ledger.counts() == {"b1": {"clients": {"done": 1}}}
-        assert ledger.schema_version == 1
+        assert ledger.schema_version == 2
 
 
 def test_payload_hash_ignores_key_order_and_keeps_decimals_exact() -> None:
@@ -44,6 +44,21 @@ def test_the_ledger_refuses_another_target(tmp_path: Path) -> None:
         ledger.bind_target("https://api.harvestapp.com/v2", "123")  # same target: fine
         with pytest.raises(LedgerError, match="belongs to account 123"):
             ledger.bind_target("https://api.harvestapp.com/v2", "999")
+
+
+def test_a_ledger_written_by_the_previous_release_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with sqlite3.connect(path) as db:  # what a wave-1 migrator left behind: schema 1, one loaded client
+        db.executescript(_MIGRATIONS[0])
+        db.execute(
+            "INSERT INTO records (system, kind, source_id, v2_id, batch, state, created_at, updated_at)"
+            " VALUES ('harvest-v1', 'clients', '7', 501, 'b1', 'done', 'x', 'x')"
+        )
+        db.execute("PRAGMA user_version = 1")
+    with Ledger(path) as ledger:
+        assert ledger.schema_version == len(_MIGRATIONS) == 2
+        row = ledger.get("harvest-v1", "clients", "7")
+        assert row is not None and (row.state, row.v2_id) == ("done", 501)
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

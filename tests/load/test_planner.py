@@ -47,7 +47,7 @@ def test_create_users_plans_the_invitation() -> None:
     assert {entry.action for entry in plan.entries} == {"create"}
 
 
-def test_invalid_and_skipped_records_make_their_dependents_invalid() -> None:
+def test_invalid_records_make_dependents_invalid_and_skipped_ones_skip_them() -> None:
     sink = MapSink()
     sink.invalid("clients", "9", origin("clients", "9"), "field 'name': must not be empty")
     sink.skip("clients", "8", origin("clients", "8"), "deleted in the source")
@@ -58,7 +58,7 @@ def test_invalid_and_skipped_records_make_their_dependents_invalid() -> None:
     assert actions["@clients:9"] == ("invalid", "field 'name': must not be empty")
     assert actions["@clients:8"] == ("skipped", "deleted in the source")
     assert actions["@contacts:1"] == ("invalid", "depends on invalid clients 9")
-    assert actions["@contacts:2"] == ("invalid", "depends on skipped clients 8")
+    assert actions["@contacts:2"] == ("skipped", "depends on skipped clients 8")
     assert actions["@contacts:3"] == (
         "invalid",
         "depends on clients 404, which is neither in the source nor loaded before",

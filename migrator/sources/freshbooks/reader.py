@@ -343,9 +343,7 @@ class FreshBooksReader:
 class _ListScan(ListScan):
     """Records are children of a list element (`<clients page=…>`) straight under `<response>`."""
 
-    def __init__(
-        self, reader: FreshBooksReader, file: str, emit: Emit, warn: Callable[[SourceWarning], None]
-    ) -> None:
+    def __init__(self, reader: FreshBooksReader, file: str, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         super().__init__(frozenset(record for record, _resource in LISTS.values()))
         self.reader, self.file, self.emit, self.warn = reader, file, emit, warn
         self.record_name: str | None = None

@@ -1,0 +1,215 @@
+"""Cut-over: records the ledger holds that a newer export no longer has, and pruning them.
+
+Re-runnable batches are how a cut-over works: history now, the delta on cut-over day. A record
+deleted in the source since the last batch would otherwise be invisible: its object stays in the
+target and nothing says so. A plan over the newer export lists every such record (`orphaned`,
+with the batch that loaded it and where it was last seen in the source); `run --prune` acts on the
+ones we created:
+
+- `delete`: children first; an object that now carries history another batch or a person made
+  (a project, a person, a task) is archived instead, never destroyed;
+- `archive`: archivable objects (clients, projects, people, tasks, categories, assignments) are
+  archived; what cannot be archived (a time entry, an invoice) is left and listed.
+
+Only objects of the source systems in this export are considered, and objects that existed before
+the migration (`adopted`) are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrator.errors import NotFoundError, RejectedError
+from migrator.kinds import ARCHIVABLE, KINDS, REGISTRY, load_order
+from migrator.load.ledger import Ledger, LedgerRow
+
+PRUNE_MODES = ("archive", "delete")
+_OURS = ("done", "archived")
+_GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A ledger record the source no longer has."""
+
+    system: str
+    kind: str
+    source_id: str
+    v2_id: int | None
+    state: str
+    batch: str
+    last_seen: str | None
+
+    @property
+    def record(self) -> str:
+        return f"{self.system}:{self.kind}:{self.source_id}"
+
+    @property
+    def ours(self) -> bool:
+        return self.state in _OURS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "system": self.system,
+            "kind": self.kind,
+            "source_id": self.source_id,
+            "target_id": self.v2_id,
+            "state": self.state,
+            "batch": self.batch,
+            "last_seen": self.last_seen,
+        }
+
+
+def find_orphans(ledger: Ledger, store: Any, systems: Iterable[str]) -> list[Orphan]:
+    """Loaded records of `systems` whose source record the plan store does not have (objects only)."""
+    wanted = set(systems)
+    orphans: list[Orphan] = []
+    for kind in KINDS:
+        entry = REGISTRY[kind]
+        if entry.event:
+            continue  # a state change has no object of its own to prune
+        batch: list[LedgerRow] = []
+        for row in ledger.rows(kind=kind):
+            if row.system in wanted and row.state in (*_OURS, "adopted") and row.v2_id is not None:
+                batch.append(row)
+            if len(batch) >= 500:
+                orphans += _missing(store, batch)
+                batch = []
+        orphans += _missing(store, batch)
+    return orphans
+
+
+def _missing(store: Any, rows: list[LedgerRow]) -> list[Orphan]:
+    if not rows:
+        return []
+    present = store.present({(row.system, row.kind, row.source_id) for row in rows})
+    return [
+        Orphan(row.system, row.kind, row.source_id, row.v2_id, row.state, row.batch, row.origin)
+        for row in rows
+        if (row.system, row.kind, row.source_id) not in present
+    ]
+
+
+def planned_action(orphan: Orphan, mode: str | None) -> str:
+    """What `run --prune MODE` will do with an orphan (for the plan)."""
+    if not orphan.ours:
+        return "left (it existed before the migration)"
+    if mode is None:
+        return "left (pass --prune archive|delete to act on it)"
+    if mode == "archive":
+        return "archive" if orphan.kind in ARCHIVABLE else "left (cannot be archived; --prune delete removes it)"
+    return "delete (archive if it carries other history)" if orphan.kind in _GUARDED else "delete"
+
+
+@dataclass
+class PruneResult:
+    deleted: dict[str, int] = field(default_factory=dict)
+    archived: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+
+def _path(ledger: Ledger, orphan: Orphan) -> str:
+    row = ledger.get(orphan.system, orphan.kind, orphan.source_id)
+    payload = (row.payload if row is not None else None) or {}
+    return REGISTRY[orphan.kind].item_path(payload, int(orphan.v2_id or 0))
+
+
+def _has_history(client: Any, orphan: Orphan) -> bool:
+    param = _GUARDED[orphan.kind]
+    for kind in ("time_entries", "expenses"):
+        for _obj in client.list(REGISTRY[kind].list_path, REGISTRY[kind].list_key, {param: orphan.v2_id}):
+            return True
+    return False
+
+
+# The objects a time entry or expense sits on: archived, they lock it (Harvest deletes no entry there).
+_PARENTS = {
+    "project_id": "projects",
+    "task_id": "tasks",
+    "user_id": "users",
+    "expense_category_id": "expense_categories",
+}
+
+
+def _reopen(orphans: list[Orphan], client: Any, ledger: Ledger) -> list[tuple[str, int]]:
+    """Reactivate what locks the orphaned entries we are about to delete; return what to archive again."""
+    parents: set[tuple[str, int]] = set()
+    for orphan in orphans:
+        if orphan.ours and REGISTRY[orphan.kind].leaf:
+            row = ledger.get(orphan.system, orphan.kind, orphan.source_id)
+            for name, kind in _PARENTS.items():
+                value = (row.payload or {}).get(name) if row is not None else None
+                if isinstance(value, int):
+                    parents.add((kind, value))
+    for kind, v2_id in sorted(parents):
+        if kind == "projects":
+            try:
+                project = client.get(f"/projects/{v2_id}")
+            except NotFoundError:
+                continue
+            owner = (project.get("client") or {}).get("id")
+            if owner is not None:
+                parents.add(("clients", int(owner)))
+    reopened: list[tuple[str, int]] = []
+    for kind, v2_id in sorted(parents, key=lambda item: item[0] != "clients"):  # a client before its projects
+        try:
+            if client.get(f"/{kind}/{v2_id}").get("is_active", True) is False:
+                client.patch(f"/{kind}/{v2_id}", {"is_active": True})
+                reopened.append((kind, v2_id))
+        except NotFoundError:
+            continue
+    return reopened
+
+
+def _close(reopened: list[tuple[str, int]], client: Any) -> None:
+    for kind, v2_id in reversed(reopened):  # projects before their client
+        try:
+            client.patch(f"/{kind}/{v2_id}", {"is_active": False})
+        except NotFoundError:
+            continue  # pruned meanwhile
+
+
+def prune(orphans: list[Orphan], *, client: Any, ledger: Ledger, batch: str, mode: str) -> PruneResult:
+    """Act on the orphans we created (see the module docstring), children first; each step recorded.
+
+    Entries sitting on archived things are locked in Harvest: what locks them is reactivated for the
+    prune and archived again afterwards (unless it was pruned itself)."""
+    if mode not in PRUNE_MODES:
+        raise ValueError(mode)
+    reopened = _reopen(orphans, client, ledger) if mode == "delete" else []
+    try:
+        return _prune(orphans, client=client, ledger=ledger, batch=batch, mode=mode)
+    finally:
+        _close(reopened, client)
+
+
+def _prune(orphans: list[Orphan], *, client: Any, ledger: Ledger, batch: str, mode: str) -> PruneResult:
+    result = PruneResult()
+    order = {kind: index for index, kind in enumerate(reversed(load_order()))}
+    for orphan in sorted((o for o in orphans if o.ours), key=lambda o: order.get(o.kind, 0)):
+        archive = mode == "archive" or (orphan.kind in _GUARDED and _has_history(client, orphan))
+        if archive and orphan.kind not in ARCHIVABLE:
+            result.left.append(f"{orphan.record}: cannot be archived")
+            continue
+        try:
+            if archive:
+                client.patch(_path(ledger, orphan), {"is_active": False})
+            else:
+                client.delete(_path(ledger, orphan))
+        except NotFoundError:
+            pass  # gone already
+        except RejectedError as exc:
+            result.left.append(f"{orphan.record}: {exc.message}")
+            continue
+        state = "pruned" if archive else "deleted"
+        why = "no longer in the source: " + ("archived" if archive else "deleted") + f" by batch {batch}"
+        ledger.record_result(orphan.system, orphan.kind, orphan.source_id, state=state, v2_id=orphan.v2_id,
+                             batch=batch, error=why)  # fmt: skip
+        if archive:
+            result.archived.append(orphan.record)
+        else:
+            result.deleted[orphan.kind] = result.deleted.get(orphan.kind, 0) + 1
+    return result
