@@ -305,7 +305,9 @@ class FreshBooksReader:
                 parent = to_id(fields[parent_field])
             except ValueError:
                 parent = None
-        emit(RawRecord(resource, record_id, fields, file, elem.sourceline, detail, fields.get("updated"), parent))
+        updated = fields.get("updated")  # text only: a nested `<updated>` is a field that fails to type, not a key
+        updated_at = (updated.strip() or None) if isinstance(updated, str) else None
+        emit(RawRecord(resource, record_id, fields, file, elem.sourceline, detail, updated_at, parent))
         return True
 
     def discard(self, file: str) -> None:

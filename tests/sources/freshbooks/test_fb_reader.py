@@ -97,3 +97,16 @@ def test_the_fixture_account_merges_the_detail_over_its_summary() -> None:
     assert client is not None and client.home_phone == "+81 3 0000 0000"  # type: ignore[attr-defined]
     assert export.store.count("time_entries") == 8
     export.close()
+
+
+def test_a_nested_updated_element_is_not_a_timestamp(tmp_path: Path) -> None:
+    # `<updated>` with elements inside used to reach the staging store as a dict: a traceback
+    # (sqlite3 cannot bind it) instead of a record whose `updated` field fails to type.
+    path = write(tmp_path, "u.xml", '<response status="ok"><client><client_id>1</client_id>'
+                 "<updated><x>1</x></updated></client></response>")
+    (record,), _ = read_one(path)
+    assert record.updated_at is None and record.fields["updated"] == {"x": "1"}
+    (export,) = read_exports([path])
+    assert export.store.count("clients") == 1
+    export.close()
+
