@@ -103,7 +103,10 @@ def _fields(children: Iterable[etree._Element]) -> dict[str, Any]:
             text = child.text
             out[key] = text if text is not None and text.strip() else None
         elif key == "credit" and child.get("currency"):
-            out.setdefault("credits", []).append({"currency": child.get("currency"), "amount": flatten(child)})
+            credits = out.get("credits")
+            if not isinstance(credits, list):  # beside a `<credits>` that is text or mixed: keep both
+                credits = out["credits"] = [] if credits is None else [credits]
+            credits.append({"currency": child.get("currency"), "amount": flatten(child)})
         else:
             out[key] = flatten(child)
     return out
