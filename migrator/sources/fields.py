@@ -33,7 +33,7 @@ class FieldReader:
     def __init__(self) -> None:
         self._names: dict[object, str] = {}  # raw tag -> field name; a few hundred distinct tags per export
         # What `children` needs, fetched once: it runs for every record and nested element.
-        self._loop = (self._names, self.name, self.value, self.marker, self.special or None, self.blank)
+        self._loop = (self._names, self.name, self.value, self.marker, self.special, self.blank)
 
     def spell(self, local: str) -> str:
         """A tag's local name (namespace removed) as a field name."""
@@ -55,7 +55,8 @@ class FieldReader:
         name = self._names.get(tag)
         if name is None:
             name = self.spell(tag.rsplit("}", 1)[-1]) if isinstance(tag, str) else ""
-            if len(self._names) < _MAX_CACHED_TAGS:
+            # Special names stay out of the cache: `children` takes a cache miss as "look closer".
+            if name and name not in self.special and len(self._names) < _MAX_CACHED_TAGS:
                 self._names[tag] = name
         return name
 
@@ -65,22 +66,28 @@ class FieldReader:
         lists: set[str] | None = None  # fields a repeated nested element turned into lists
         names, name_of, value_of, marker, special, blank = self._loop
         for child in elem:
-            tag = child.tag
-            name = names.get(tag) or name_of(tag)
-            if not name:
-                continue
-            nested = len(child) > 0
-            if nested or child.get(marker) is not None or (special is not None and name in special):
-                value = value_of(out, name, child)
-                if value is OMIT:
-                    continue
-            else:
+            name = names.get(child.tag)
+            if name is not None and not len(child) and child.get(marker) is None:
                 # The common leaf, inlined: this runs for nearly every field of every record.
                 text = child.text
                 if lists is None:
                     out[name] = text if text and not text.isspace() else blank(child, text)
                     continue
                 value = text if text and not text.isspace() else blank(child, text)
+                nested = False
+            else:  # a tag not cached yet, a special name, not an element, a nested or a marked element
+                if name is None:
+                    name = name_of(child.tag)
+                    if not name:
+                        continue
+                nested = len(child) > 0
+                if nested or child.get(marker) is not None or name in special:
+                    value = value_of(out, name, child)
+                    if value is OMIT:
+                        continue
+                else:
+                    text = child.text
+                    value = text if text and not text.isspace() else blank(child, text)
             if lists is not None and name in lists:
                 out[name].append(value)
             elif nested and name in out and self.repeats_make_lists:
