@@ -202,7 +202,7 @@ class ListScan:
     """What `XmlStream.records` looks for: record names, which parents hold records, and what to do
     with the rest (foreign elements beside the records, the root's other children).
 
-    Subclasses (one per source reader) override the hooks; the defaults accept nothing.
+    `sources.reader.RecordScan` implements the hooks for both source systems; the defaults accept nothing.
     """
 
     def __init__(self, names: frozenset[str]) -> None:

@@ -97,3 +97,25 @@ def test_the_fixture_account_merges_the_detail_over_its_summary() -> None:
     assert client is not None and client.home_phone == "+81 3 0000 0000"  # type: ignore[attr-defined]
     assert export.store.count("time_entries") == 8
     export.close()
+
+
+def test_a_nested_updated_element_is_not_a_timestamp(tmp_path: Path) -> None:
+    # `<updated>` with elements inside used to reach the staging store as a dict: a traceback
+    # (sqlite3 cannot bind it) instead of a record whose `updated` field fails to type.
+    path = write(tmp_path, "u.xml", '<response status="ok"><client><client_id>1</client_id>'
+                 "<updated><x>1</x></updated></client></response>")
+    (record,), _ = read_one(path)
+    assert record.updated_at is None and record.fields["updated"] == {"x": "1"}
+    (export,) = read_exports([path])
+    assert export.store.count("clients") == 1
+    export.close()
+
+
+@pytest.mark.parametrize("credits", ["<credits>5</credits>", "<credits><a>1</a><b>2</b></credits>"])
+def test_a_credit_with_a_currency_after_a_credits_element_keeps_both(tmp_path: Path, credits: str) -> None:
+    # A `<credit currency=…>` beside a `<credits>` that is text or mixed used to be a traceback.
+    path = write(tmp_path, "c.xml", f'<response status="ok"><client><client_id>1</client_id>{credits}'
+                 '<credit currency="USD">9</credit></client></response>')
+    (record,), _ = read_one(path)
+    first, added = record.fields["credits"]
+    assert first in ("5", {"a": "1", "b": "2"}) and added == {"currency": "USD", "amount": "9"}
