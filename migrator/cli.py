@@ -363,7 +363,7 @@ def sandbox_command(
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
     """
     from migrator.config import RateLimit
-    from migrator.harvest.sandbox import serve
+    from migrator.sandbox import serve
 
     limit = RateLimit.parse(rate)
     serve(

@@ -207,7 +207,7 @@ def test_run_status_verify_rollback_on_the_sandbox(tmp_path: Path) -> None:
     assert json.loads(verify.stdout)["totals"]["hours"] == {"source": "26.00", "target": "26.00"}
     undo = migrator("rollback", "--batch", "demo", "--sandbox", cwd=tmp_path)
     assert undo.returncode == 0, undo.stderr
-    from migrator.harvest.sandbox import Sandbox
+    from migrator.sandbox import Sandbox
 
     with Sandbox(rate=None, state_path=tmp_path / "migrator-ledger.sqlite.sandbox.json") as after:
         left = {kind: n for kind, n in after.stats()["objects"].items() if n}

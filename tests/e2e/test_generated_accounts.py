@@ -28,8 +28,8 @@ import pytest
 
 from migrator.generate import Expected, generate
 from migrator.generate.expected import assignment_name
-from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.store import OWNER, Store
+from migrator.sandbox.render import render
+from migrator.sandbox.store import OWNER, Store
 from tests.generate.conftest import run_cli
 
 ENTRIES = 300

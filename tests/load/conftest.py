@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from migrator import jsonio
 from migrator.config import RateLimit, TargetSettings
 from migrator.harvest.client import HarvestClient
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, LoadResult, load
 from migrator.load.planner import Plan, build_plan, resolve

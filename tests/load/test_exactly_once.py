@@ -11,7 +11,7 @@ import pytest
 from migrator import api
 from migrator.config import RateLimit
 from migrator.errors import HarvestError
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent
 from migrator.kinds import KINDS

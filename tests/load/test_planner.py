@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import AuthError
-from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
 from migrator.load.ledger import Ledger
 from migrator.load.planner import Plan, build_plan, dependency_order
 from migrator.load.target import TargetIndex
 from migrator.mapping import MapSink, Planned, ref
+from migrator.sandbox import Sandbox
 from tests.load.conftest import ADA, SYSTEM, harvest, origin, world
 
 

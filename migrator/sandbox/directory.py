@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store, human
+from migrator.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store, human
 
 
 def _email_taken(store: Store, email: str, own_id: int | None = None) -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.harvest.sandbox import billing, directory, events, projects, timesheets
-from migrator.harvest.sandbox.schema import clean
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store
 from migrator.kinds import KINDS
+from migrator.sandbox import billing, directory, events, projects, timesheets
+from migrator.sandbox.schema import clean
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store
 
 RULES: dict[str, KindRules] = directory.RULES | projects.RULES | timesheets.RULES | billing.RULES | events.RULES
 assert set(RULES) == set(KINDS), "every kind needs its rules"

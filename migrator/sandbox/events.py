@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from migrator.harvest.invoice_math import cents
-from migrator.harvest.sandbox.billing import settle
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store, now, today
+from migrator.sandbox.billing import settle
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, now, today
 
 # event -> (states it may start from, state it leads to)
 INVOICE_EVENTS: dict[str, tuple[tuple[str, ...], str]] = {

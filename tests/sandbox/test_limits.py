@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
-from tests.harvest.sandbox_helpers import Api
+from migrator.sandbox import Sandbox
+from tests.sandbox.helpers import Api
 
 MakeSandbox = Callable[..., Sandbox]
 

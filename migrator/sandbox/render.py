@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from migrator.harvest.sandbox.store import OWNER_ID, Raw, Store
+from migrator.sandbox.store import OWNER_ID, Raw, Store
 
 _STAMPS = ("created_at", "updated_at")
 

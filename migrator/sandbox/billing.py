@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store, today
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, today
 
 CATEGORY_KIND = {"invoices": "invoice_item_categories", "estimates": "estimate_item_categories"}
 _CATEGORY_NAME = {"invoices": "invoice item category", "estimates": "estimate item category"}

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.store import Raw, SandboxError, Store
+from migrator.sandbox.render import render
+from migrator.sandbox.store import Raw, SandboxError, Store
 
 MAX_PER_PAGE = 2000  # current Harvest: default and maximum; more is a 422
 _ID_FILTERS = ("client_id", "project_id", "user_id", "task_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store
 
 _PROJECT_DEFAULTS = {
     "is_active": True,

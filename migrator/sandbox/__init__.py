@@ -40,12 +40,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from migrator.harvest.sandbox.directory import insert_user
-from migrator.harvest.sandbox.faults import FAULT_KINDS, FaultInjector
-from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.server import SandboxServer
-from migrator.harvest.sandbox.store import Store
-from migrator.harvest.sandbox.throttle import RateWindow
+from migrator.sandbox.directory import insert_user
+from migrator.sandbox.faults import FAULT_KINDS, FaultInjector
+from migrator.sandbox.render import render
+from migrator.sandbox.server import SandboxServer
+from migrator.sandbox.store import Store
+from migrator.sandbox.throttle import RateWindow
 
 __all__ = ["FAULT_KINDS", "Sandbox", "serve"]
 

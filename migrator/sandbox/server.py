@@ -19,13 +19,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from migrator import jsonio
-from migrator.harvest.sandbox import operations
-from migrator.harvest.sandbox.faults import FaultInjector
-from migrator.harvest.sandbox.listing import page_of
-from migrator.harvest.sandbox.render import company, render
-from migrator.harvest.sandbox.store import OWNER_ID, SandboxError, Store
-from migrator.harvest.sandbox.throttle import RateWindow
 from migrator.kinds import KINDS
+from migrator.sandbox import operations
+from migrator.sandbox.faults import FaultInjector
+from migrator.sandbox.listing import page_of
+from migrator.sandbox.render import company, render
+from migrator.sandbox.store import OWNER_ID, SandboxError, Store
+from migrator.sandbox.throttle import RateWindow
 
 # Collections at /v2/<kind>; the two assignment kinds are read-only there (created per project).
 TOP_LEVEL = frozenset(KINDS) - {"invoice_payments", "invoice_messages", "estimate_messages"}

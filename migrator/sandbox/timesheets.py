@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.harvest.invoice_math import cents
-from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
+from migrator.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)?")
 _MAX_HOURS = Decimal(24)
