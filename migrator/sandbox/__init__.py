@@ -5,7 +5,8 @@ and estimate states, payments, emails, paging, rate limit), plus latency and see
     with Sandbox(rate=(100, 3.0), latency_ms=100) as sandbox:
         client = HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id))
 
-Modules: `store` (objects, ids, state file), `schema` (request bodies), `directory`, `projects`,
+Modules: `store` (objects, ids, transactions) over `columns` (its SQLite layout: one table of
+objects, indexed where rules and filters look), `schema` (request bodies), `directory`, `projects`,
 `timesheets`, `billing`, `events` (business rules per family), `operations` (dispatch), `render`
 (response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP).
 
@@ -101,12 +102,17 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (safe to call twice, or without `start`)."""
+        """Stop serving, close the socket and the state file (safe to call twice, or without `start`).
+
+        An account without a state file stays readable through `stats()` and `objects()`.
+        """
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        if self.store.state_path is not None:
+            self.store.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -123,13 +129,12 @@ class Sandbox:
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Every current object of `kind`, as the API would serialise it."""
         with self.store.lock:
-            return [render(self.store, kind, raw) for raw in self.store.objects[kind].values()]
+            return [render(self.store, kind, raw) for raw in self.store.all(kind)]
 
     def seed_user(self, first_name: str, last_name: str, email: str, **fields: Any) -> dict[str, Any]:
         """Pre-create a user as if invited long ago: no invitation email is counted."""
-        with self.store.lock:
+        with self.store.transaction():
             raw = insert_user(self.store, {"first_name": first_name, "last_name": last_name, "email": email} | fields)
-            self.store.save()
             return render(self.store, "users", raw)
 
     def set_fault_rate(self, rate: float) -> None:
@@ -167,5 +172,5 @@ def serve(**options: Any) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox._server.server_close()
+        sandbox.stop()
         print("sandbox stopped", file=sys.stderr, flush=True)

@@ -124,7 +124,7 @@ def create_payment(store: Store, data: Raw) -> Raw:
 
 def delete_payment(store: Store, raw: Raw) -> None:
     """Deleting a payment gives the amount back to `due_amount` (and a paid invoice is open again)."""
-    invoice = store.objects["invoices"].get(raw["invoice_id"])
+    invoice = store.lookup("invoices", raw["invoice_id"])
     store.remove("invoice_payments", raw["id"])
     if invoice is not None:
         settle(store, invoice)

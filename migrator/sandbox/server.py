@@ -104,7 +104,7 @@ class SandboxServer(ThreadingHTTPServer):
         """Every object of every kind, rendered as the API would (GET /__sandbox/objects)."""
         store = self.store
         with store.lock:
-            return {kind: [render(store, kind, raw) for raw in store.objects[kind].values()] for kind in KINDS}
+            return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -218,6 +218,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, payload)
 
     def _answer(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> tuple[int, Any]:
+        if self.server.store.closed:  # a kept-alive connection still talking after `Sandbox.stop()`
+            self.close_connection = True
+            return 503, {"message": "The sandbox has stopped"}
         try:
             body = None
             if method in ("POST", "PATCH"):
@@ -225,7 +228,8 @@ class Handler(BaseHTTPRequestHandler):
                     body = jsonio.loads(raw_body) if raw_body.strip() else {}
                 except ValueError as exc:
                     raise SandboxError(400, f"The request body is not valid JSON: {exc}") from exc
-            return self._route(method, path, query, body)
+            with self.server.store.session():  # one lock and one identity map for the whole request
+                return self._route(method, path, query, body)
         except SandboxError as exc:
             return exc.status, {"message": exc.message}
         except Exception as exc:  # noqa: BLE001 - the server boundary: a sandbox bug must still answer
@@ -243,40 +247,36 @@ class Handler(BaseHTTPRequestHandler):
     # --- routes ------------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """The answer to one /v2 request (called inside a store session: under the lock)."""
         store = self.server.store
         parts = [part for part in path.split("/") if part]
         if parts == ["company"] and method in ("GET", "PATCH"):
             if method == "PATCH":
                 operations.set_company(store, body)
-            with store.lock:
-                return 200, company(store, self._base())
+            return 200, company(store, self._base())
         if parts == ["users", "me"] and method == "GET":
-            with store.lock:
-                return 200, render(store, "users", store.get("users", OWNER_ID))
+            return 200, render(store, "users", store.get("users", OWNER_ID))
         kind, parent, obj_id = _resolve(parts)
         if obj_id is None:
             if method == "GET":
-                with store.lock:
-                    if parent is not None:
-                        store.get(parent[0], parent[2])  # a missing parent is a 404, not an empty list
-                    where = (parent[1], parent[2]) if parent else None
-                    return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
+                if parent is not None:
+                    store.get(parent[0], parent[2])  # a missing parent is a 404, not an empty list
+                where = (parent[1], parent[2]) if parent else None
+                return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
             if method == "POST" and (parent is not None or kind not in READ_ONLY_TOP):
                 raw = operations.create(store, kind, body, parent[2] if parent else None)
-                with store.lock:
-                    return 201, render(store, kind, raw)
+                return 201, render(store, kind, raw)
             raise _not_found()
-        with store.lock:
-            raw = store.get(kind, obj_id)
-            if parent is not None and raw.get(parent[1]) != parent[2]:
-                raise _not_found()
-            if method == "GET":
-                return 200, render(store, kind, raw)
-            if method == "PATCH":
-                return 200, render(store, kind, operations.update(store, kind, obj_id, body))
-            if method == "DELETE":
-                operations.delete(store, kind, obj_id)
-                return 200, None
+        raw = store.get(kind, obj_id)
+        if parent is not None and raw.get(parent[1]) != parent[2]:
+            raise _not_found()
+        if method == "GET":
+            return 200, render(store, kind, raw)
+        if method == "PATCH":
+            return 200, render(store, kind, operations.update(store, kind, obj_id, body))
+        if method == "DELETE":
+            operations.delete(store, kind, obj_id)
+            return 200, None
         raise _not_found()
 
 

@@ -285,7 +285,7 @@ def _with_parent(sandbox: Sandbox, kind: str, obj: dict[str, Any]) -> dict[str, 
     # A rendered payment does not say which invoice it belongs to; the sandbox's own record does.
     field = REGISTRY[kind].parent_field
     if field and field not in obj and "{" in REGISTRY[kind].list_path:
-        return obj | {field: sandbox.store.objects[kind][obj["id"]][field]}
+        return obj | {field: sandbox.store.get(kind, obj["id"])[field]}
     return obj
 
 
