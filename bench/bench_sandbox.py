@@ -10,9 +10,10 @@ In the same run:
 (a) the time for those creates, with the rate of each tenth (flat = the cost per write does not grow),
     and the same load without a state file (in-memory SQLite): what durability costs;
 (b) the cost of one request at `--small` objects and at `--objects` objects: rounds of POST a time
-    entry, GET it, find it by external_reference_id, PATCH it, GET the first 100 time entries, GET a
-    project's user assignments, DELETE the entry (so the account keeps its size); the median round
-    and the median of each request, sequential on one connection. Goal: within 1.5x.
+    entry, GET it, find it by external_reference_id, PATCH it, GET the first 100 time entries of its
+    project (a project has ~180 in both accounts), GET the project's user assignments, DELETE the
+    entry (so the account keeps its size); the median round and the median of each request, one
+    connection per account, rounds alternating between the two. Goal: within 1.5x.
 (c) reopening the state file of the large account (what the next `migrator` command does).
 
 `--sandbox-module migrator.harvest.sandbox`, run from an older checkout, measures the sandbox whose
@@ -171,39 +172,55 @@ def load(url: str, objects: int, threads: int, progress: bool) -> tuple[float, l
     return time.perf_counter() - start, rates, world
 
 
-def probe(url: str, world: dict[str, Any], rounds: int) -> tuple[float, dict[str, float]]:
-    """(median µs of one round of 7 requests, median µs of each request) on one connection."""
-    caller = Caller(url)
-    times: dict[str, list[float]] = {}
-    totals: list[float] = []
-    for number in range(rounds):
+class Probe:
+    """Rounds of seven requests on one connection; the median of each request and of a round, in µs."""
+
+    NAMES = (
+        "POST /time_entries",
+        "GET /time_entries/{id}",
+        "GET ?external_reference_id",
+        "PATCH /time_entries/{id}",
+        "GET ?project_id (first 100)",
+        "GET a project's user assignments",
+        "DELETE /time_entries/{id}",
+    )
+
+    def __init__(self, url: str, world: dict[str, Any]) -> None:
+        self.caller = Caller(url)
+        self.world = world
+        self.times: dict[str, list[float]] = {name: [] for name in self.NAMES}
+        self.rounds: list[float] = []
+
+    def round(self, number: int) -> None:
         pick = random.Random(10**9 + number)
-        project = pick.choice(world["projects"])
+        project = pick.choice(self.world["projects"])
         body = {
-            "project_id": project, "task_id": pick.choice(world["tasks"]),
-            "user_id": pick.choice(world["staff"][project]), "spent_date": "2020-06-15", "hours": Decimal("1.25"),
-            "external_reference": {"id": f"probe:{number}"},
+            "project_id": project, "task_id": pick.choice(self.world["tasks"]),
+            "user_id": pick.choice(self.world["staff"][project]), "spent_date": "2020-06-15",
+            "hours": Decimal("1.25"), "external_reference": {"id": f"probe:{number}"},
         }  # fmt: skip
-        steps: list[tuple[str, str, str, Any, int]] = [
-            ("POST /time_entries", "POST", "/time_entries", body, 201),
-            ("GET /time_entries/{id}", "GET", "/time_entries/{id}", None, 200),
-            ("GET ?external_reference_id", "GET", f"/time_entries?external_reference_id=probe:{number}", None, 200),
-            ("PATCH /time_entries/{id}", "PATCH", "/time_entries/{id}", {"notes": "probed"}, 200),
-            ("GET /time_entries?per_page=100", "GET", "/time_entries?per_page=100", None, 200),
-            ("GET a project's user assignments", "GET", f"/projects/{project}/user_assignments", None, 200),
-            ("DELETE /time_entries/{id}", "DELETE", "/time_entries/{id}", None, 200),
+        steps: list[tuple[str, str, Any, int]] = [
+            ("POST", "/time_entries", body, 201),
+            ("GET", "/time_entries/{id}", None, 200),
+            ("GET", f"/time_entries?external_reference_id=probe:{number}", None, 200),
+            ("PATCH", "/time_entries/{id}", {"notes": "probed"}, 200),
+            ("GET", f"/time_entries?project_id={project}&per_page=100", None, 200),
+            ("GET", f"/projects/{project}/user_assignments", None, 200),
+            ("DELETE", "/time_entries/{id}", None, 200),
         ]
         made: dict[str, Any] = {}
-        round_start = time.perf_counter()
-        for name, method, path, payload, status in steps:
+        began_round = time.perf_counter()
+        for name, (method, path, payload, status) in zip(self.NAMES, steps, strict=True):
             began = time.perf_counter()
-            answer = caller.call(method, path.format(id=made.get("id")), payload, status)
-            times.setdefault(name, []).append(time.perf_counter() - began)
+            answer = self.caller.call(method, path.format(id=made.get("id")), payload, status)
+            self.times[name].append(time.perf_counter() - began)
             if method == "POST":
                 made = answer
-        totals.append(time.perf_counter() - round_start)
-    caller.close()
-    return statistics.median(totals) * 1e6, {name: statistics.median(spent) * 1e6 for name, spent in times.items()}
+        self.rounds.append(time.perf_counter() - began_round)
+
+    def medians(self) -> tuple[float, dict[str, float]]:
+        steps = {name: statistics.median(spent) * 1e6 for name, spent in self.times.items()}
+        return statistics.median(self.rounds) * 1e6, steps
 
 
 def reopen(module: str, state: Path) -> float:
@@ -230,20 +247,22 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}; {args.objects:,} objects, {args.threads} client threads, {module}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        small_state = Path(tmp, "small.sandbox")
-        server = Server(module, small_state)
-        try:
-            _, _, small = load(server.url, args.small, args.threads, progress=False)
-            small_round, small_steps = probe(server.url, small, args.rounds)
-        finally:
-            server.stop()
-        print(f"\n(a) {args.objects:,} creates over HTTP, with a state file:")
+        small_server = Server(module, Path(tmp, "small.sandbox"))
         state = Path(tmp, "large.sandbox")
         server = Server(module, state)
         try:
+            _, _, small = load(small_server.url, args.small, args.threads, progress=False)
+            print(f"\n(a) {args.objects:,} creates over HTTP, with a state file:")
             seconds, rates, large = load(server.url, args.objects, args.threads, progress=True)
-            large_round, large_steps = probe(server.url, large, args.rounds)
+            # Rounds alternate between the two accounts, so that the host's load at any moment
+            # weighs on both figures alike.
+            probes = Probe(small_server.url, small), Probe(server.url, large)
+            for number in range(args.rounds):
+                for probe in probes:
+                    probe.round(number)
+            (small_round, small_steps), (large_round, large_steps) = (probe.medians() for probe in probes)
         finally:
+            small_server.stop()
             server.stop()
         size = sum(path.stat().st_size for path in Path(tmp).glob("large.sandbox*"))
         opened = reopen(module, state)

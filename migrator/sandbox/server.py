@@ -111,8 +111,10 @@ class Handler(BaseHTTPRequestHandler):
     """One connection; HTTP/1.1 keeps it open between requests (Content-Length on every answer)."""
 
     protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes: without TCP_NODELAY, Nagle plus the client's delayed
-    # ACK would add ~40 ms to every answer on a kept-alive connection.
+    # Headers and body are buffered and leave in one write (`_send` flushes): a separate write for the
+    # headers would wake the client twice per answer. TCP_NODELAY stays on for answers larger than the
+    # buffer: otherwise Nagle plus the client's delayed ACK would add ~40 ms to them.
+    wbufsize = 1 << 16
     disable_nagle_algorithm = True
     server: SandboxServer
 
@@ -146,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its timeout during a stall)
 

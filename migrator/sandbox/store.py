@@ -101,6 +101,9 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+CACHE_SIZE = 10_000  # decoded objects kept between requests (a few MB)
+
+
 class Store:
     """One Harvest account's objects. Every read and write happens under `lock` (re-entrant).
 
@@ -120,9 +123,12 @@ class Store:
         self.emails_sent = 0
         self.closed = False
         self._counts = dict.fromkeys(KINDS, 0)
+        self._version: int | None = None  # `PRAGMA data_version` when the account row was last read
         self._depth = 0  # transactions open (nested ones join the outermost)
         self._sessions = 0
-        self._seen: dict[int, tuple[str, Raw]] = {}  # the identity map of the open session
+        # Decoded objects by id, most recently used last: the identity map of the open session, kept
+        # (up to CACHE_SIZE) for the next ones while no other connection writes the file.
+        self._cache: dict[int, tuple[str, Raw]] = {}
         self._db = self._open(state_path)
         if self._db.execute("SELECT 1 FROM account").fetchone() is None:
             self._seed()
@@ -142,8 +148,10 @@ class Store:
             )
             if path is not None:
                 db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA cache_size = -65536")  # 64 MiB: the indexes of a 10^6-object account
+                db.execute("PRAGMA synchronous = OFF")
+            db.execute("PRAGMA cache_size = -262144")  # up to 256 MiB
+            db.execute("PRAGMA mmap_size = 1073741824")
+            db.execute("PRAGMA wal_autocheckpoint = 4000")
             db.executescript(columns.SCHEMA)
             found = db.execute("SELECT version FROM account").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -158,17 +166,24 @@ class Store:
     def _seed(self) -> None:
         """A new Harvest account: its owner and the two default item categories of each kind."""
         with self.transaction():
-            self._db.execute("INSERT INTO account VALUES (1, ?, ?, ?, ?, ?, ?)", (columns.VERSION, *self._account()))
+            account = self._account()
+            self._db.execute(
+                "INSERT INTO account VALUES (1, ?, ?, ?, ?, ?, ?)", (columns.VERSION, *account[:4], json.dumps(account[4]))
+            )
             self.insert("users", dict(OWNER))
             for kind in ("invoice_item_categories", "estimate_item_categories"):
                 for name in ("Service", "Product"):
                     self.insert(kind, {"name": name, "use_as_service": name == "Service", "use_as_expense": False})
 
     def _account(self) -> tuple[Any, ...]:
-        counts = json.dumps(self._counts)  # plain ints: the C encoder
-        return self.next_id, self.emails_sent, self.timestamp_timers, self.weekly_capacity, counts
+        return self.next_id, self.emails_sent, self.timestamp_timers, self.weekly_capacity, dict(self._counts)
 
     def _read_account(self) -> None:
+        """Read the account row again (and forget cached objects) if another connection committed since."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return
+        self._cache.clear()
         found = self._db.execute(
             "SELECT next_id, emails_sent, timestamp_timers, weekly_capacity, counts FROM account"
         ).fetchone()
@@ -177,18 +192,22 @@ class Store:
         self.next_id, self.emails_sent, self.weekly_capacity = int(found[0]), int(found[1]), int(found[3])
         self.timestamp_timers = bool(found[2])
         self._counts = dict.fromkeys(KINDS, 0) | columns.decode(found[4])
+        self._version = version
 
     @contextmanager
     def session(self) -> Iterator[None]:
         """Hold the lock; until the end, reading an object twice gives the same dict."""
         with self.lock:
+            if not self._sessions:
+                self._read_account()
             self._sessions += 1
             try:
                 yield
             finally:
                 self._sessions -= 1
                 if not self._sessions:
-                    self._seen.clear()
+                    while len(self._cache) > CACHE_SIZE:
+                        del self._cache[next(iter(self._cache))]  # the least recently used
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -212,16 +231,18 @@ class Store:
                 self._read_account()
                 before = self._account()
                 yield
-                if self._account() != before:
+                after = self._account()
+                if after != before:
                     self._db.execute(
                         "UPDATE account SET next_id = ?, emails_sent = ?, timestamp_timers = ?, weekly_capacity = ?, "
                         "counts = ?",
-                        self._account(),
+                        (*after[:4], json.dumps(after[4])),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._seen.clear()  # objects a rule changed before refusing are not what the file holds
+                self._cache.clear()  # objects a rule changed before refusing are not what the file holds
+                self._version = None
                 self._read_account()
                 raise
             finally:
@@ -250,7 +271,7 @@ class Store:
             raw["created_at"] = raw["updated_at"] = now()
             self._db.execute(columns.INSERT, (raw["id"], kind, *columns.row(kind, raw)))
             self._counts[kind] += 1
-            self._seen[raw["id"]] = (kind, raw)
+            self._cache[raw["id"]] = (kind, raw)
             return raw
 
     # Kept for tests/load/test_exactly_once.py, which seeds an object directly; new code: `insert`.
@@ -261,31 +282,37 @@ class Store:
         with self.transaction():
             if self._db.execute("DELETE FROM objects WHERE id = ? AND kind = ?", (obj_id, kind)).rowcount:
                 self._counts[kind] -= 1
-            self._seen.pop(obj_id, None)
+            self._cache.pop(obj_id, None)
 
     def touch(self, raw: Raw) -> None:
         """Save a changed object, marked as changed now (`updated_at`)."""
         with self.transaction():
-            seen = self._seen.get(raw["id"])
-            if seen is None:
-                found = self._db.execute("SELECT kind FROM objects WHERE id = ?", (raw["id"],)).fetchone()
-                if found is None:
-                    raise KeyError(f"object {raw['id']} is not in the store")
-                seen = (found[0], raw)
-                self._seen[raw["id"]] = seen
+            found = self._db.execute("SELECT kind FROM objects WHERE id = ?", (raw["id"],)).fetchone()
+            if found is None:
+                raise KeyError(f"object {raw['id']} is not in the store")
             raw["updated_at"] = now()
-            self._db.execute(columns.UPDATE, (*columns.row(seen[0], raw), raw["id"], seen[0]))
+            self._db.execute(columns.UPDATE, (*columns.row(found[0], raw), raw["id"], found[0]))
+            self._cache[raw["id"]] = (found[0], raw)
 
     # --- reads -------------------------------------------------------------------------------------
 
+    def _cached(self, obj_id: int) -> tuple[str, Raw] | None:
+        """(kind, object) from the cache, in a session only (outside one, another process may write)."""
+        if not self._sessions:
+            return None
+        found = self._cache.pop(obj_id, None)
+        if found is not None:
+            self._cache[obj_id] = found  # now the most recently used
+        return found
+
     def _known(self, kind: str, obj_id: int, body: str) -> Raw:
-        """The session's dict for this object, or `body` decoded (and kept for the session)."""
-        seen = self._seen.get(obj_id)
-        if seen is not None:
-            return seen[1]
+        """The session's dict for this object, or `body` decoded (and cached in a session)."""
+        cached = self._cached(obj_id)
+        if cached is not None:
+            return cached[1]
         raw: Raw = columns.decode(body)
         if self._sessions:
-            self._seen[obj_id] = (kind, raw)
+            self._cache[obj_id] = (kind, raw)
         return raw
 
     def lookup(self, kind: str, obj_id: Any) -> Raw | None:
@@ -293,9 +320,9 @@ class Store:
         if not _is_id(obj_id):
             return None
         with self.lock:
-            seen = self._seen.get(obj_id)
-            if seen is not None:
-                return seen[1] if seen[0] == kind else None
+            cached = self._cached(obj_id)
+            if cached is not None:
+                return cached[1] if cached[0] == kind else None
             found = self._db.execute("SELECT body FROM objects WHERE id = ? AND kind = ?", (obj_id, kind)).fetchone()
             return self._known(kind, obj_id, found[0]) if found is not None else None
 
