@@ -128,7 +128,7 @@ class Sandbox:
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Every current object of `kind`, as the API would serialise it."""
-        with self.store.lock:
+        with self.store.session():
             return [render(self.store, kind, raw) for raw in self.store.all(kind)]
 
     def seed_user(self, first_name: str, last_name: str, email: str, **fields: Any) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 """GET on a collection: Harvest's filters, its sort order, and its page wrapper with absolute links.
 
 Filters become SQL conditions on the store's indexed columns (`columns.py`) and a page is one
-`LIMIT` query in Harvest's order (newest first), so a page costs the same in a large account as in
-a small one. `links.next` carries a cursor (the last object's sort key and id), as Harvest's does;
-`page=N` still works (skipping N-1 pages). A few rare filters are read from the JSON body inside
-SQLite (`is_billed`, `is_running`, `state`, `updated_since`, an invoice's line projects): they read
-every object of the kind, but never build them in Python.
+`LIMIT` query in Harvest's order (newest first): a page never reads the whole account. Unfiltered,
+it walks the list-order index (and `total_entries` is the kept count); filtered by an id or an
+external reference, it costs in proportion to the objects that match (the wrapper's
+`total_entries` counts them anyway), whatever the size of the account. `links.next` carries a
+cursor (the last object's sort key and id), as Harvest's does; `page=N` still works (it skips N-1
+pages). A few rare filters are read from the JSON body inside SQLite (`is_billed`, `is_running`,
+`state`, `updated_since`, an invoice's line projects): they read every object of the kind, but
+never build them in Python.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ class SandboxServer(ThreadingHTTPServer):
     def all_objects(self) -> dict[str, list[dict[str, Any]]]:
         """Every object of every kind, rendered as the API would (GET /__sandbox/objects)."""
         store = self.store
-        with store.lock:
+        with store.session():
             return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
 
 
@@ -221,9 +221,6 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, payload)
 
     def _answer(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> tuple[int, Any]:
-        if self.server.store.closed:  # a kept-alive connection still talking after `Sandbox.stop()`
-            self.close_connection = True
-            return 503, {"message": "The sandbox has stopped"}
         try:
             body = None
             if method in ("POST", "PATCH"):
