@@ -38,7 +38,7 @@ from results import report  # noqa: E402
 from migrator import USER_AGENT  # noqa: E402
 from migrator.config import RateLimit, TargetSettings  # noqa: E402
 from migrator.harvest.client import HarvestClient  # noqa: E402
-from migrator.harvest.sandbox import Sandbox  # noqa: E402
+from migrator.sandbox import Sandbox  # noqa: E402
 
 TARGET_SHARE = 0.90
 

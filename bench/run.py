@@ -45,6 +45,7 @@ def main() -> int:
         ["bench_source_harvest_v1.py", "--records", records],
         ["bench_source_freshbooks.py", "--records", records],
         ["bench_plan.py", "--records", planned],
+        ["bench_sandbox.py", *(["--objects", "10000", "--rounds", "50"] if args.quick else [])],
     ]
     print(f"# migrator benchmarks — {_machine()}", flush=True)
     rows: list[dict[str, object]] = []

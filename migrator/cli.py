@@ -438,7 +438,9 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
     help="Share of requests that fail: 500 before commit, 502 after commit, dropped connection, stall.",
 )
 @click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
-@click.option("--state", type=click.Path(path_type=Path), help="Load the account from this JSON file and save it back.")
+@click.option(
+    "--state", type=click.Path(path_type=Path), help="Keep the account in this SQLite file (created if missing)."
+)
 def sandbox_command(
     host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
 ) -> None:
@@ -452,7 +454,7 @@ def sandbox_command(
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
     """
     from migrator.config import RateLimit
-    from migrator.harvest.sandbox import serve
+    from migrator.sandbox import serve
 
     limit = RateLimit.parse(rate)
     serve(

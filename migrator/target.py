@@ -69,7 +69,7 @@ class OpenTarget:
 
 def sandbox_state_path(ledger_path: Path) -> Path:
     """Where `--sandbox` keeps its account between commands: beside the ledger."""
-    return ledger_path.with_name(ledger_path.name + ".sandbox.json")
+    return ledger_path.with_name(ledger_path.name + ".sandbox.sqlite")
 
 
 def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
@@ -77,7 +77,7 @@ def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
     if spec.mode == "offline":
         raise ConfigError("internal: offline planning has no target to open")
     if spec.mode == "sandbox":
-        from migrator.harvest.sandbox import Sandbox
+        from migrator.sandbox import Sandbox
 
         rate = spec.rate or SANDBOX_RATE
         state = sandbox_state_path(ledger_path)

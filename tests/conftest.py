@@ -25,7 +25,7 @@ def shared_dir() -> Path:
 @pytest.fixture()
 def sandbox():  # type: ignore[no-untyped-def]
     """A fresh Harvest v2 sandbox on 127.0.0.1 with a generous rate limit."""
-    from migrator.harvest.sandbox import Sandbox
+    from migrator.sandbox import Sandbox
 
     with Sandbox(rate=(1000, 1.0)) as running:
         yield running

@@ -1,1 +1,1 @@
-"""The Harvest v2 side: payload models, the HTTP client and the built-in sandbox."""
+"""The Harvest v2 side: payload models and the HTTP client (the built-in sandbox is `migrator.sandbox`)."""

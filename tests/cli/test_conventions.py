@@ -81,7 +81,7 @@ def test_output_in_a_narrow_console_encoding_never_crashes() -> None:
 
 
 def test_verbose_logs_retries_and_never_the_token(tmp_path: Path) -> None:
-    from migrator.harvest.sandbox import Sandbox
+    from migrator.sandbox import Sandbox
 
     with Sandbox(rate=(5, 1.0), token=TOKEN) as sandbox:  # a tight limit: 429s and their waits
         env = {"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": sandbox.account_id}

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from tests.cli.test_plan_and_errors import migrator
 from tests.conftest import REPO
 
@@ -46,7 +46,7 @@ def test_a_cut_over_lists_what_left_the_source_and_prunes_exactly_it(tmp_path: P
     _remove(second, "timesheets/expenses-2013-03.xml", "1301")
     shutil.rmtree(second / "archive")  # project 904 with its assignments, entry and expense
     ledger = tmp_path / "ledger.sqlite"
-    with Sandbox(rate=None, state_path=tmp_path / "state.json") as sandbox:
+    with Sandbox(rate=None, state_path=tmp_path / "state.sqlite") as sandbox:
         env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
         target = ("--target", sandbox.url, "--ledger", str(ledger), "--rate", "1000/1")
         assert migrator("run", str(first), *target, "--batch", "history", "--create-users", env=env).returncode == 0

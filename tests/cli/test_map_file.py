@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from tests.cli.test_plan_and_errors import migrator
 
 V1 = "fixtures/harvest-v1"
@@ -32,7 +32,7 @@ def changes(document: dict, kind: str) -> dict[str, dict]:  # type: ignore[type-
 def test_a_person_mapped_to_a_new_address_is_adopted_and_keeps_all_their_time(tmp_path: Path) -> None:
     mapping = write_map(tmp_path, '[people]\n"harvest-v1:users:702" = "ben.okafor@newco.example"\n')
     env = {}
-    with Sandbox(rate=None, state_path=tmp_path / "ledger.sqlite.sandbox.json") as sandbox:
+    with Sandbox(rate=None, state_path=tmp_path / "ledger.sqlite.sandbox.sqlite") as sandbox:
         sandbox.seed_user("Ben", "Okafor", "ben.okafor@newco.example")  # his new address, already in Harvest
         for first, last, email in (
             ("Ada", "Lindqvist", "ada@northwind.example"),

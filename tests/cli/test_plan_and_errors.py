@@ -209,9 +209,9 @@ def test_run_status_verify_rollback_on_the_sandbox(tmp_path: Path) -> None:
     assert json.loads(verify.stdout)["totals"]["hours"] == {"source": "26.00", "target": "26.00"}
     undo = migrator("rollback", "--batch", "demo", "--sandbox", cwd=tmp_path)
     assert undo.returncode == 0, undo.stderr
-    from migrator.harvest.sandbox import Sandbox
+    from migrator.sandbox import Sandbox
 
-    with Sandbox(rate=None, state_path=tmp_path / "migrator-ledger.sqlite.sandbox.json") as after:
+    with Sandbox(rate=None, state_path=tmp_path / "migrator-ledger.sqlite.sandbox.sqlite") as after:
         left = {kind: n for kind, n in after.stats()["objects"].items() if n}
     # Exactly what an empty sandbox holds: its owner and the default item categories (adopted, never deleted).
     assert left == {"users": 1, "invoice_item_categories": 2, "estimate_item_categories": 2}

@@ -28,8 +28,10 @@ import pytest
 
 from migrator.generate import Expected, generate
 from migrator.generate.expected import assignment_name
-from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.store import OWNER, Store
+from migrator.kinds import KINDS
+from migrator.sandbox.render import render
+from migrator.sandbox.store import OWNER, Store
+from migrator.target import sandbox_state_path
 from tests.generate.conftest import run_cli
 
 ENTRIES = 300
@@ -54,8 +56,11 @@ class Account:
 
     def target(self) -> dict[str, list[dict[str, Any]]]:
         """Every object of the sandbox account, as Harvest's API shows it."""
-        store = Store(state_path=self.ledger.with_name(self.ledger.name + ".sandbox.json"))
-        return {kind: [render(store, kind, raw) for raw in objs.values()] for kind, objs in store.objects.items()}
+        store = Store(state_path=sandbox_state_path(self.ledger))
+        try:
+            return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
+        finally:
+            store.close()
 
 
 @pytest.fixture(params=["harvest-v1", "freshbooks"])
@@ -131,11 +136,12 @@ def assert_target_is_the_expected_account(account: Account) -> None:
 
 
 def _payments_per_currency(account: Account) -> dict[str, Decimal]:
-    store = Store(state_path=account.ledger.with_name(account.ledger.name + ".sandbox.json"))
+    store = Store(state_path=sandbox_state_path(account.ledger))
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for payment in store.objects["invoice_payments"].values():
-        invoice = store.objects["invoices"][payment["invoice_id"]]
+    for payment in store.all("invoice_payments"):
+        invoice = store.get("invoices", payment["invoice_id"])
         paid[str(invoice["currency"])] += Decimal(str(payment["amount"]))
+    store.close()
     return dict(paid)
 
 

@@ -24,7 +24,6 @@ from pydantic import SecretStr
 from migrator import jsonio
 from migrator.config import RateLimit, TargetSettings
 from migrator.harvest.client import HarvestClient
-from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import KINDS, REGISTRY
 from migrator.load.identity import resolve
 from migrator.load.ledger import Ledger, LedgerLock
@@ -32,6 +31,7 @@ from migrator.load.loader import LoadEvent, LoadResult, load
 from migrator.load.planner import Plan, build_plan
 from migrator.load.target_index import TargetIndex
 from migrator.planned import MapSink, Planned, iter_refs, ref
+from migrator.sandbox import Sandbox
 from migrator.sources.record import Origin
 
 SYSTEM = "hand"
@@ -285,7 +285,7 @@ def _with_parent(sandbox: Sandbox, kind: str, obj: dict[str, Any]) -> dict[str, 
     # A rendered payment does not say which invoice it belongs to; the sandbox's own record does.
     field = REGISTRY[kind].parent_field
     if field and field not in obj and "{" in REGISTRY[kind].list_path:
-        return obj | {field: sandbox.store.objects[kind][obj["id"]][field]}
+        return obj | {field: sandbox.store.get(kind, obj["id"])[field]}
     return obj
 
 

@@ -11,11 +11,11 @@ import pytest
 from migrator import api
 from migrator.config import RateLimit
 from migrator.errors import HarvestError
-from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import KINDS, REGISTRY
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent
 from migrator.planned import MapContext, Planned
+from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
 from tests.conftest import REPO
 from tests.load.conftest import assert_target_matches_plan, snapshot

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from migrator import api
-from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger
+from migrator.sandbox import Sandbox
 from tests.load.conftest import Recorder, harvest, migrate
 from tests.load.test_exactly_once import V1, _spec, planned_records, run
 

@@ -12,12 +12,12 @@ import pytest
 from migrator import jsonio
 from migrator.config import RateLimit
 from migrator.errors import AuthError, LedgerError, TargetUnreachableError, TransientError
-from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, load
 from migrator.load.planner import build_plan
 from migrator.load.target_index import TargetIndex
 from migrator.planned import Planned
+from migrator.sandbox import Sandbox
 from tests.load.conftest import (
     ADA,
     SYSTEM,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import AuthError
-from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
 from migrator.load.ledger import Ledger
 from migrator.load.planner import Plan, build_plan
 from migrator.load.target_index import TargetIndex
 from migrator.planned import MapSink, Planned, ref
+from migrator.sandbox import Sandbox
 from tests.load.conftest import ADA, SYSTEM, harvest, origin, world
 
 

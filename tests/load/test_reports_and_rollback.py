@@ -10,11 +10,11 @@ import click
 import pytest
 
 from migrator import api
-from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger
 from migrator.report.plan_json import render_plan_json
 from migrator.report.plan_markdown import render_plan_markdown
 from migrator.report.plan_text import render_plan_text
+from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
 from tests.conftest import REPO, client_for
 from tests.load.test_exactly_once import FB, _spec, run

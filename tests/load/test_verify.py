@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from migrator import api
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from tests.conftest import client_for
 from tests.load.test_exactly_once import FB, _spec, run
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from tests.conftest import REPO
 
 

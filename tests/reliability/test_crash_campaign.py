@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator import api
-from migrator.harvest.sandbox import Sandbox
 from migrator.load.ledger import Ledger
+from migrator.sandbox import Sandbox
 from tests.load.conftest import reconciliations, snapshot
 from tests.load.test_exactly_once import PEOPLE, SOURCES, _spec, assert_exactly_one_object_per_record
 from tests.reliability.conftest import ledger_writes, migrator_args, migrator_env

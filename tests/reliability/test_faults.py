@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from migrator import api
-from migrator.harvest.sandbox import FAULT_KINDS, Sandbox
+from migrator.sandbox import FAULT_KINDS, Sandbox
 from tests.load.conftest import snapshot
 from tests.load.test_exactly_once import (
     SOURCES,

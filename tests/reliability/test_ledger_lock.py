@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from migrator import api
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from tests.load.conftest import snapshot
 from tests.load.test_exactly_once import SOURCES, assert_exactly_one_object_per_record
 from tests.reliability.conftest import (

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
 from migrator.load.loader import LoadEvent
+from migrator.sandbox import Sandbox
 from tests.load.conftest import assert_target_matches_plan, snapshot
 from tests.load.test_exactly_once import (
     PEOPLE,

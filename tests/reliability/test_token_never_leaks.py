@@ -35,7 +35,7 @@ import pytest
 from migrator import api
 from migrator.config import RateLimit
 from migrator.errors import MigratorError
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
 from tests.load.test_exactly_once import FB, SOURCES
 from tests.reliability.conftest import assert_one_clean_error_line, migrator, migrator_env

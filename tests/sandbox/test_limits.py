@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
 import time
@@ -10,12 +9,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
-from tests.harvest.sandbox_helpers import Api
+from migrator.sandbox import Sandbox
+from migrator.sandbox.store import Store
+from tests.sandbox.helpers import Api
 
 MakeSandbox = Callable[..., Sandbox]
 
@@ -129,8 +130,17 @@ def test_concurrent_writes_get_unique_ids_and_none_is_lost(api: Api) -> None:
     assert len(set(ids)) == 40 and api.sandbox.stats()["objects"]["clients"] == 40
 
 
+def _saved(state: Path, kind: str) -> list[dict[str, Any]]:
+    """What the state file holds, read as the next process would: through a connection of its own."""
+    store = Store(state_path=state)
+    try:
+        return store.all(kind)
+    finally:
+        store.close()
+
+
 def test_state_file_continues_the_account_in_a_new_sandbox(tmp_path: Path) -> None:
-    state = tmp_path / "account.json"
+    state = tmp_path / "account.sqlite"
     with Sandbox(rate=None, state_path=state, timestamp_timers=True) as first:
         api = Api(first)
         client = api.post("/clients", {"name": "Kept"})
@@ -143,8 +153,8 @@ def test_state_file_continues_the_account_in_a_new_sandbox(tmp_path: Path) -> No
             },
         )
         api.close()
-    assert json.loads(state.read_text())["objects"]["clients"][0]["name"] == "Kept"
-    assert [p.name for p in tmp_path.iterdir()] == ["account.json"]  # no temp file left behind
+    assert [c["name"] for c in _saved(state, "clients")] == ["Kept"]
+    assert [p.name for p in tmp_path.iterdir()] == ["account.sqlite"]  # no -wal or -shm file left behind
     with Sandbox(rate=None, state_path=state) as second:
         api = Api(second)
         assert second.objects("clients") == [client]
@@ -158,11 +168,11 @@ def test_state_file_continues_the_account_in_a_new_sandbox(tmp_path: Path) -> No
 
 
 def test_a_dropped_answer_was_already_saved(tmp_path: Path) -> None:
-    state = tmp_path / "account.json"
+    state = tmp_path / "account.sqlite"
     with Sandbox(rate=None, state_path=state, fault_rate=1.0, fault_kinds=("commit_drop",)) as sandbox:
         with pytest.raises(httpx.RemoteProtocolError):
             Api(sandbox).call("POST", "/clients", {"name": "Saved"})
-        assert [c["name"] for c in json.loads(state.read_text())["objects"]["clients"]] == ["Saved"]
+        assert [c["name"] for c in _saved(state, "clients")] == ["Saved"]  # read by another connection
 
 
 def test_a_client_that_vanishes_mid_connection_is_not_a_server_error(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from migrator.kinds import KINDS
-from tests.harvest.sandbox_helpers import USER_AGENT, Api
+from tests.sandbox.helpers import USER_AGENT, Api
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_stats_and_objects_need_no_auth_and_list_every_kind(api: Api) -> None:
 
 
 def test_serve_prints_the_address_first_and_stops_on_sigterm() -> None:
-    code = "from migrator.harvest.sandbox import serve; serve(port=0, rate=None)"
+    code = "from migrator.sandbox import serve; serve(port=0, rate=None)"
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

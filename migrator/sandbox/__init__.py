@@ -5,7 +5,8 @@ and estimate states, payments, emails, paging, rate limit), plus latency and see
     with Sandbox(rate=(100, 3.0), latency_ms=100) as sandbox:
         client = HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), sandbox.account_id))
 
-Modules: `store` (objects, ids, state file), `schema` (request bodies), `directory`, `projects`,
+Modules: `store` (objects, ids, transactions) over `columns` (its SQLite layout: one table of
+objects, indexed where rules and filters look), `schema` (request bodies), `directory`, `projects`,
 `timesheets`, `billing`, `events` (business rules per family), `operations` (dispatch), `render`
 (response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP).
 
@@ -40,12 +41,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from migrator.harvest.sandbox.directory import insert_user
-from migrator.harvest.sandbox.faults import FAULT_KINDS, FaultInjector
-from migrator.harvest.sandbox.render import render
-from migrator.harvest.sandbox.server import SandboxServer
-from migrator.harvest.sandbox.store import Store
-from migrator.harvest.sandbox.throttle import RateWindow
+from migrator.sandbox.directory import insert_user
+from migrator.sandbox.faults import FAULT_KINDS, FaultInjector
+from migrator.sandbox.render import render
+from migrator.sandbox.server import SandboxServer
+from migrator.sandbox.store import Store
+from migrator.sandbox.throttle import RateWindow
 
 __all__ = ["FAULT_KINDS", "Sandbox", "serve"]
 
@@ -101,12 +102,17 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (safe to call twice, or without `start`)."""
+        """Stop serving, close the socket and the state file (safe to call twice, or without `start`).
+
+        An account without a state file stays readable through `stats()` and `objects()`.
+        """
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        if self.store.state_path is not None:
+            self.store.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -122,14 +128,13 @@ class Sandbox:
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Every current object of `kind`, as the API would serialise it."""
-        with self.store.lock:
-            return [render(self.store, kind, raw) for raw in self.store.objects[kind].values()]
+        with self.store.session():
+            return [render(self.store, kind, raw) for raw in self.store.all(kind)]
 
     def seed_user(self, first_name: str, last_name: str, email: str, **fields: Any) -> dict[str, Any]:
         """Pre-create a user as if invited long ago: no invitation email is counted."""
-        with self.store.lock:
+        with self.store.transaction():
             raw = insert_user(self.store, {"first_name": first_name, "last_name": last_name, "email": email} | fields)
-            self.store.save()
             return render(self.store, "users", raw)
 
     def set_fault_rate(self, rate: float) -> None:
@@ -167,5 +172,5 @@ def serve(**options: Any) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox._server.server_close()
+        sandbox.stop()
         print("sandbox stopped", file=sys.stderr, flush=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store
 
 _PROJECT_DEFAULTS = {
     "is_active": True,
@@ -30,12 +30,10 @@ def create_project(store: Store, data: Raw) -> Raw:
     """A project; like Harvest, it starts with the default tasks and the "all future projects" users."""
     store.ref("clients", data["client_id"], "client_id")
     project = store.insert("projects", _PROJECT_DEFAULTS | data)
-    for task in list(store.objects["tasks"].values()):
-        if task.get("is_default") and task.get("is_active", True):
-            _assign_task(store, project["id"], task, {"billable": bool(task.get("billable_by_default", True))})
-    for user in list(store.objects["users"].values()):
-        if user.get("has_access_to_all_future_projects") and user.get("is_active", True):
-            _assign_user(store, project["id"], user, {})
+    for task in store.find("tasks", is_default=True, is_active=True):
+        _assign_task(store, project["id"], task, {"billable": bool(task.get("billable_by_default", True))})
+    for user in store.find("users", has_access_to_all_future_projects=True, is_active=True):
+        _assign_user(store, project["id"], user, {})
     return project
 
 
@@ -54,26 +52,26 @@ def delete_project(store: Store, raw: Raw) -> None:
 
 def create_user_assignment(store: Store, data: Raw) -> Raw:
     user = store.ref("users", data["user_id"], "user_id")
-    if store.find("user_assignments", project_id=data["project_id"], user_id=user["id"]):
+    if store.exists("user_assignments", project_id=data["project_id"], user_id=user["id"]):
         raise SandboxError(422, "User has already been assigned to this project")
     return _assign_user(store, data["project_id"], user, data)
 
 
 def create_task_assignment(store: Store, data: Raw) -> Raw:
     task = store.ref("tasks", data["task_id"], "task_id")
-    if store.find("task_assignments", project_id=data["project_id"], task_id=task["id"]):
+    if store.exists("task_assignments", project_id=data["project_id"], task_id=task["id"]):
         raise SandboxError(422, "Task has already been assigned to this project")
     return _assign_task(store, data["project_id"], task, data)
 
 
 def delete_user_assignment(store: Store, raw: Raw) -> None:
     match = {"project_id": raw["project_id"], "user_id": raw["user_id"]}
-    if store.find("time_entries", **match) or store.find("expenses", **match):
+    if store.exists("time_entries", **match) or store.exists("expenses", **match):
         raise SandboxError(422, "User assignment has time entries or expenses and can't be deleted")
 
 
 def delete_task_assignment(store: Store, raw: Raw) -> None:
-    if store.find("time_entries", project_id=raw["project_id"], task_id=raw["task_id"]):
+    if store.exists("time_entries", project_id=raw["project_id"], task_id=raw["task_id"]):
         raise SandboxError(422, "Task assignment has time entries and can't be deleted")
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from migrator.harvest.invoice_math import cents
-from migrator.harvest.sandbox.billing import settle
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store, now, today
+from migrator.sandbox.billing import settle
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, now, today
 
 # event -> (states it may start from, state it leads to)
 INVOICE_EVENTS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -124,7 +124,7 @@ def create_payment(store: Store, data: Raw) -> Raw:
 
 def delete_payment(store: Store, raw: Raw) -> None:
     """Deleting a payment gives the amount back to `due_amount` (and a paid invoice is open again)."""
-    invoice = store.objects["invoices"].get(raw["invoice_id"])
+    invoice = store.lookup("invoices", raw["invoice_id"])
     store.remove("invoice_payments", raw["id"])
     if invoice is not None:
         settle(store, invoice)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.harvest.invoice_math import cents
-from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
+from migrator.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)?")
 _MAX_HOURS = Decimal(24)
@@ -36,7 +36,7 @@ def _refuse_archived(
     store: Store, project: Raw, user: Raw, *, task: Raw | None = None, category: Raw | None = None
 ) -> None:
     """A 422 naming the first archived one of: the project, its client, the task or category, the person."""
-    client = store.objects["clients"].get(project["client_id"])
+    client = store.lookup("clients", project["client_id"])
     things = (("Project", project), ("Client", client), ("Task", task), ("Expense category", category), ("User", user))
     for label, obj in things:
         if obj is not None and not obj.get("is_active", True):
@@ -50,9 +50,9 @@ def _refuse_locked(store: Store, entry: Raw) -> None:
     the person too among the records whose archiving locks an entry ("Entry Archived"). The expense
     category is not one of them, so it does not lock an expense.
     """
-    project = store.objects["projects"][entry["project_id"]]  # deleting a project deletes its entries
-    task = store.objects["tasks"][entry["task_id"]] if "task_id" in entry else None  # expenses have none
-    _refuse_archived(store, project, store.objects["users"][entry["user_id"]], task=task)
+    project = store.get("projects", entry["project_id"])  # deleting a project deletes its entries
+    task = store.get("tasks", entry["task_id"]) if "task_id" in entry else None  # expenses have none
+    _refuse_archived(store, project, store.get("users", entry["user_id"]), task=task)
 
 
 def _moved(raw: Raw, data: Raw, fields: tuple[str, ...]) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from migrator import jsonio
-from migrator.harvest.sandbox import Sandbox
+from migrator.sandbox import Sandbox
 
 USER_AGENT = "migrator-tests (tests@example.com)"
 

@@ -19,13 +19,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from migrator import jsonio
-from migrator.harvest.sandbox import operations
-from migrator.harvest.sandbox.faults import FaultInjector
-from migrator.harvest.sandbox.listing import page_of
-from migrator.harvest.sandbox.render import company, render
-from migrator.harvest.sandbox.store import OWNER_ID, SandboxError, Store
-from migrator.harvest.sandbox.throttle import RateWindow
 from migrator.kinds import KINDS
+from migrator.sandbox import operations
+from migrator.sandbox.faults import FaultInjector
+from migrator.sandbox.listing import page_of
+from migrator.sandbox.render import company, render
+from migrator.sandbox.store import OWNER_ID, SandboxError, Store
+from migrator.sandbox.throttle import RateWindow
 
 # Collections at /v2/<kind>; the two assignment kinds are read-only there (created per project).
 TOP_LEVEL = frozenset(KINDS) - {"invoice_payments", "invoice_messages", "estimate_messages"}
@@ -103,16 +103,18 @@ class SandboxServer(ThreadingHTTPServer):
     def all_objects(self) -> dict[str, list[dict[str, Any]]]:
         """Every object of every kind, rendered as the API would (GET /__sandbox/objects)."""
         store = self.store
-        with store.lock:
-            return {kind: [render(store, kind, raw) for raw in store.objects[kind].values()] for kind in KINDS}
+        with store.session():
+            return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
 
 
 class Handler(BaseHTTPRequestHandler):
     """One connection; HTTP/1.1 keeps it open between requests (Content-Length on every answer)."""
 
     protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes: without TCP_NODELAY, Nagle plus the client's delayed
-    # ACK would add ~40 ms to every answer on a kept-alive connection.
+    # Headers and body are buffered and leave in one write (`_send` flushes): a separate write for the
+    # headers would wake the client twice per answer. TCP_NODELAY stays on for answers larger than the
+    # buffer: otherwise Nagle plus the client's delayed ACK would add ~40 ms to them.
+    wbufsize = 1 << 16
     disable_nagle_algorithm = True
     server: SandboxServer
 
@@ -146,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its timeout during a stall)
 
@@ -225,7 +228,8 @@ class Handler(BaseHTTPRequestHandler):
                     body = jsonio.loads(raw_body) if raw_body.strip() else {}
                 except ValueError as exc:
                     raise SandboxError(400, f"The request body is not valid JSON: {exc}") from exc
-            return self._route(method, path, query, body)
+            with self.server.store.session():  # one lock and one identity map for the whole request
+                return self._route(method, path, query, body)
         except SandboxError as exc:
             return exc.status, {"message": exc.message}
         except Exception as exc:  # noqa: BLE001 - the server boundary: a sandbox bug must still answer
@@ -243,40 +247,36 @@ class Handler(BaseHTTPRequestHandler):
     # --- routes ------------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """The answer to one /v2 request (called inside a store session: under the lock)."""
         store = self.server.store
         parts = [part for part in path.split("/") if part]
         if parts == ["company"] and method in ("GET", "PATCH"):
             if method == "PATCH":
                 operations.set_company(store, body)
-            with store.lock:
-                return 200, company(store, self._base())
+            return 200, company(store, self._base())
         if parts == ["users", "me"] and method == "GET":
-            with store.lock:
-                return 200, render(store, "users", store.get("users", OWNER_ID))
+            return 200, render(store, "users", store.get("users", OWNER_ID))
         kind, parent, obj_id = _resolve(parts)
         if obj_id is None:
             if method == "GET":
-                with store.lock:
-                    if parent is not None:
-                        store.get(parent[0], parent[2])  # a missing parent is a 404, not an empty list
-                    where = (parent[1], parent[2]) if parent else None
-                    return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
+                if parent is not None:
+                    store.get(parent[0], parent[2])  # a missing parent is a 404, not an empty list
+                where = (parent[1], parent[2]) if parent else None
+                return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
             if method == "POST" and (parent is not None or kind not in READ_ONLY_TOP):
                 raw = operations.create(store, kind, body, parent[2] if parent else None)
-                with store.lock:
-                    return 201, render(store, kind, raw)
+                return 201, render(store, kind, raw)
             raise _not_found()
-        with store.lock:
-            raw = store.get(kind, obj_id)
-            if parent is not None and raw.get(parent[1]) != parent[2]:
-                raise _not_found()
-            if method == "GET":
-                return 200, render(store, kind, raw)
-            if method == "PATCH":
-                return 200, render(store, kind, operations.update(store, kind, obj_id, body))
-            if method == "DELETE":
-                operations.delete(store, kind, obj_id)
-                return 200, None
+        raw = store.get(kind, obj_id)
+        if parent is not None and raw.get(parent[1]) != parent[2]:
+            raise _not_found()
+        if method == "GET":
+            return 200, render(store, kind, raw)
+        if method == "PATCH":
+            return 200, render(store, kind, operations.update(store, kind, obj_id, body))
+        if method == "DELETE":
+            operations.delete(store, kind, obj_id)
+            return 200, None
         raise _not_found()
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
-from tests.harvest.sandbox_helpers import Api, base_world, expense_body, time_entry
+from migrator.sandbox import Sandbox
+from tests.sandbox.helpers import Api, base_world, expense_body, time_entry
 
 World = dict[str, int]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from migrator.harvest.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store, human
+from migrator.sandbox.columns import folded
+from migrator.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store, human
 
 
 def _email_taken(store: Store, email: str, own_id: int | None = None) -> None:
-    folded = email.strip().casefold()
-    for user in store.objects["users"].values():
-        if user["id"] != own_id and str(user.get("email", "")).strip().casefold() == folded:
-            raise SandboxError(422, "Email has already been taken")
+    if store.exists("users", email_key=folded(email), exclude=own_id):
+        raise SandboxError(422, "Email has already been taken")
 
 
 def insert_user(store: Store, data: Raw) -> Raw:
@@ -60,7 +59,7 @@ def update_user(store: Store, raw: Raw, data: Raw) -> None:
 def delete_user(store: Store, raw: Raw) -> None:
     if raw["id"] == OWNER_ID:
         raise SandboxError(422, "The account owner can't be deleted")
-    if store.find("time_entries", user_id=raw["id"]) or store.find("expenses", user_id=raw["id"]):
+    if store.exists("time_entries", user_id=raw["id"]) or store.exists("expenses", user_id=raw["id"]):
         raise SandboxError(422, "User has time entries or expenses and can't be deleted")
     for assignment in store.find("user_assignments", user_id=raw["id"]):
         store.remove("user_assignments", assignment["id"])
@@ -78,21 +77,21 @@ def update_contact(store: Store, raw: Raw, data: Raw) -> None:
 
 
 def delete_client(store: Store, raw: Raw) -> None:
-    if any(store.find(kind, client_id=raw["id"]) for kind in ("projects", "invoices", "estimates")):
+    if any(store.exists(kind, client_id=raw["id"]) for kind in ("projects", "invoices", "estimates")):
         raise SandboxError(422, "Client has projects, invoices or estimates and can't be deleted")
     for contact in store.find("contacts", client_id=raw["id"]):
         store.remove("contacts", contact["id"])  # a client's contacts go with it
 
 
 def delete_task(store: Store, raw: Raw) -> None:
-    if store.find("time_entries", task_id=raw["id"]):
+    if store.exists("time_entries", task_id=raw["id"]):
         raise SandboxError(422, "Task has time entries and can't be deleted")
     for assignment in store.find("task_assignments", task_id=raw["id"]):
         store.remove("task_assignments", assignment["id"])
 
 
 def delete_expense_category(store: Store, raw: Raw) -> None:
-    if store.find("expenses", expense_category_id=raw["id"]):
+    if store.exists("expenses", expense_category_id=raw["id"]):
         raise SandboxError(422, "Expense category has expenses and can't be deleted")
 
 

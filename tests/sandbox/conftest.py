@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
-from tests.harvest.sandbox_helpers import Api, base_world
+from migrator.sandbox import Sandbox
+from tests.sandbox.helpers import Api, base_world
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from migrator.harvest.sandbox.store import OWNER_ID, Raw, Store
+from migrator.sandbox.store import OWNER_ID, Raw, Store
 
 _STAMPS = ("created_at", "updated_at")
 
@@ -20,12 +20,19 @@ def _pick(raw: Raw, *keys: str) -> dict[str, Any]:
     return {key: raw.get(key) for key in keys}
 
 
+def _display(kind: str, obj: Raw) -> str:
+    """A user's full name or an object's `name`."""
+    if kind == "users":
+        return f"{obj.get('first_name', '')} {obj.get('last_name', '')}".strip()
+    return str(obj.get("name", ""))
+
+
 def _named(store: Store, kind: str, obj_id: Any, *extra: str) -> dict[str, Any] | None:
     """`{id, name, <extra>}` of another object (null when it is gone or never was)."""
-    obj = store.objects[kind].get(obj_id) if obj_id is not None else None
+    obj = store.lookup(kind, obj_id)
     if obj is None:
         return None
-    return {"id": obj["id"], "name": store.display_name(kind, obj["id"])} | _pick(obj, *extra)
+    return {"id": obj["id"], "name": _display(kind, obj)} | _pick(obj, *extra)
 
 
 def _key(prefix: str, obj_id: int) -> str:
@@ -34,8 +41,8 @@ def _key(prefix: str, obj_id: int) -> str:
 
 
 def _owner(store: Store) -> tuple[str, str]:
-    owner = store.objects["users"].get(OWNER_ID) or {}
-    return store.display_name("users", OWNER_ID) or "", str(owner.get("email") or "")
+    owner = store.lookup("users", OWNER_ID) or {}
+    return _display("users", owner), str(owner.get("email") or "")
 
 
 def client(store: Store, raw: Raw) -> dict[str, Any]:
@@ -105,7 +112,7 @@ def task_assignment(store: Store, raw: Raw) -> dict[str, Any]:
 
 
 def _assignment(store: Store, kind: str, obj_id: Any) -> dict[str, Any] | None:
-    obj = store.objects[kind].get(obj_id) if obj_id is not None else None
+    obj = store.lookup(kind, obj_id)
     if obj is None:
         return None
     return user_assignment(store, obj) if kind == "user_assignments" else task_assignment(store, obj)
@@ -119,7 +126,7 @@ def _reference(value: Any) -> dict[str, Any] | None:
 
 
 def time_entry(store: Store, raw: Raw) -> dict[str, Any]:
-    client_id = (store.objects["projects"].get(raw["project_id"]) or {}).get("client_id")
+    client_id = (store.lookup("projects", raw["project_id"]) or {}).get("client_id")
     fields = (
         "id", "spent_date", "hours", "notes", "is_locked", "approval_status", "is_billed", "started_time",
         "ended_time", "is_running", "billable", *_STAMPS,
@@ -153,7 +160,7 @@ def _category(store: Store, category_id: Any) -> dict[str, Any] | None:
 
 
 def expense(store: Store, raw: Raw) -> dict[str, Any]:
-    client_id = (store.objects["projects"].get(raw["project_id"]) or {}).get("client_id")
+    client_id = (store.lookup("projects", raw["project_id"]) or {}).get("client_id")
     fields = ("id", "notes", "units", "total_cost", "billable", "approval_status", "is_locked", "is_billed",
               "spent_date", *_STAMPS)  # fmt: skip
     return _pick(raw, *fields) | {

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from migrator.harvest.sandbox.store import SandboxError, human
+from migrator.sandbox.store import SandboxError, human
 
 # Type codes: str, int, num (JSON number), bool, date, datetime, strs (array of strings),
 # ref (external_reference), lines (line items), recipients (message recipients).

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from migrator.harvest.sandbox import Sandbox
 from migrator.kinds import KINDS
+from migrator.sandbox import Sandbox
 from tests import openapi
-from tests.harvest.sandbox_helpers import Api, base_world, time_entry
 from tests.load.test_exactly_once import SOURCES, run
+from tests.sandbox.helpers import Api, base_world, time_entry
 
 D = Decimal
 

@@ -11,19 +11,24 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store, today
+from migrator.sandbox.columns import folded
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, today
 
 CATEGORY_KIND = {"invoices": "invoice_item_categories", "estimates": "estimate_item_categories"}
 _CATEGORY_NAME = {"invoices": "invoice item category", "estimates": "estimate item category"}
 _TERM_DAYS = {"upon receipt": 0, "net 15": 15, "net 30": 30, "net 45": 45, "net 60": 60}
 
 
+def _category_named(store: Store, kind: str, name: str) -> bool:
+    # Exactly this name (the index holds it folded: few candidates, compared as they are).
+    return any(str(category["name"]) == name for category in store.find(kind, name_key=folded(name)))
+
+
 def _line(store: Store, kind: str, line: Raw, line_id: int) -> Raw:
     """One checked line item with its amount (quantity x unit price, to the cent)."""
-    names = {str(category["name"]) for category in store.objects[CATEGORY_KIND[kind]].values()}
     if not str(line.get("kind") or "").strip():
         raise SandboxError(422, "Line items kind can't be blank")
-    if line["kind"] not in names:
+    if not _category_named(store, CATEGORY_KIND[kind], str(line["kind"])):
         raise SandboxError(422, f"Line items kind '{line['kind']}' is not an existing {_CATEGORY_NAME[kind]}")
     if line.get("unit_price") is None:
         raise SandboxError(422, "Line items unit price can't be blank")
@@ -63,11 +68,12 @@ def merged_lines(store: Store, kind: str, current: list[Raw], changes: list[Raw]
 def _numbered(store: Store, kind: str, data: Raw, own_id: int | None = None) -> None:
     """Numbers are unique per kind; an omitted one is generated (the highest number + 1)."""
     number = str(data.get("number") or "").strip()
-    taken = {str(obj.get("number")) for obj in store.objects[kind].values() if obj["id"] != own_id}
     if not number:
-        numeric = [int(text) for text in taken if text.isdigit()]
-        data["number"] = str(max(numeric, default=len(taken)) + 1)
-    elif number in taken:
+        highest = store.highest_number(kind, exclude=own_id)
+        if highest is None:  # no number is all digits: count the others
+            highest = store.count(kind) - (own_id is not None)
+        data["number"] = str(highest + 1)
+    elif store.exists(kind, number=number, exclude=own_id):
         raise SandboxError(422, "Number has already been taken")
 
 

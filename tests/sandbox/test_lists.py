@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.harvest.sandbox_helpers import Api, base_world, time_entry
+from tests.sandbox.helpers import Api, base_world, time_entry
 
 
 def test_create_get_patch_delete_one_client(api: Api) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.harvest.sandbox_helpers import Api, expense_body, time_entry
+from tests.sandbox.helpers import Api, expense_body, time_entry
 
 World = dict[str, int]
 Body = Callable[[World], Any]

@@ -1,17 +1,19 @@
-"""POST, PATCH and DELETE on the store: check the body, apply the kind's rules, save the state.
+"""POST, PATCH and DELETE on the store: check the body, apply the kind's rules, commit.
 
-One table (`RULES`, merged from the family modules) decides what each kind does. Every rule checks
-before it changes anything, so a refused request (422) leaves the account as it was.
+One table (`RULES`, merged from the family modules) decides what each kind does. Each request is one
+store transaction, committed before the server answers; a refused request (422) is rolled back, so
+it leaves the account as it was (and the rules still check before they change anything).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from migrator.harvest.sandbox import billing, directory, events, projects, timesheets
-from migrator.harvest.sandbox.schema import clean
-from migrator.harvest.sandbox.store import KindRules, Raw, SandboxError, Store
 from migrator.kinds import KINDS
+from migrator.sandbox import billing, directory, events, projects, timesheets
+from migrator.sandbox.columns import folded
+from migrator.sandbox.schema import clean
+from migrator.sandbox.store import KindRules, Raw, SandboxError, Store
 
 RULES: dict[str, KindRules] = directory.RULES | projects.RULES | timesheets.RULES | billing.RULES | events.RULES
 assert set(RULES) == set(KINDS), "every kind needs its rules"
@@ -21,31 +23,27 @@ def _unique_name(store: Store, kind: str, data: Raw, own_id: int | None = None) 
     """Harvest refuses a second client, task or category with the same name."""
     if not RULES[kind].unique_name or not isinstance(data.get("name"), str):
         return
-    name = data["name"].strip().casefold()
-    for obj in store.objects[kind].values():
-        if obj["id"] != own_id and str(obj.get("name", "")).strip().casefold() == name:
-            raise SandboxError(422, "Name has already been taken")
+    if store.exists(kind, name_key=folded(data["name"]), exclude=own_id):
+        raise SandboxError(422, "Name has already been taken")
 
 
 def create(store: Store, kind: str, body: Any, parent: int | None = None) -> Raw:
     """Apply a POST (for nested kinds `parent` is the id in the path); return the raw object."""
     rules = RULES[kind]
-    with store.lock:
+    with store.transaction():
         if rules.parent is not None:
             store.get(rules.parent[0], parent if parent is not None else 0)  # a missing parent is a 404
         data = clean(kind, body, create=True)
         if rules.parent is not None:
             data[rules.parent[1]] = parent
         _unique_name(store, kind, data)
-        raw = rules.create(store, data) if rules.create else store.insert(kind, dict(rules.defaults) | data)
-        store.save()
-        return raw
+        return rules.create(store, data) if rules.create else store.insert(kind, dict(rules.defaults) | data)
 
 
 def update(store: Store, kind: str, obj_id: int, body: Any) -> Raw:
     """Apply a PATCH: only the fields given change; `null` clears an optional field."""
     rules = RULES[kind]
-    with store.lock:
+    with store.transaction():
         raw = store.get(kind, obj_id)
         data = clean(kind, body, create=False)
         _unique_name(store, kind, data, obj_id)
@@ -54,26 +52,24 @@ def update(store: Store, kind: str, obj_id: int, body: Any) -> Raw:
         else:
             raw.update(data)
         store.touch(raw)
-        store.save()
         return raw
 
 
 def delete(store: Store, kind: str, obj_id: int) -> None:
     """Apply a DELETE, refused (422) where Harvest refuses it, cascading where Harvest cascades."""
     rules = RULES[kind]
-    with store.lock:
+    with store.transaction():
         raw = store.get(kind, obj_id)
         if rules.delete is not None:
             rules.delete(store, raw)
         store.remove(kind, obj_id)
-        store.save()
 
 
 def set_company(store: Store, body: Any) -> None:
     """PATCH /company: only `wants_timestamp_timers` and `weekly_capacity` can change."""
     if not isinstance(body, dict):
         raise SandboxError(422, "The request body must be a JSON object")
-    with store.lock:
+    with store.transaction():
         timers, capacity = body.get("wants_timestamp_timers"), body.get("weekly_capacity")
         if timers is not None and not isinstance(timers, bool):
             raise SandboxError(422, "Wants timestamp timers must be true or false")
@@ -83,4 +79,3 @@ def set_company(store: Store, body: Any) -> None:
             store.timestamp_timers = timers
         if capacity is not None:
             store.weekly_capacity = capacity
-        store.save()

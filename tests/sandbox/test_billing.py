@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.harvest.sandbox_helpers import Api, base_world
+from tests.sandbox.helpers import Api, base_world
 
 D = Decimal
 

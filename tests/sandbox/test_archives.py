@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests import openapi
-from tests.harvest.sandbox_helpers import Api
+from tests.sandbox.helpers import Api
 
 Ids = dict[str, int]
 Place = dict[str, str]  # "project" / "task" / "category" -> a key of `places`
