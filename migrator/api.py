@@ -188,7 +188,7 @@ class Session:
             if self.spec.mode == "offline":
                 self.index = TargetIndex.offline()
                 return self
-            self.opened = open_target(self.spec, self.ledger_path)
+            self.opened = open_target(self.spec, self.ledger_path, write=self.write)
             if self.ledger is not None:
                 if self.write:
                     self.ledger.bind_target(self.opened.identity, self.opened.settings.account_id)

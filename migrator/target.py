@@ -72,8 +72,13 @@ def sandbox_state_path(ledger_path: Path) -> Path:
     return ledger_path.with_name(ledger_path.name + ".sandbox.sqlite")
 
 
-def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
-    """Start the sandbox or build settings for a real account (credentials from `spec.env`)."""
+def open_target(spec: TargetSpec, ledger_path: Path, *, write: bool = True) -> OpenTarget:
+    """Start the sandbox or build settings for a real account (credentials from `spec.env`).
+
+    A sandbox account that does not exist yet is created beside the ledger only by a command that
+    writes (`write`); `plan` reads a new account in memory instead, the same one down to its ids
+    and timestamps, so it writes nothing and a plan it saves applies to the account `run` creates.
+    """
     if spec.mode == "offline":
         raise ConfigError("internal: offline planning has no target to open")
     if spec.mode == "sandbox":
@@ -81,7 +86,8 @@ def open_target(spec: TargetSpec, ledger_path: Path) -> OpenTarget:
 
         rate = spec.rate or SANDBOX_RATE
         state = sandbox_state_path(ledger_path)
-        sandbox = Sandbox(rate=(rate.requests, rate.seconds), state_path=state)
+        kept = state if write or state.exists() else None
+        sandbox = Sandbox(rate=(rate.requests, rate.seconds), state_path=kept)
         sandbox.start()
         settings = TargetSettings(
             base_url=sandbox.url, token=SecretStr(sandbox.token), account_id=sandbox.account_id, rate=rate

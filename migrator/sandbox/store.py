@@ -77,6 +77,11 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Every new sandbox account is the same account, down to its timestamps: a plan saved against a
+# fresh `--sandbox` (which writes nothing) still applies to the fresh sandbox `run` starts.
+ACCOUNT_CREATED = "2020-01-01T00:00:00Z"
+
+
 def today() -> str:
     """Today's date as `YYYY-MM-DD`."""
     return dt.date.today().isoformat()
@@ -179,10 +184,11 @@ class Store:
                 "INSERT INTO account VALUES (1, ?, ?, ?, ?, ?, ?)",
                 (columns.VERSION, *account[:4], json.dumps(account[4])),
             )
-            self.insert("users", dict(OWNER))
+            self.insert("users", dict(OWNER), at=ACCOUNT_CREATED)
             for kind in ("invoice_item_categories", "estimate_item_categories"):
                 for name in ("Service", "Product"):
-                    self.insert(kind, {"name": name, "use_as_service": name == "Service", "use_as_expense": False})
+                    default = {"name": name, "use_as_service": name == "Service", "use_as_expense": False}
+                    self.insert(kind, default, at=ACCOUNT_CREATED)
 
     def _account(self) -> tuple[Any, ...]:
         return self.next_id, self.emails_sent, self.timestamp_timers, self.weekly_capacity, dict(self._counts)
@@ -274,12 +280,12 @@ class Store:
             self.next_id += 1
             return value
 
-    def insert(self, kind: str, raw: Raw) -> Raw:
-        """Store a new object with a fresh id and timestamps; return it."""
+    def insert(self, kind: str, raw: Raw, *, at: str | None = None) -> Raw:
+        """Store a new object with a fresh id and timestamps (`at`, default now); return it."""
         with self.transaction():
             raw = dict(raw)
             raw["id"] = self.new_id()
-            raw["created_at"] = raw["updated_at"] = now()
+            raw["created_at"] = raw["updated_at"] = at or now()
             self._db.execute(columns.INSERT, (raw["id"], kind, *columns.row(kind, raw)))
             self._counts[kind] += 1
             self._cache[raw["id"]] = (kind, raw)

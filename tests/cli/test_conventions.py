@@ -90,3 +90,16 @@ def test_verbose_logs_retries_and_never_the_token(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "throttled (429): every request waits" in done.stderr
     assert TOKEN not in done.stderr and TOKEN not in done.stdout
+
+
+def test_a_plan_saved_against_a_fresh_sandbox_applies_to_the_fresh_sandbox_run_starts(tmp_path: Path) -> None:
+    # `plan --sandbox` writes nothing, so `run` starts a new sandbox account: it must be the same
+    # account (ids and timestamps), or every saved plan reads as stale.
+    ledger, saved = str(tmp_path / "ledger.sqlite"), str(tmp_path / "plan.json")
+    common = ("fixtures/harvest-v1", "--sandbox", "--create-users", "--ledger", ledger)
+    planned = migrator("plan", *common, "--save-plan", saved)
+    assert planned.returncode == 2, planned.stderr
+    assert not (tmp_path / "ledger.sqlite.sandbox.sqlite").exists()  # the plan wrote nothing
+    done = migrator("run", *common, "--plan", saved, "--batch", "pilot")
+    assert done.returncode == 0, done.stderr
+    assert "stale" not in done.stderr and "Batch pilot finished" in done.stdout
