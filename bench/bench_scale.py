@@ -76,10 +76,9 @@ def migrator(*args: str) -> list[str]:
 
 def plan_figures(system: str, entries: int, export: Path, work: Path) -> float:
     base_s, base_mb, _ = measure([sys.executable, "-c", _ITERPARSE, str(export)])
-    plan_s, plan_mb, _ = measure(
-        migrator("plan", str(export), "--offline", "--format", "json", "--create-users",
-                 "--output", str(work / "plan.json"), "--ledger", str(work / "none.sqlite"))  # fmt: skip
-    )
+    output, ledger = str(work / "plan.json"), str(work / "none.sqlite")
+    options = ("--offline", "--format", "json", "--create-users", "--output", output, "--ledger", ledger)
+    plan_s, plan_mb, _ = measure(migrator("plan", str(export), *options))
     ratio = plan_s / base_s
     print(f"{system} {entries:>9,} entries: plan {plan_s:7.1f} s, peak {plan_mb:6.0f} MB | "
           f"bare iterparse {base_s:6.1f} s, {base_mb:4.0f} MB | {ratio:.1f}×", flush=True)  # fmt: skip

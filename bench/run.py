@@ -37,15 +37,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     args = parser.parse_args()
     records = "50000" if args.quick else "1000000"
-    planned = "10000" if args.quick else "100000"
     loader = ["--objects", "120"] if args.quick else []
+    scale = ["--plan", "10000", "--run", "2000"] if args.quick else []
     benches = [
         ["bench_loader.py", *loader],
         ["bench_client.py", "--windows", "1" if args.quick else "3"],
         ["bench_source_harvest_v1.py", "--records", records],
         ["bench_source_freshbooks.py", "--records", records],
-        ["bench_plan.py", "--records", planned],
         ["bench_sandbox.py", *(["--objects", "10000", "--rounds", "50"] if args.quick else [])],
+        ["bench_scale.py", *scale],
     ]
     print(f"# migrator benchmarks — {_machine()}", flush=True)
     rows: list[dict[str, object]] = []

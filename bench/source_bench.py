@@ -8,6 +8,10 @@ a dict per record and the same field conversions. Speed is records/s of ours ÷ 
 baseline, measured in the same run, so the figure means the same on a fast or a slow machine.
 `--stages` also times each stage of our pipeline in-process (CPU time, best of 3), to show where
 the time goes.
+
+The speed ratio is a figure, no longer a goal: issue #12 retired the "≥ 2× a whole-file
+ElementTree parse" targets (parsing is a few percent of a plan and ~0.01 % of a load at Harvest's
+rate; what users wait for is `bench_scale.py`'s plan and run). The memory goal stays.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from results import report
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RSS_MB = 150.0
-TARGET_SPEEDUP = 2.0
 
 
 @dataclass(frozen=True)
@@ -168,17 +171,17 @@ def main(script: str, bench: SourceBench) -> int:
             f"peak {figures['peak_mb']:8.1f} MB"
         )
     speed = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
-    memory_ok, speed_ok = ours["peak_mb"] < TARGET_RSS_MB, speed >= TARGET_SPEEDUP
+    memory_ok = ours["peak_mb"] < TARGET_RSS_MB
     print(f"memory: our peak {ours['peak_mb']:.1f} MB (target < {TARGET_RSS_MB:.0f} MB): {_verdict(memory_ok)}; "
           f"baseline/ours {base['peak_mb'] / ours['peak_mb']:.1f}x")  # fmt: skip
-    print(f"speed:  ours/baseline {speed:.2f}x (target >= {TARGET_SPEEDUP:.1f}x): {_verdict(speed_ok)}")
+    print(f"speed:  ours/baseline {speed:.2f}x (a figure)")
     report(
         f"{bench.name}: read + map {args.records:,} {bench.unit}",
         ours=f"{ours['records'] / ours['seconds']:,.0f} rec/s, peak {ours['peak_mb']:.0f} MB",
         baseline=f"{base['records'] / base['seconds']:,.0f} rec/s, peak {base['peak_mb']:.0f} MB",
         ratio=f"speed {speed:.2f}x, memory {base['peak_mb'] / ours['peak_mb']:.1f}x less",
-        goal=f">= {TARGET_SPEEDUP:.0f}x speed, < {TARGET_RSS_MB:.0f} MB",
-        met=memory_ok and speed_ok,
+        goal=f"< {TARGET_RSS_MB:.0f} MB (speed: a figure)",
+        met=memory_ok,
     )
     return 0
 

@@ -47,11 +47,15 @@ class Account:
     export: Path
     ledger: Path
     expected: Expected
+    target_args: tuple[str, ...] = ("--sandbox",)  # or `--target URL` of a sandbox in its own process
+    env: dict[str, str] | None = None  # its credentials
+    timeout: float = 300  # seconds per command
 
     def cli(self, command: str, *args: str) -> tuple[int, str, str]:
         ledger = ("--ledger", str(self.ledger))
         source = (str(self.export),) if command in ("plan", "run", "verify") else ()
-        done = run_cli("migrator", command, *source, *ledger, "--sandbox", *args)
+        target = self.target_args
+        done = run_cli("migrator", command, *source, *ledger, *target, *args, env=self.env, timeout=self.timeout)
         return done.returncode, done.stdout, done.stderr
 
     def target(self) -> dict[str, list[dict[str, Any]]]:

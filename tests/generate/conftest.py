@@ -26,12 +26,15 @@ ACCOUNTS = [
 ]
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """A real command line, in a fresh interpreter, with no Harvest credentials around."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """A real command line, in a fresh interpreter, with no Harvest credentials around but `env`'s."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd or REPO
-    )
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout, env=clean | (env or {}),
+        cwd=cwd or REPO,
+    )  # fmt: skip
 
 
 @dataclass
