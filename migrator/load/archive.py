@@ -168,7 +168,7 @@ def plan_steps(
                     Planned("reactivations", sid, step_payload(planned, True), planned.origin),
                     "create",
                     target_id=entry.target_id,
-                    reason=f"archived in the target: reactivated so that {wanted} new record(s) can load, "
+                    reason=f"archived in the target: reactivated so that {wanted} record(s) can load, "
                     "and archived again at the end of the batch",
                 )
             )

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ class Namer:
             key = (system, str(ref))
             if key not in self._known:
                 planned = self.store.find(system, ref.kind, ref.source_id)
-                label = _short(ref.kind, planned.payload) if planned is not None else ""
+                label = _short(ref.kind, planned.payload, name) if planned is not None else ""
                 self._known[key] = label or f"{ref.kind} {ref.source_id}"
             return self._known[key]
 
@@ -71,9 +71,16 @@ class ShortPaths:
         file = self.show(origin.file)
         return f"{file}:{origin.line}" if origin.line is not None else file
 
+    def text(self, message: str) -> str:
+        """A message (an error, a warning) with every path under the source folders shortened."""
+        if not self.base or self.base == os.sep:
+            return message
+        return message.replace(self.base.rstrip(os.sep) + os.sep, "")
 
-def _short(kind: str, payload: dict[str, Any]) -> str:
-    """A name to show inside another object's label: a person without their email."""
+
+def _short(kind: str, payload: dict[str, Any], name: Callable[[Any], str]) -> str:
+    """A name to show inside another object's label: a person without their email; what it names
+    by name too (an archive step's assignment reads "Data Pipeline ← Cleo Baptiste")."""
     if kind == "users":
         return f"{payload.get('first_name', '')} {payload.get('last_name', '')}".strip()
-    return describe(kind, payload)
+    return describe(kind, payload, name)

@@ -20,6 +20,7 @@ SYMBOLS = {
     "skipped": ("-", "magenta"),
 }
 MAX_LINES_PER_KIND = 25
+MAX_PROBLEMS = 50  # errors and warnings listed in full; the rest counted
 
 
 MONEY_NOTES_SHOWN = 25
@@ -41,10 +42,11 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
     return "\n".join([styled, *details])
 
 
-def _where(item: dict[str, Any]) -> str:
+def _where(item: dict[str, Any], paths: ShortPaths) -> str:
     if not item.get("file"):
         return ""
-    return f"{item['file']}:{item['line']}: " if item.get("line") is not None else f"{item['file']}: "
+    file = paths.show(item["file"])
+    return f"{file}:{item['line']}: " if item.get("line") is not None else f"{file}: "
 
 
 def render_plan_text(report: Any) -> str:
@@ -92,11 +94,16 @@ def render_plan_text(report: Any) -> str:
     if errors:
         lines.append("")
         lines.append(click.style(f"Errors ({len(errors)}):", fg="red", bold=True))
-        lines.extend(f"  {error['message']}" for error in errors[:50])
+        lines.extend(f"  {paths.text(error['message'])}" for error in errors[:MAX_PROBLEMS])
+        if len(errors) > MAX_PROBLEMS:
+            lines.append(f"  … and {len(errors) - MAX_PROBLEMS} more (see --format json)")
     if report.warnings:
         lines.append("")
         lines.append(f"Warnings ({len(report.warnings)}):")
-        lines.extend(f"  {_where(w)}{w['message']}" for w in report.warnings[:20])
+        warnings = report.warnings
+        lines.extend(f"  {_where(w, paths)}{paths.text(w['message'])}" for w in warnings[:MAX_PROBLEMS])
+        if len(warnings) > MAX_PROBLEMS:
+            lines.append(f"  … and {len(warnings) - MAX_PROBLEMS} more (see --format json)")
     severities = report.store.lossy_severities()
     if any(severities.values()):
         counted = ", ".join(f"{n} {name}" for name, n in severities.items() if n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -107,7 +108,7 @@ def run_document(report: Any) -> dict[str, Any]:
         "resumed": report.resumed,
         "exit_code": report.exit_code,
         "requests": result.requests,
-        "elapsed_seconds": round(result.elapsed, 3),
+        "elapsed_seconds": Decimal(f"{result.elapsed:.3f}"),  # jsonio refuses floats: an exact number
         "stopped": result.stopped,
         "counts": result.counts,
         "plan": {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+SHOWN = 50  # pending intents listed; `--rejected` lists every record not loaded
+
 
 def render_status(data: dict[str, Any]) -> str:
     """Batches with per-kind state counts, then the pending intents (outcome unknown)."""
@@ -21,7 +23,9 @@ def render_status(data: dict[str, Any]) -> str:
     if data["pending"]:
         lines.append("")
         lines.append(f"Pending intents ({len(data['pending'])}): outcome unknown, reconciled on the next run:")
-        lines.extend(f"  {p['batch']} {p['system']}:{p['kind']}:{p['source_id']}" for p in data["pending"][:50])
+        lines.extend(f"  {p['batch']} {p['system']}:{p['kind']}:{p['source_id']}" for p in data["pending"][:SHOWN])
+        if len(data["pending"]) > SHOWN:
+            lines.append(f"  … and {len(data['pending']) - SHOWN} more (see --format json)")
     if "not_loaded" in data:
         lines.append("")
         lines.append(f"Not loaded ({len(data['not_loaded'])}):" if data["not_loaded"] else "Every record is loaded.")

@@ -40,7 +40,7 @@ def test_an_adopted_person_who_left_is_reactivated_for_the_load_and_archived_aga
     }
     reactivation = steps[("reactivations", "users:703")]
     assert reactivation.action == "create" and reactivation.target_id == cleo["id"]
-    assert "archived in the target: reactivated so that 6 new record(s) can load" in (reactivation.reason or "")
+    assert "archived in the target: reactivated so that 6 record(s) can load" in (reactivation.reason or "")
     assert steps[("archives", "users:703")].reason == "put back as it was"
     report = run(sandbox, ledger, options=options)
     assert report.exit_code == 0, report.result.problems
