@@ -14,7 +14,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """`slow` proofs (minutes each, gigabytes of XML) run only when asked for: `pytest -m slow`."""
     if "slow" in (config.option.markexpr or ""):
         return
-    skip = pytest.mark.skip(reason="a slow proof: run with -m slow (see the README's Tests section)")
+    skip = pytest.mark.skip(reason="a slow proof: run with -m slow (README: Reliability)")
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(skip)

@@ -72,7 +72,7 @@ class ShortPaths:
         return f"{file}:{origin.line}" if origin.line is not None else file
 
     def text(self, message: str) -> str:
-        """A message (an error, a warning) with every path under the source folders shortened."""
+        """A warning with every path under the source folders shortened, as plan lines show them."""
         if not self.base or self.base == os.sep:
             return message
         return message.replace(self.base.rstrip(os.sep) + os.sep, "")

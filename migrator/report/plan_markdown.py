@@ -185,7 +185,7 @@ def render_plan_markdown(report: Any) -> str:
             lines.append(f"| {severity} | {kind} | {_cell(field_name)} | {count} | {_cell(examples_text)} |")
     if report.errors:
         lines += ["", "## Errors", ""]
-        lines += [f"- {_cell(paths.text(error['message']))}" for error in report.errors]
+        lines += [f"- {_cell(error['message'])}" for error in report.errors]
     if report.warnings:
         counted = Counter(paths.text(w["message"]) for w in report.warnings)
         lines += ["", "## Warnings", ""]

@@ -94,7 +94,9 @@ def render_plan_text(report: Any) -> str:
     if errors:
         lines.append("")
         lines.append(click.style(f"Errors ({len(errors)}):", fg="red", bold=True))
-        lines.extend(f"  {paths.text(error['message'])}" for error in errors[:MAX_PROBLEMS])
+        # Errors name the file as given on the command line, as `Error: FILE:LINE: why` does and the JSON
+        # report's `errors` do: the same line a script or a person greps for in both.
+        lines.extend(f"  {error['message']}" for error in errors[:MAX_PROBLEMS])
         if len(errors) > MAX_PROBLEMS:
             lines.append(f"  … and {len(errors) - MAX_PROBLEMS} more (see --format json)")
     if report.warnings:
