@@ -27,7 +27,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from results import report  # noqa: E402
 
 from migrator.generate import generate  # noqa: E402
+from migrator.sandbox.process import SandboxProcess  # noqa: E402
 
 _ITERPARSE = """
 import sys
@@ -94,34 +94,9 @@ def plan_figures(system: str, entries: int, export: Path, work: Path) -> float:
     return plan_mb
 
 
-class SandboxProcess:
-    """`migrator sandbox` in its own process, limit lifted, account kept in `state`."""
-
-    def __init__(self, state: Path) -> None:
-        self.process = subprocess.Popen(
-            migrator("sandbox", "--port", "0", "--rate", "100000/1", "--state", str(state)),
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        found = re.search(r"(http://\S+/v2)", line)
-        if not found:
-            raise SystemExit(f"the sandbox did not start: {line!r}")
-        self.url = found.group(1)
-
-    def close(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 def run_figures(system: str, entries: int, export: Path, work: Path) -> float:
-    env = os.environ | {"HARVEST_ACCESS_TOKEN": "sandbox-token", "HARVEST_ACCOUNT_ID": "1000001"}
-    sandbox = SandboxProcess(work / "sandbox.state")
+    sandbox = SandboxProcess(work / "sandbox.state")  # its rate limit lifted
+    env = sandbox.env()
     ledger = str(work / "ledger.sqlite")
     target = ("--target", sandbox.url, "--ledger", ledger, "--rate", "100000/1")
     try:

@@ -21,8 +21,6 @@ SYMBOLS = {
 }
 MAX_LINES_PER_KIND = 25
 MAX_PROBLEMS = 50  # errors and warnings listed in full; the rest counted
-
-
 MONEY_NOTES_SHOWN = 25
 
 

@@ -8,7 +8,8 @@ and estimate states, payments, emails, paging, rate limit), plus latency and see
 Modules: `store` (objects, ids, transactions) over `columns` (its SQLite layout: one table of
 objects, indexed where rules and filters look), `schema` (request bodies), `directory`, `projects`,
 `timesheets`, `billing`, `events` (business rules per family), `operations` (dispatch), `render`
-(response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP).
+(response shapes), `listing` (filters, pages), `throttle`, `faults`, `server` (HTTP); `process`
+(`SandboxProcess`: the sandbox in a process of its own, for kill -9 proofs and benchmarks).
 
 Archived things take no history, as in Harvest (so a migration creates active, loads the history,
 archives last):
@@ -48,7 +49,10 @@ from migrator.sandbox.server import SandboxServer
 from migrator.sandbox.store import Store
 from migrator.sandbox.throttle import RateWindow
 
-__all__ = ["FAULT_KINDS", "Sandbox", "serve"]
+__all__ = ["ACCOUNT_ID", "FAULT_KINDS", "TOKEN", "Sandbox", "serve"]
+
+TOKEN = "sandbox-token"  # the sandbox's access token and account id unless told otherwise
+ACCOUNT_ID = "1000001"
 
 
 class Sandbox:
@@ -59,8 +63,8 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        token: str = "sandbox-token",
-        account_id: str = "1000001",
+        token: str = TOKEN,
+        account_id: str = ACCOUNT_ID,
         rate: tuple[int, float] | None = (100, 15.0),
         latency_ms: int = 0,
         fault_rate: float = 0.0,

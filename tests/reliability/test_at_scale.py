@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from migrator.generate import generate
+from migrator.sandbox.process import SandboxProcess
 from migrator.target import sandbox_state_path
 from tests.conftest import REPO
 from tests.e2e.test_generated_accounts import (
@@ -47,46 +47,16 @@ ENTRIES = 100_000
 KILLS = 5
 SEED = 12
 FAULT_RATE = 0.005
-TOKEN = "sandbox-token"
 RUN = ("--batch", "history", "--create-users", "--concurrency", "8")
-
-
-class SandboxProcess:
-    """`migrator sandbox` in its own process: a killed client leaves its requests to finish there."""
-
-    def __init__(self, state: Path) -> None:
-        args = ["--port", "0", "--rate", "100000/1", "--fault-rate", str(FAULT_RATE), "--state", str(state)]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "migrator", "sandbox", *args],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-            env=os.environ | {"PYTHONPATH": str(REPO)},
-        )
-        assert self.process.stdout is not None
-        found = re.search(r"(http://\S+/v2)", self.process.stdout.readline())
-        assert found, "the sandbox did not start"
-        self.url = found.group(1)
-
-    def close(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 @pytest.fixture(params=["harvest-v1", "freshbooks"])
 def account(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Account]:
     export, ledger = tmp_path / "export", tmp_path / "ledger.sqlite"
     expected = generate(request.param, export, entries=ENTRIES, seed=SEED)
-    sandbox = SandboxProcess(sandbox_state_path(ledger))
-    try:
+    with SandboxProcess(sandbox_state_path(ledger), fault_rate=FAULT_RATE) as sandbox:
         target = ("--target", sandbox.url, "--rate", "100000/1")
-        env = {"HARVEST_ACCESS_TOKEN": TOKEN, "HARVEST_ACCOUNT_ID": "1000001"}
-        yield Account(request.param, export, ledger, expected, target, env, timeout=1800)
-    finally:
-        sandbox.close()
+        yield Account(request.param, export, ledger, expected, target, sandbox.env(), timeout=1800)
 
 
 def _run_killed(account: Account, after: float) -> bool:
