@@ -14,25 +14,11 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from migrator.kinds import KINDS
+
 # The v2 kinds `counts` covers (CONTRACT.md "Kinds", without the state-change messages, which are
 # events rather than records). Every one is present in `counts`, zeros included.
-COUNTED_KINDS: tuple[str, ...] = (
-    "clients",
-    "contacts",
-    "users",
-    "tasks",
-    "expense_categories",
-    "invoice_item_categories",
-    "estimate_item_categories",
-    "projects",
-    "user_assignments",
-    "task_assignments",
-    "time_entries",
-    "expenses",
-    "estimates",
-    "invoices",
-    "invoice_payments",
-)
+COUNTED_KINDS: tuple[str, ...] = tuple(kind for kind in KINDS if not kind.endswith("_messages"))
 # The kinds `inactive` may name, and how their members are written.
 INACTIVE_KINDS: tuple[str, ...] = (
     "clients",  # name
