@@ -29,7 +29,7 @@ from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.load.planstore import PlanStore
 from migrator.load.target_index import TargetIndex
-from migrator.planned import Lossy, PlannedRecord
+from migrator.planned import SEVERITIES, Lossy, PlannedRecord
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
 # Which lossy notes can explain a difference in a field (by the note's field name, or its prefix).
@@ -88,6 +88,9 @@ class VerifyReport:
         }
 
 
+_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+
 class _Notes:
     """Lossy notes by record, to explain a difference."""
 
@@ -99,11 +102,12 @@ class _Notes:
     def explain(self, item: PlannedRecord, field_name: str) -> str | None:
         wanted = _EXPLAINS.get(field_name, (field_name,))
         found = [
-            f"{note.field}: {note.note}"
+            note
             for note in self._by_record.get((item.origin.system, item.kind, item.source_id), [])
             if any(note.field == w or note.field.startswith(f"{w}.") for w in wanted)
         ]
-        return "; ".join(found) or None
+        found.sort(key=lambda note: _RANK.get(note.severity, len(_RANK)))  # the note about money first
+        return "; ".join(f"{note.field}: {note.note}" for note in found) or None
 
 
 class _Verifier:

@@ -29,6 +29,7 @@ import pytest
 from migrator.generate import Expected, generate
 from migrator.generate.expected import assignment_name
 from migrator.kinds import KINDS
+from migrator.planned import lossy_severity
 from migrator.sandbox.render import render
 from migrator.sandbox.store import OWNER, Store
 from migrator.target import sandbox_state_path
@@ -156,6 +157,9 @@ def assert_verified(account: Account) -> None:
     report = json.loads(out)
     explained = {d["source"] for d in report["differences"]}
     assert all(d["explained_by"] for d in report["differences"]), report["differences"]
+    for difference in report["differences"]:  # the note that explains a money difference comes first
+        field, note = difference["explained_by"].split("; ")[0].split(": ", 1)
+        assert lossy_severity(difference["kind"], field, note) == "money", difference
     invoices = {name for name in account.expected.lossy_money if ":invoices:" in name or ":estimates:" in name}
     assert explained == invoices, report["differences"]
     assert code == (2 if invoices else 0)
