@@ -20,6 +20,22 @@ from migrator.errors import MigratorError, redact
 from migrator.report.terminal import safe_streams, set_color, set_verbose
 from migrator.target import TargetSpec
 
+class NewFile(click.Path):
+    """A file migrator may create: its folder must exist (a typo in it is a usage error, never a folder
+    created in the wrong place, nor a traceback), and it must not be a folder itself."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        folder = Path(path).parent
+        if not folder.is_dir():
+            self.fail(f"the folder {str(folder)!r} does not exist: create it first, or check the path", param, ctx)
+        return path
+
+
+NEW_FILE = NewFile()
 LEDGER_HELP = "Ledger file (one per target account). Default: ./migrator-ledger.sqlite."
 SOURCE_ARG = click.argument("source", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 
@@ -71,7 +87,7 @@ def _target_options(f: Any) -> Any:
 def _ledger_option(f: Any) -> Any:
     f = click.option(
         "--ledger",
-        type=click.Path(path_type=Path),
+        type=NEW_FILE,
         default=Path("migrator-ledger.sqlite"),
         show_default=True,
         help=LEDGER_HELP,
@@ -136,15 +152,15 @@ def cli() -> None:
     show_default=True,
     help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report.",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
 @click.option(
     "--save-plan",
-    type=click.Path(path_type=Path),
+    type=NEW_FILE,
     help="Save this plan; `run --plan F` then applies exactly it, or refuses if anything changed.",
 )
 @click.option(
     "--lossy-csv",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NEW_FILE,
     help="Also write every lossy note to this CSV file (severity, record, field, note, file, line), money first.",
 )
 @click.option(
@@ -185,16 +201,21 @@ def plan(
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
     """
+    from migrator.report.progress import PhasePrinter
+
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
-    with api.plan(
-        options,
-        target=spec,
-        ledger_path=ledger,
-        create_users=create_users,
-        recreate_missing=recreate_missing,
-        prune=prune,
-    ) as report:
+    with PhasePrinter() as phases:
+        report = api.plan(
+            options,
+            target=spec,
+            ledger_path=ledger,
+            create_users=create_users,
+            recreate_missing=recreate_missing,
+            prune=prune,
+            progress=phases,
+        )
+    with report:
         if save_plan:
             from migrator.load.saved_plan import save
 
@@ -310,11 +331,18 @@ def run(
       HARVEST_ACCESS_TOKEN=… HARVEST_ACCOUNT_ID=… migrator run exports/ --batch 2026-11
     """
     from migrator import jsonio
+    from migrator.report.progress import PhasePrinter
     from migrator.report.run_text import ProgressPrinter, render_run_summary, run_document
 
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
-    with ProgressPrinter() as progress:
+
+    def show_plan(report: Any) -> None:
+        phases.stop()
+        if fmt == "text":
+            progress.show_plan(report)
+
+    with PhasePrinter() as phases, ProgressPrinter() as progress:
         report = api.run(
             options,
             batch=batch,
@@ -324,9 +352,10 @@ def run(
             recreate_missing=recreate_missing,
             concurrency=concurrency,
             progress=progress.update,
-            on_plan=progress.show_plan if fmt == "text" else None,
+            on_plan=show_plan,
             saved_plan=saved_plan,
             prune=prune,
+            plan_progress=phases,
         )
     with report.plan:
         if fmt == "json":
@@ -439,7 +468,7 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
 )
 @click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
 @click.option(
-    "--state", type=click.Path(path_type=Path), help="Keep the account in this SQLite file (created if missing)."
+    "--state", type=NEW_FILE, help="Keep the account in this SQLite file (created if missing)."
 )
 def sandbox_command(
     host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
@@ -448,6 +477,11 @@ def sandbox_command(
 
     The first line printed is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`.
     GET /__sandbox/stats reports requests, 429s, injected faults and emails Harvest would have sent.
+
+    \b
+    Point migrator at it with its credentials (the same every time):
+      HARVEST_ACCESS_TOKEN=sandbox-token HARVEST_ACCOUNT_ID=1000001 \\
+        migrator run fixtures/harvest-v1 --target http://127.0.0.1:8080/v2 --batch demo --create-users
 
     \b
     Example:
@@ -468,6 +502,9 @@ def sandbox_command(
     )
 
 
+INTERRUPTED = (
+    "Interrupted. The ledger is consistent: run the same command again to resume (nothing loaded is sent twice)."
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -492,12 +529,15 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(1)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except MigratorError as exc:
         click.echo(f"Error: {one_line(redact(str(exc), token))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted. The ledger is consistent: run the same command again to resume.", err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)

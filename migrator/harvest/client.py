@@ -35,12 +35,14 @@ from migrator.errors import (
 )
 from migrator.harvest.ratelimit import SlidingWindowLimiter
 from migrator.harvest.retry import NEVER_SENT, Action, RetryPolicy
+from migrator.harvest.shared_budget import budget_path, shared_limiter
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 2000  # Harvest's maximum (and default) page size; a larger value is a 422
 MESSAGE_CHARS = 200  # how much of a non-JSON error body goes into the message
 BODY_CHARS = 2000  # how much of an error body is kept on the exception
+_ACCOUNT_PATHS = ("/company", "/users/me")  # what every account has
 RECONCILE = "it may have been applied: reconcile with the target before sending it again"
 
 
@@ -76,7 +78,11 @@ class HarvestClient:
         # and with a real clock but a no-op sleep it would spin until real time catches up.
         self.settings = settings
         self.policy = policy or RetryPolicy(max_retries=settings.max_retries, backoff_max=settings.backoff_max)
-        self.limiter = limiter or SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
+        if limiter is None:
+            limiter = SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
+            if settings.share_budget:
+                limiter = shared_limiter(limiter, budget_path(settings.base_url, settings.account_id), sleep)
+        self.limiter = limiter
         self.stats = ClientStats()
         self._sleep = sleep
         self._stats_lock = threading.Lock()
@@ -165,6 +171,8 @@ class HarvestClient:
                 response = self._http.request(method, url, content=content, headers=headers)
             if response.status_code == 429:
                 self._count(rate_limited=True)
+            else:
+                self._heed_budget_headers(response)
             return response
 
         def on_retry(action: Action, wait: float) -> None:
@@ -179,6 +187,24 @@ class HarvestClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(method, shown, exc) from exc
         return self._result(method, shown, response)
+
+    def _heed_budget_headers(self, response: httpx.Response) -> None:
+        """A server that says its budget is spent (`X-RateLimit-Remaining: 0` and a reset time) is
+        waited for before the next request, instead of drawing a 429. Harvest does not document
+        these headers; where they come, they are the server's own count, which beats ours."""
+        headers = response.headers
+        remaining = _first(headers, "X-RateLimit-Remaining", "X-Rate-Limit-Remaining", "RateLimit-Remaining")
+        reset = _first(headers, "X-RateLimit-Reset", "X-Rate-Limit-Reset", "RateLimit-Reset")
+        try:
+            left, until = int(remaining or ""), float(reset or "")
+        except ValueError:
+            return
+        if left > 0:
+            return
+        wait = until - time.time() if until > 1e9 else until  # an epoch time, or seconds from now
+        if 0 < wait <= 3600:
+            log.info("the server says its request budget is spent: waiting %.2fs", wait)
+            self.limiter.pause(wait)
 
     def _resolve(self, method: str, path: str, params: dict[str, Any] | None) -> tuple[str, str]:
         """The URL to send to (`params` merged into any query `path` has), and the path to show in errors."""
@@ -224,6 +250,13 @@ class HarvestClient:
                 f"{message} (the token's user lacks permission on this account: check HARVEST_ACCOUNT_ID "
                 "and that the user is an Administrator)",
                 **context,
+            )
+        if status == 404 and path in _ACCOUNT_PATHS:
+            # Every Harvest v2 account answers these: a 404 means the base URL is not the API's.
+            base = self._where.rstrip("/")
+            hint = f"did you mean {base}/v2?" if not base.endswith("/v2") else "check --target / HARVEST_BASE_URL"
+            raise TargetUnreachableError(
+                f"{base} answered 404 for {path}: it is not a Harvest v2 API base; {hint}", **context
             )
         if status == 404:
             raise NotFoundError(message, **context)
@@ -295,11 +328,19 @@ class HarvestClient:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the shared budget file, if any)."""
         self._http.close()
+        closing = getattr(self.limiter, "close", None)
+        if closing is not None:
+            closing()
 
     def __enter__(self) -> HarvestClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first(headers: httpx.Headers, *names: str) -> str | None:
+    """The first of these headers the response carries."""
+    return next((headers[name] for name in names if name in headers), None)

@@ -28,12 +28,14 @@ from filelock import FileLock, Timeout
 from migrator import jsonio
 from migrator.errors import LedgerError
 
-STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived", "pruned")
+STATES = ("pending", "done", "adopted", "rejected", "blocked", "invalid", "deleted", "archived", "pruned")
 # The states of a record whose object is in the target: `done` (created by a batch of this ledger),
 # `adopted` (it existed: never touched), `archived` (created, then archived by a rollback that could
 # not delete it). `pending` is an intent whose outcome is unknown (a project: created, its automatic
 # assignments not yet settled, with its v2 id). `pruned`: archived because a newer export no longer
 # has the record (a cut-over's `run --prune archive`); `deleted`: removed by a rollback or a prune.
+# `invalid`: the plan could not map or place it (why in `last_error`); like `rejected` and `blocked`
+# it is a record the target does not hold, listed by `status --rejected`.
 LOADED_STATES = frozenset({"done", "adopted", "archived"})
 _LOADED_SQL = ", ".join(f"'{state}'" for state in sorted(LOADED_STATES))
 
@@ -200,16 +202,45 @@ class Ledger:
     # --- target binding ----------------------------------------------------------------------------
 
     def bind_target(self, target: str, account_id: str) -> None:
-        """Record the target on first use; refuse any other target afterwards."""
+        """Record the target on first use; refuse any other target afterwards.
+
+        Call it only once a request to the target has succeeded with the credentials: a typo in the
+        account id or an unreachable URL on the first run must not bind the ledger for good.
+        """
         with self._tx() as db:
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if "target" not in rows:
                 db.execute("INSERT INTO meta VALUES ('target', ?), ('account_id', ?)", (target, account_id))
                 return
-        if rows["target"] != target or rows["account_id"] != account_id:
-            raise LedgerError(
-                f"ledger {self.path} belongs to account {rows['account_id']} at {rows['target']}, "
-                f"not account {account_id} at {target}; use another --ledger for another target"
+        self.check_target(target, account_id)
+
+    def check_target(self, target: str, account_id: str) -> None:
+        """Refuse a target other than the one this ledger is bound to (an unbound ledger takes any),
+        saying how to start over safely."""
+        bound = self.target()
+        if bound is None or bound == (target, account_id):
+            return
+        loaded = self.loaded_count()
+        if loaded:
+            advice = (
+                f"it maps {loaded} record(s) loaded into that account, so keep it (rollback and re-runs need it) "
+                "and pass --ledger NEW.sqlite for the other account"
+            )
+        else:
+            advice = (
+                "it maps no loaded record yet, so it is safe to delete it (with the files beside it named "
+                f"{self.path.name}.*) or to pass --ledger NEW.sqlite"
+            )
+        raise LedgerError(
+            f"ledger {self.path} belongs to account {bound[1]} at {bound[0]}, not to account {account_id} at "
+            f"{target}: {advice}"
+        )
+
+    def loaded_count(self) -> int:
+        """How many records have an object in the target (loaded states)."""
+        with self._lock:
+            return int(
+                self._db.execute(f"SELECT count(*) FROM records WHERE state IN ({_LOADED_SQL})").fetchone()[0]
             )
 
     def target(self) -> tuple[str, str] | None:
@@ -365,6 +396,31 @@ class Ledger:
                 (now, batch, system, kind, source_id, state, v2_id, error),
             )
 
+    def note_invalid(self, rows: Iterable[tuple[str, str, str, str, str | None]], *, batch: str) -> None:
+        """Remember records the plan found invalid — (system, kind, source_id, why, origin) — so that
+        `status --rejected` lists them; one transaction. A row that knows better stays as it is: a
+        loaded object (its older version is in the target) or an intent whose outcome is unknown."""
+        now = _now()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO records (system, kind, source_id, batch, state, last_error, created_at, updated_at, origin)"
+                " VALUES (?,?,?,?, 'invalid', ?,?,?,?) ON CONFLICT (system, kind, source_id) DO UPDATE SET"
+                " state='invalid', batch=excluded.batch, last_error=excluded.last_error,"
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)"
+                " WHERE state IN ('rejected', 'blocked', 'invalid') AND v2_id IS NULL",
+                ((system, kind, source_id, batch, why, now, now, origin) for system, kind, source_id, why, origin in rows),
+            )
+
+    def forget_not_loaded(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Drop the rows of records now deliberately left out (skipped) that only said why they did not
+        load (no object, no intent in doubt); one transaction."""
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM records WHERE system=? AND kind=? AND source_id=? AND v2_id IS NULL"
+                " AND state IN ('rejected', 'blocked', 'invalid')",
+                keys,
+            )
+
     def log(
         self,
         batch: str | None,
@@ -442,4 +498,5 @@ class LedgerLock:
 
     def __exit__(self, *exc: object) -> None:
         if self._lock.is_locked:
+            self.holder.unlink(missing_ok=True)  # nobody holds it now (the lock file itself stays: filelock's rule)
             self._lock.release()

@@ -368,7 +368,8 @@ class Loader:
                 message = f"adopted, but its {', '.join(changes)} could not be set: {exc.message}"
                 return Outcome("rejected", v2_id, message, available=True)
         self._record(entry, state, v2_id=v2_id, payload=resolved)
-        return Outcome("done" if ours and entry.action == "create" else "adopted", v2_id, available=True)
+        # The ledger's word, everywhere (run, status, rollback): `done` is ours, whoever's POST made it.
+        return Outcome(state, v2_id, available=True)
 
     # --- Harvest's own assignments and archived states -------------------------------------------
 
@@ -428,9 +429,28 @@ class Loader:
 
     # --- the run -------------------------------------------------------------------------------
 
+    def _not_loadable(self, result: LoadResult) -> None:
+        """Records the plan cannot load are problems of this run (its exit code says so) and rows of the
+        ledger (`status --rejected` lists them); a record now skipped on purpose loses such a row."""
+        invalid: list[tuple[str, str, str, str, str | None]] = []
+        for entry in self.plan.store.entries(actions=("invalid",)):
+            planned = entry.planned
+            why, where = entry.reason or "invalid", planned.origin.where()
+            invalid.append((planned.system, planned.kind, planned.source_id, why, where))
+            result.problems.append(Problem("invalid", planned.kind, planned.source_id, where, why, planned.system))
+            if len(invalid) >= 1000:
+                self.ledger.note_invalid(invalid, batch=self.batch)
+                invalid = []
+        if invalid:
+            self.ledger.note_invalid(invalid, batch=self.batch)
+        skipped = ((e.planned.system, e.planned.kind, e.planned.source_id)
+                   for e in self.plan.store.entries(actions=("skipped",)))  # fmt: skip
+        self.ledger.forget_not_loaded(skipped)
+
     def run(self) -> LoadResult:
         result = LoadResult()
         requests_before = self.client.stats.requests
+        self._not_loadable(result)
         tally = Tally()
         for kind, actions in self.plan.summary().items():
             for action, count in actions.items():

@@ -270,6 +270,30 @@ class PlanStore:
             self._db.execute("COMMIT")
         return int(changed)
 
+    def skip_dependents(self, kinds: Iterable[str]) -> int:
+        """Mark skipped every record that depends on a skipped one, as the planner decides it ("depends
+        on skipped clients 503"), walking `kinds` in load order; how many. So whatever reads the mapped
+        records (verify, with or without a map file) leaves out what plan and run leave out."""
+        self.flush()
+        with self._lock:
+            rows = self._db.execute("SELECT system, kind, source_id FROM planned WHERE status = 'skipped'").fetchall()
+        skipped = {(system, f"@{kind}:{source_id}") for system, kind, source_id in rows}
+        if not skipped:
+            return 0
+        marked: list[tuple[str, int]] = []
+        for kind in kinds:
+            for seq, system, source_id, refs in self.pilot_rows(kind):
+                cause = next((ref for ref in refs if (system, ref) in skipped), None)
+                if cause is not None:
+                    on_kind, _, on_id = cause[1:].partition(":")
+                    marked.append((f"depends on skipped {on_kind} {on_id}", seq))
+                    skipped.add((system, f"@{kind}:{source_id}"))
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("UPDATE planned SET status = 'skipped', reason = ? WHERE seq = ?", marked)
+            self._db.execute("COMMIT")
+        return len(marked)
+
     def has(self, system: str, kind: str, source_id: str) -> bool:
         """Does the source hold this record (zero padding aside)?"""
         self.flush()

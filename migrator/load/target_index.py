@@ -62,8 +62,8 @@ class TargetIndex:
             """
             CREATE TABLE objects (kind TEXT NOT NULL, id INTEGER NOT NULL, parent INTEGER, key TEXT,
                                   updated_at TEXT, body TEXT, PRIMARY KEY (kind, id));
-            CREATE INDEX objects_key ON objects (kind, key);
-            CREATE INDEX objects_parent ON objects (kind, parent);
+            CREATE INDEX objects_key ON objects (kind, key, id);
+            CREATE INDEX objects_parent ON objects (kind, parent, id);
             """
         )
         self._read_at: dict[str, float] = {}  # kind -> monotonic time its last read started

@@ -64,6 +64,7 @@ class VerifyReport:
     totals: dict[str, dict[str, str]] = field(default_factory=dict)
     money: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     differences: list[dict[str, Any]] = field(default_factory=list)
+    rolled_back: dict[str, int] = field(default_factory=dict)  # batch -> its records a rollback deleted
 
     @property
     def ok(self) -> bool:
@@ -85,6 +86,7 @@ class VerifyReport:
             "totals": self.totals,
             "money": self.money,
             "differences": self.differences,
+            "rolled_back": self.rolled_back,
         }
 
 
@@ -227,6 +229,11 @@ class _Verifier:
             self.differ(item, "present", "in the source", "not loadable", explained_by=item.reason)
             return None
         if v2_id is None:
+            if row is not None and row.state == "deleted":
+                batches = self.report.rolled_back
+                batches[row.batch] = batches.get(row.batch, 0) + 1
+                self.differ(item, "present", "in the source", f"deleted by a rollback of batch {row.batch}")
+                return None
             state = f"{row.state}: {row.last_error}" if row is not None and row.last_error else "never loaded"
             self.differ(item, "present", "in the source", row.state if row and not row.last_error else state)
             return None

@@ -29,6 +29,22 @@ def plain(value: Any) -> str:
     return jsonio.dumps(value)
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `2 files` (nouns whose plural adds an s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def clip(text: str, width: int) -> str:
+    """At most `width` characters, cut at a word with `…` (never mid-word when a word boundary is near)."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
 class Namer:
     """References -> the labels of the objects they name, within one source system."""
 

@@ -14,7 +14,7 @@ from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
 from migrator.load.orphans import planned_action
 from migrator.planned import SEVERITIES, parse_ref
-from migrator.report.naming import Namer, ShortPaths, plain
+from migrator.report.naming import Namer, ShortPaths, plain, plural
 
 
 def _cell(value: Any) -> str:
@@ -69,7 +69,7 @@ def render_plan_markdown(report: Any) -> str:
     lines = [
         "# Migration plan",
         "",
-        f"Source: **{source['system']}**, {source['files']} files, {source['records']} records. "
+        f"Source: **{source['system']}**, {plural(source['files'], 'file')}, {plural(source['records'], 'record')}. "
         + (
             "Compared with an empty target (offline)."
             if report.offline

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from migrator.kinds import PLAN_KINDS, STEPS, describe
+from migrator.kinds import PLAN_KINDS, REGISTRY, STEPS, describe
 from migrator.load.orphans import planned_action
-from migrator.report.naming import Namer, ShortPaths, plain
+from migrator.report.naming import Namer, ShortPaths, clip, plain, plural
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -20,6 +20,9 @@ SYMBOLS = {
     "skipped": ("-", "magenta"),
 }
 MAX_LINES_PER_KIND = 25
+# How an adoption reads, the same words as `run` and `status` (done / adopted) and `rollback`.
+OURS = "ours (made by this migration): counted as done, and rollback removes it"
+THEIRS = "it existed before the migration: counted as adopted, and rollback never touches it"
 MAX_PROBLEMS = 50  # errors and warnings listed in full; the rest counted
 MONEY_NOTES_SHOWN = 25
 
@@ -29,7 +32,7 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
     symbol, colour = SYMBOLS[entry.action]
     label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
     where = paths.where(planned.origin)
-    text = f"  {symbol} {entry.action:<9} {planned.source_id:<18} {label[:48]:<48} {where}"
+    text = f"  {symbol} {entry.action:<9} {planned.source_id:<18} {clip(label, 48):<48} {where}"
     styled = click.style(text, fg=colour) if colour else text
     details = []
     if entry.diff:
@@ -37,6 +40,8 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
             details.append(f"        ~ {name}: {plain(old)} -> {plain(new)}")
     if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
+    if entry.action == "adopt" and planned.kind not in STEPS and not REGISTRY[planned.kind].event:
+        details.append(f"        {OURS if entry.ours else THEIRS}")
     return "\n".join([styled, *details])
 
 
@@ -53,9 +58,11 @@ def render_plan_text(report: Any) -> str:
     source = report.source
     target = "offline (the target is assumed empty)" if report.offline else "live target and ledger"
     lines.append(
-        f"Source: {source['system']} — {source['files']} files, {source['records']} records; compared with {target}."
+        f"Source: {source['system']} — {plural(source['files'], 'file')}, {plural(source['records'], 'record')}; "
+        f"compared with {target}."
     )
-    lines.append("Legend: + create  ~ update  = adopt (already in the target)  . unchanged  x invalid  - skipped")
+    lines.append("Legend: + create  ~ update  = adopt (take over an object instead of creating one)  . unchanged  "
+                 "x invalid  - skipped")
     namer, paths = Namer(report.store), ShortPaths(report.paths)
     # Streamed: the first lines of each kind are kept, the rest only counted.
     shown: dict[str, list[str]] = defaultdict(list)

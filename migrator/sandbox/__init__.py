@@ -45,7 +45,7 @@ from typing import Any
 from migrator.sandbox.directory import insert_user
 from migrator.sandbox.faults import FAULT_KINDS, FaultInjector
 from migrator.sandbox.render import render
-from migrator.sandbox.server import SandboxServer
+from migrator.sandbox.server import listen
 from migrator.sandbox.store import Store
 from migrator.sandbox.throttle import RateWindow
 
@@ -77,8 +77,9 @@ class Sandbox:
         self.token = token
         self.account_id = account_id
         self.store = Store(timestamp_timers=timestamp_timers, state_path=Path(state_path) if state_path else None)
-        self._server = SandboxServer(
-            (host, port),
+        self._server = listen(
+            host,
+            port,
             store=self.store,
             token=token,
             account_id=account_id,

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from migrator import jsonio
+from migrator.errors import ConfigError
 from migrator.kinds import KINDS
 from migrator.sandbox import operations
 from migrator.sandbox.faults import FaultInjector
@@ -105,6 +106,18 @@ class SandboxServer(ThreadingHTTPServer):
         store = self.store
         with store.session():
             return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
+
+
+def listen(host: str, port: int, **options: Any) -> SandboxServer:
+    """A `SandboxServer` bound to `host:port`; a port in use (or a host not of this machine) is a
+    `ConfigError` that says what to do, never a traceback."""
+    try:
+        return SandboxServer((host, port), **options)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: {reason.lower()}; choose another --port (0 picks a free one)"
+        ) from exc
 
 
 class Handler(BaseHTTPRequestHandler):

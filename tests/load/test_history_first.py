@@ -118,7 +118,7 @@ def test_an_archive_waits_while_history_is_in_doubt(sandbox: Sandbox, tmp_path: 
     second = migrate(sandbox, ledger, planned, create_users=True)
     assert second.result.exit_code == 0, second.result.problems
     # Found by its external reference at planning time, not sent again; ours, as our POST made it.
-    assert second.result.counts["time_entries"] == {"adopted": 1, "unchanged": 12}
+    assert second.result.counts["time_entries"] == {"done": 1, "unchanged": 12}  # ours: the ledger's word
     with Ledger(ledger) as opened:
         assert opened.get("harvest-v1", "time_entries", "2013").state == "done"  # type: ignore[union-attr]
     assert second.result.counts["archives"] == {"done": 7}
