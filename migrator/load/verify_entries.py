@@ -44,7 +44,8 @@ _EXPLAINS = {
     "expense_category": ("expense_category_id", "category_id"),
     "billable": ("billable",),
     "notes": ("notes", "vendor"),
-    "total_cost": ("total_cost", "amount", "units", "tax1", "tax2"),
+    # Not the tax notes: an expense is sent with its total, tax included; a tax note explains no other total.
+    "total_cost": ("total_cost", "amount"),
 }
 _SINGULAR = {"users": "user", "projects": "project", "tasks": "task", "expense_categories": "expense category"}
 NO_DATE = "(no date)"
@@ -348,9 +349,15 @@ def _yes_no(value: Any) -> str:
     return "billable" if value else "not billable"
 
 
+# Differences whose values are amounts of money: they carry the currency beside them (`currency`).
+MONEY_FIELDS = {"invoices": ("amount", "due_amount"), "estimates": ("amount",), "invoice_payments": ("amount",),
+                "expenses": ("total_cost",)}  # fmt: skip
+
+
 def name_differences(report: Any, store: Any) -> None:
     """Give each difference about a record its name as a bookkeeper would say it (`name`: "2013-03-04
-    3.5 h", "#2013-001 (2 lines)", "Website Redesign ← Ada Lindqvist"), looked up in the plan store."""
+    3.5 h", "#2013-001 (2 lines)", "Website Redesign ← Ada Lindqvist"), looked up in the plan store;
+    a difference in an amount of money also gets its `currency` (money is never shown without it)."""
     from migrator.kinds import describe
     from migrator.report.naming import Namer  # how every report names things
 
@@ -362,3 +369,20 @@ def name_differences(report: Any, store: Any) -> None:
         planned = store.find(system, kind, source_id)
         label = describe(kind, planned.payload, namer.for_system(system)) if planned is not None else ""
         difference["name"] = label or difference["source"]
+        if planned is not None and difference["field"] in MONEY_FIELDS.get(kind, ()):
+            difference["currency"] = currency_of(store, planned) or "(no currency)"
+
+
+def currency_of(store: Any, planned: Any, depth: int = 0) -> str | None:
+    """The currency an amount of this record is in: its own, else its invoice's, project's or client's."""
+    payload, system = planned.payload, planned.system
+    if (planned.facts or {}).get("currency") or payload.get("currency"):
+        return str((planned.facts or {}).get("currency") or payload.get("currency"))
+    for field_name in ("invoice_id", "project_id", "client_id"):
+        value = payload.get(field_name)
+        if isinstance(value, str) and value.startswith("@") and depth < 3:
+            kind, _, source_id = value[1:].partition(":")
+            parent = store.find(system, kind, source_id)
+            if parent is not None:
+                return currency_of(store, parent, depth + 1)
+    return None

@@ -32,9 +32,10 @@ def render_verify(report: Any) -> str:
         lines.append(click.style(header, fg="red", bold=True))
         for diff in report.differences[:MAX_DIFFERENCES]:
             target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
+            unit = f" {diff['currency']}" if diff.get("currency") else ""  # money never without its currency
             lines.append(
-                f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']} / "
-                f"target {diff['target_value']}"
+                f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']}{unit} / "
+                f"target {diff['target_value']}{unit}"
             )
             if diff.get("explained_by"):
                 lines.append(f"      explained: {diff['explained_by']}")
