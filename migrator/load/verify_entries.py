@@ -8,9 +8,11 @@ compares:
   counts them) against what the target holds at the v2 ids the ledger recorded. Keys are for a
   bookkeeper: `2013-03`, `Ada Lindqvist (harvest-v1:users:701)`, `Website Redesign
   (harvest-v1:projects:901)`; a target entry on a person or project no source record maps to is
-  keyed by the v2 object (`v2 user 4711 (Jo Smith)`). Every key whose hours differ is one
-  difference (`hours_by_month`, `hours_by_person`, `hours_by_project`), explained when every
-  entry-level difference behind it is;
+  keyed by the v2 object (`v2 user 4711 (Jo Smith)`). A person's and a project's hours are also
+  kept per month: a date moved across a month boundary changes nobody's total, but it changes
+  that person's and that project's two months. Every month, and every person's or project's
+  month, whose hours differ is one difference (`hours_by_month`; `hours_by_person` and
+  `hours_by_project` with their `month`), explained when every entry-level difference behind it is;
 - **every migrated time entry and expense, field by field**: date, hours (verify's own check) or
   total cost, person, project, task or category, billable and notes, against what the mapping sent
   for its source record (references resolved to v2 ids through the ledger), each mismatch a
@@ -18,7 +20,8 @@ compares:
 
 It adds no request and no memory per entry: it rides on verify's stream (batches of 500 source
 records, each target object read from the target index in SQLite); what it keeps is one figure per
-month, person and project, and name lookups for the objects entries refer to.
+month and per month of each person and project (bounded by the account's activity, not by its
+entries), and name lookups for the objects entries refer to.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ class _Cell:
 
     source: Decimal = Decimal(0)
     target: Decimal = Decimal(0)
-    explained: list[str] = field(default_factory=list)  # entry-level differences behind it, each explained
+    explained: list[str] = field(default_factory=list)  # the first entry-level differences behind it, explained
+    count: int = 0  # how many explained entry-level differences are behind it
     unexplained: bool = False  # an entry-level difference behind it that nothing explains
 
 
@@ -90,7 +94,9 @@ class EntryChecks:
 
     def __init__(self, verifier: Any) -> None:
         self.v = verifier
-        self.cells: dict[str, dict[str, _Cell]] = {name: defaultdict(_Cell) for name, _field in DIMENSIONS}
+        # (dimension, key, month) -> hours: a month alone for `by_month`; a person's or project's month for the
+        # others (a date moved across months changes no one's total, but it changes their two months).
+        self.cells: dict[tuple[str, str, str], _Cell] = defaultdict(_Cell)
         self._reverse: dict[str, dict[int, list[tuple[str, str]]]] = {}
         self._billable: dict[tuple[str, str, str], bool] | None = None
         self._owner: dict[str, Any] | None = None
@@ -168,6 +174,12 @@ class EntryChecks:
             return expected
         return v2_id, self.target_key(kind, v2_id, item.origin.system, named)
 
+    def _cells(self, keys: tuple[str, ...]) -> list[_Cell]:
+        """The cells one entry adds to: its month, its person's month, its project's month."""
+        month, person, project = keys
+        return [self.cells[("by_month", month, "")], self.cells[("by_person", person, month)],
+                self.cells[("by_project", project, month)]]  # fmt: skip
+
     # --- per record ----------------------------------------------------------------------------
 
     def check(self, item: Any, obj: dict[str, Any] | None, recorded: list[dict[str, Any]]) -> None:
@@ -184,8 +196,8 @@ class EntryChecks:
         project = self.expected(item, "projects", "project_id")
         source_keys = (_month(payload.get("spent_date")), person[1], project[1])
         hours = source_hours(item)
-        for (name, _field), key in zip(DIMENSIONS, source_keys, strict=True):
-            self.cells[name][key].source += hours
+        for cell in self._cells(source_keys):
+            cell.source += hours
         found: list[dict[str, Any]] = list(recorded)
         target_keys: tuple[str, ...] = ()
         if obj is not None:
@@ -193,8 +205,8 @@ class EntryChecks:
             had_project = self.actual(item, obj, "projects", project)
             target_keys = (_month(obj.get("spent_date")), had_person[1], had_project[1])
             target_hours = _decimal(obj.get("hours"))
-            for (name, _field), key in zip(DIMENSIONS, target_keys, strict=True):
-                self.cells[name][key].target += target_hours
+            for cell in self._cells(target_keys):
+                cell.target += target_hours
             found += self._compare_common(item, obj, person, had_person, project, had_project)
             task = self.expected(item, "tasks", "task_id")
             found += self._reference(item, obj, "task", "tasks", task)
@@ -202,13 +214,15 @@ class EntryChecks:
         moving = [diff for diff in found if diff["field"] in _MOVES_HOURS]
         if moving:
             note = self._why(moving)
-            for (name, _field), keys in zip(DIMENSIONS, zip(source_keys, target_keys or source_keys), strict=True):
-                for key in set(keys):
-                    cell = self.cells[name][key]
-                    if note is None:
-                        cell.unexplained = True
-                    else:
-                        cell.explained.append(note)
+            touched = {id(cell): cell for keys in (source_keys, target_keys or source_keys) for cell in self._cells(keys)}
+            for cell in touched.values():
+                if note is None:
+                    cell.unexplained = True
+                elif len(cell.explained) < 3:  # the first few are shown; a count is enough beyond
+                    cell.explained.append(note)
+                    cell.count += 1
+                else:
+                    cell.count += 1
 
     def _expense(self, item: Any, obj: dict[str, Any]) -> None:
         payload = item.payload
@@ -308,41 +322,61 @@ class EntryChecks:
     # --- the breakdown -------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Write `breakdown` into the report, and one difference per key whose hours differ (first)."""
+        """Write `breakdown` into the report and, first among the differences, one per month and one per
+        person's or project's month whose hours differ.
+
+        `breakdown.by_month[month]`, `by_person[person]` and `by_project[project]` each hold
+        `{"source", "target"}`; a person's and a project's also `by_month`, their hours per month.
+        """
         report = self.v.report
-        breakdown: dict[str, dict[str, dict[str, str]]] = {}
+        grouped: dict[str, dict[str, dict[str, _Cell]]] = {name: defaultdict(dict) for name, _f in DIMENSIONS}
+        for (name, key, month), cell in self.cells.items():
+            grouped[name][key][month] = cell
+        breakdown: dict[str, dict[str, Any]] = {}
         differences: list[dict[str, Any]] = []
         for name, field_name in DIMENSIONS:
-            cells = self.cells[name]
-            ordered = sorted(cells) if name == "by_month" else sorted(cells, key=lambda key: (key.casefold(), key))
+            keys = grouped[name]
+            ordered = sorted(keys) if name == "by_month" else sorted(keys, key=lambda key: (key.casefold(), key))
             breakdown[name] = {}
             for key in ordered:
-                cell = cells[key]
-                values = {"source": str(cents(cell.source)), "target": str(cents(cell.target))}
-                breakdown[name][key] = values
-                if values["source"] != values["target"]:
-                    differences.append(
-                        {
-                            "kind": "time_entries",
-                            "source": key,
-                            "target_id": None,
-                            "field": field_name,
-                            "source_value": values["source"],
-                            "target_value": values["target"],
-                            "explained_by": _explained(cell),
-                            "origin": None,
-                        }
-                    )
+                months = keys[key]
+                total = _Cell(sum((c.source for c in months.values()), Decimal(0)),
+                              sum((c.target for c in months.values()), Decimal(0)))  # fmt: skip
+                entry: dict[str, Any] = _values(total)
+                if name != "by_month":
+                    entry["by_month"] = {month: _values(months[month]) for month in sorted(months)}
+                breakdown[name][key] = entry
+                for month in sorted(months):
+                    cell = months[month]
+                    values = _values(cell)
+                    if values["source"] == values["target"]:
+                        continue
+                    difference = {
+                        "kind": "time_entries",
+                        "source": key,
+                        "target_id": None,
+                        "field": field_name,
+                        "source_value": values["source"],
+                        "target_value": values["target"],
+                        "explained_by": _explained(cell),
+                        "origin": None,
+                    }
+                    if name != "by_month":
+                        difference["month"] = month
+                    differences.append(difference)
         report.breakdown = breakdown
         report.differences[:0] = differences  # where the hours moved reads first; the records behind it follow
+
+
+def _values(cell: _Cell) -> dict[str, str]:
+    return {"source": str(cents(cell.source)), "target": str(cents(cell.target))}
 
 
 def _explained(cell: _Cell) -> str | None:
     if cell.unexplained or not cell.explained:
         return None
-    count = len(cell.explained)
-    entries = "1 entry differs" if count == 1 else f"{count} entries differ"
-    return f"{entries} here, each explained: {cell.explained[0]}" + (" …" if count > 1 else "")
+    entries = "1 entry differs" if cell.count == 1 else f"{cell.count} entries differ"
+    return f"{entries} here, each explained: {cell.explained[0]}" + (" …" if cell.count > 1 else "")
 
 
 def _yes_no(value: Any) -> str:
@@ -371,6 +405,8 @@ def name_differences(report: Any, store: Any) -> None:
         difference["name"] = label or difference["source"]
         if planned is not None and difference["field"] in MONEY_FIELDS.get(kind, ()):
             difference["currency"] = currency_of(store, planned) or "(no currency)"
+            if kind == "expenses":  # its label shows the amount: with its currency
+                difference["name"] = f"{difference['name']} {difference['currency']}"
 
 
 def currency_of(store: Any, planned: Any, depth: int = 0) -> str | None:

@@ -180,20 +180,27 @@ def _delta(source: Decimal, target: Decimal) -> str:
 
 
 def _moved(report: Any) -> list[str]:
+    """Per person and per project: the months whose hours differ (a moved date shows in two months of
+    the same person; a moved person in one month of two people)."""
     parts = ["<h2>People and projects whose hours differ</h2>"]
     for name, title in (("by_person", "person"), ("by_project", "project")):
         values = report.breakdown.get(name, {})
-        differing = [(key, v) for key, v in values.items() if v["source"] != v["target"]]
-        if not differing:
-            parts.append(f'<p class="ok">= Every {title} holds the same hours in the source and the target '
-                         f"({len(values):,} {_plural(title, len(values))}).</p>")  # fmt: skip
+        rows: list[tuple[Any, ...]] = []
+        for key, figures in values.items():
+            for month, hours in figures.get("by_month", {}).items():
+                if hours["source"] != hours["target"]:
+                    delta = _delta(Decimal(hours["source"]), Decimal(hours["target"]))
+                    rows.append((key, month, hours["source"], hours["target"], delta, "≠ differs"))
+        if not rows:
+            parts.append(f'<p class="ok">= Every {title} holds the same hours in every month, in the source and '
+                         f"the target ({len(values):,} {_plural(title, len(values))}).</p>")  # fmt: skip
             continue
-        rows = [(key, v["source"], v["target"], _delta(Decimal(v["source"]), Decimal(v["target"])), "≠ differs")
-                for key, v in differing]  # fmt: skip
-        columns = [Column(title), Column("source h", True), Column("target h", True), Column("Δ", True),
-                   Column("", css="mark")]  # fmt: skip
-        parts.append(table(columns, rows, row_classes=["differs"] * len(rows),
-                           caption=f"{len(rows):,} of {len(values):,} {_plural(title, len(values))}"))  # fmt: skip
+        people = len({row[0] for row in rows})
+        columns = [Column(title), Column("month"), Column("source h", True), Column("target h", True),
+                   Column("Δ", True), Column("", css="mark")]  # fmt: skip
+        caption = f"{people:,} of {len(values):,} {_plural(title, len(values))}, by month"
+        parts.append(table(columns, rows[:LIMIT], row_classes=["differs"] * len(rows[:LIMIT]), caption=caption))
+        parts.append(more(len(rows) - LIMIT, "months", JSON_HINT))
     return parts
 
 
@@ -223,7 +230,8 @@ def _differences(report: Any) -> list[str]:
 
 def _difference_row(diff: dict[str, Any]) -> tuple[str, ...]:
     if diff["field"] in _BREAKDOWN_FIELDS:
-        record = f"<b>{esc(diff['source'])}</b>"
+        month = f" in {esc(diff['month'])}" if diff.get("month") else ""
+        record = f"<b>{esc(diff['source'])}</b>{month}"
     else:
         target = f" · v2 {esc(diff['target_id'])}" if diff.get("target_id") else ""
         record = f"<b>{esc(diff.get('name') or diff['source'])}</b><br><span class=\"record\">{esc(diff['source'])}{target}</span>"

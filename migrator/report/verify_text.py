@@ -33,8 +33,9 @@ def render_verify(report: Any) -> str:
         for diff in report.differences[:MAX_DIFFERENCES]:
             target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
             unit = f" {diff['currency']}" if diff.get("currency") else ""  # money never without its currency
+            month = f" in {diff['month']}" if diff.get("month") else ""
             lines.append(
-                f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']}{unit} / "
+                f"  {diff['source']}{month}{target_id} {diff['field']}: source {diff['source_value']}{unit} / "
                 f"target {diff['target_value']}{unit}"
             )
             if diff.get("explained_by"):
