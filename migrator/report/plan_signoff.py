@@ -28,7 +28,7 @@ from migrator.report.naming import Namer, ShortPaths, plain
 
 LIMIT = 200  # records listed per section of a plan report before "and N more"
 EXAMPLES = 3
-UNKNOWN_CURRENCY = "(no currency)"
+UNKNOWN_CURRENCY = "account default"  # a client without a currency: Harvest gives it the account's
 
 
 def record_name(planned: Any) -> str:
