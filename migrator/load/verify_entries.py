@@ -52,7 +52,12 @@ _EXPLAINS = {
 }
 _SINGULAR = {"users": "user", "projects": "project", "tasks": "task", "expense_categories": "expense category"}
 NO_DATE = "(no date)"
-_NONE = {"users": "(no person)", "projects": "(no project)", "tasks": "(no task)", "expense_categories": "(no category)"}
+_NONE = {
+    "users": "(no person)",
+    "projects": "(no project)",
+    "tasks": "(no task)",
+    "expense_categories": "(no category)",
+}
 
 
 def source_hours(item: Any) -> Decimal:
@@ -164,7 +169,9 @@ class EntryChecks:
             return value, self.target_key(kind, value, system, None)
         return v2_id, self.source_key(kind, system, str(value))
 
-    def actual(self, item: Any, obj: dict[str, Any], kind: str, expected: tuple[int | None, str]) -> tuple[int | None, str]:
+    def actual(
+        self, item: Any, obj: dict[str, Any], kind: str, expected: tuple[int | None, str]
+    ) -> tuple[int | None, str]:
         """What the target holds for a reference field (named like the expected value when equal)."""
         named = obj.get(_SINGULAR[kind].replace(" ", "_"))
         v2_id = int(named["id"]) if isinstance(named, dict) and named.get("id") is not None else None
@@ -214,7 +221,9 @@ class EntryChecks:
         moving = [diff for diff in found if diff["field"] in _MOVES_HOURS]
         if moving:
             note = self._why(moving)
-            touched = {id(cell): cell for keys in (source_keys, target_keys or source_keys) for cell in self._cells(keys)}
+            touched = {
+                id(cell): cell for keys in (source_keys, target_keys or source_keys) for cell in self._cells(keys)
+            }
             for cell in touched.values():
                 if note is None:
                     cell.unexplained = True
@@ -298,7 +307,9 @@ class EntryChecks:
             return None
         if self._billable is None:
             self._billable = {
-                (a.origin.system, str(a.payload.get("project_id")), str(a.payload.get("task_id"))): a.payload["billable"]
+                (a.origin.system, str(a.payload.get("project_id")), str(a.payload.get("task_id"))): a.payload[
+                    "billable"
+                ]
                 for a in self.v.items.get("task_assignments", [])
                 if a.payload.get("billable") is not None
             }

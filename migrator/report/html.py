@@ -75,7 +75,8 @@ code { font: 12.5px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospa
 .swatch.source { background: var(--accent); }
 .swatch.target { background: repeating-linear-gradient(135deg, #fff 0 2px, var(--accent) 2px 3.5px); }
 .ok { color: var(--ok); }
-footer { margin-top: 36px; border-top: 1px solid var(--rule); padding-top: 10px; color: var(--muted); font-size: 12.5px; }
+footer { margin-top: 36px; border-top: 1px solid var(--rule); padding-top: 10px; color: var(--muted);
+         font-size: 12.5px; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
@@ -141,7 +142,8 @@ def table(
             cells.append(f"<td{_class('num' if col.numeric else '', col.css)}>{text}</td>")
         body.append(f"<tr{_class(css)}>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f"<table{_class('compact' if compact else '')}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    opening = f"<table{_class('compact' if compact else '')}>{cap}<thead><tr>{head}</tr></thead>"
+    return f"{opening}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _class(*names: str) -> str:
@@ -212,8 +214,7 @@ def month_chart(bars: Sequence[Bar], *, unit: str = "h") -> str:
     )
     span = f"{bars[0].label} to {bars[-1].label}" if bars else "no months"
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" '
-        'aria-labelledby="chart-title chart-desc" class="month-chart">',
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" class="month-chart">',
         f'<title id="chart-title">Hours by month, source beside target, {esc(span)}</title>',
         f'<desc id="chart-desc">{esc(summary)}</desc>',
         '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'

@@ -19,7 +19,7 @@ from migrator.load.orphans import planned_action
 from migrator.planned import SEVERITIES
 from migrator.report.html import Column, esc, more, page, table
 from migrator.report.naming import ShortPaths
-from migrator.report.plan_signoff import LIMIT, Cut, Listed, SignOff, collect, invitation_line
+from migrator.report.plan_signoff import LIMIT, Cut, Listed, SignOff, collect
 
 JSON_HINT = "<code>migrator plan … --format json</code>"
 CSV_HINT = "<code>migrator plan … --lossy-csv lossy.csv</code>"
@@ -36,7 +36,7 @@ SEVERITY_WORDS = {
 def render_plan_html(report: Any, *, target: str = "", generated: dt.datetime | None = None) -> str:
     """The whole page for a `PlanReport` (one pass over its plan store, plus its lossy notes)."""
     signoff = collect(report, limit=LIMIT)
-    when = (generated or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     source = report.source
     compared = "an empty target (offline)" if report.offline else f"the ledger and {target or 'the target'}"
     body = [
@@ -54,10 +54,14 @@ def render_plan_html(report: Any, *, target: str = "", generated: dt.datetime | 
     body += _listed("Updates: changed in the source since they were loaded", signoff.updates, "updates",
                     ("record", "what", "where", "old → new"))  # fmt: skip
     body += _lossy(report)
-    body += _listed("Archived things: history first, archive last", signoff.steps, "steps",
-                    ("step", "what", "where", "why"),  # fmt: skip
-                    intro="Harvest takes no time or expenses on archived things: they receive their history while "
-                    "active and are archived at the end of the batch.")
+    body += _listed(
+        "Archived things: history first, archive last",
+        signoff.steps,
+        "steps",
+        ("step", "what", "where", "why"),  # fmt: skip
+        intro="Harvest takes no time or expenses on archived things: they receive their history while "
+        "active and are archived at the end of the batch.",
+    )
     body += _problems(report)
     body.append(
         "<footer><p>Produced by <code>migrator plan --format html</code>. Nothing was written to the target. "
@@ -125,12 +129,12 @@ def _sign_off(report: Any, signoff: SignOff) -> list[str]:
                      ("record", "what", "where", "why"), level="h3")  # fmt: skip
     parts += _orphans(report)
     if signoff.map_rules:
-        rows = []
+        changes: list[tuple[str, ...]] = []
         for rule, changed in sorted(signoff.map_rules.items()):
             examples = "; ".join(f"{c.record} {c.label}".strip() for c in changed.shown)
-            rows.append((rule, f"{changed.total:,}", examples + (" …" if changed.more else "")))
+            changes.append((rule, f"{changed.total:,}", examples + (" …" if changed.more else "")))
         parts.append("<h3>What the map file changed</h3>")
-        parts.append(table([Column("rule"), Column("records", True), Column("for example")], rows))
+        parts.append(table([Column("rule"), Column("records", True), Column("for example")], changes))
     return parts
 
 
@@ -139,7 +143,8 @@ def _orphans(report: Any) -> list[str]:
         return []
     paths = ShortPaths(report.paths)
     shown = report.orphans[:LIMIT]
-    rows = [(o.record, o.v2_id, o.batch, paths.show(o.last_seen) if o.last_seen else "", planned_action(o, report.prune))
+    rows = [(o.record, o.v2_id, o.batch, paths.show(o.last_seen) if o.last_seen else "",
+             planned_action(o, report.prune))
             for o in shown]  # fmt: skip
     columns = [Column("record"), Column("v2 id", True), Column("batch"), Column("last seen"), Column("what happens")]
     return [
@@ -180,7 +185,9 @@ def _clients(signoff: SignOff) -> list[str]:
     classes.append("total")
     columns = [Column("client"), Column("currency"), Column("hours", True), Column("invoiced", True),
                Column("paid", True)]  # fmt: skip
-    caption = "Money in each client's currency, with a total per currency: amounts in different currencies are never added"
+    caption = (
+        "Money in each client's currency, with a total per currency: amounts in different currencies are never added"
+    )
     return ["<h2>Hours and money per client</h2>", table(columns, rows, row_classes=classes, caption=caption)]
 
 
@@ -189,7 +196,9 @@ def _listed(
 ) -> list[str]:
     if not cut.total:
         return []
-    rows = [(item.record, item.label, item.where, item.why) for item in cut.shown if isinstance(item, Listed)]
+    rows: list[tuple[str, ...]] = [
+        (item.record, item.label, item.where, item.why) for item in cut.shown if isinstance(item, Listed)
+    ]
     columns = [Column(headers[0], css="name"), Column(headers[1]), Column(headers[2]), Column(headers[3], css="wrap")]
     if not any(row[1] for row in rows):  # nothing to call them by but their record name
         rows, columns = [(row[0], row[2], row[3]) for row in rows], [columns[0], *columns[2:]]
@@ -222,8 +231,9 @@ def _lossy(report: Any) -> list[str]:
     columns = [Column("kind"), Column("field"), Column("notes", True), Column("for example", css="wrap")]
     parts = [
         "<h2>Lossy notes: what Harvest v2 cannot hold exactly</h2>",
-        table([Column("severity"), Column("notes", True), Column("meaning")], summary, caption="Money first",
-              compact=True),  # fmt: skip
+        table(
+            [Column("severity"), Column("notes", True), Column("meaning")], summary, caption="Money first", compact=True
+        ),  # fmt: skip
     ]
     for severity in SEVERITIES:
         mine = [row[1:] for row in rows if row[0] == severity]
@@ -248,11 +258,15 @@ def _problems(report: Any) -> list[str]:
     errors = report.errors
     if errors:
         rows = [(error.get("message", ""),) for error in errors[:LIMIT]]
-        parts += [f"<h2>Errors ({len(errors):,})</h2>", table(["error"], rows), more(len(errors) - LIMIT, "errors", JSON_HINT)]
+        parts += [
+            f"<h2>Errors ({len(errors):,})</h2>",
+            table(["error"], rows),
+            more(len(errors) - LIMIT, "errors", JSON_HINT),
+        ]
     if report.warnings:
         paths = ShortPaths(report.paths)
         counted = Counter(paths.text(w["message"]) for w in report.warnings)
-        rows = [(message, f"×{n}" if n > 1 else "") for message, n in list(counted.items())[:LIMIT]]
-        parts += [f"<h2>Warnings ({len(report.warnings):,})</h2>", table([Column("warning"), Column("", True)], rows),
+        warned = [(message, f"×{n}" if n > 1 else "") for message, n in list(counted.items())[:LIMIT]]
+        parts += [f"<h2>Warnings ({len(report.warnings):,})</h2>", table([Column("warning"), Column("", True)], warned),
                   more(len(counted) - LIMIT, "warnings", JSON_HINT)]  # fmt: skip
     return parts

@@ -179,7 +179,9 @@ def _sign_off(signoff: SignOff) -> list[str]:
         ]
     if signoff.skipped.total:
         lines += ["", "## Skipped records (not migrated)", "", "| record | what | where | why |", "|---|---|---|---|"]
-        lines += [f"| {s.record} | {_cell(s.label)} | {_cell(s.where)} | {_cell(s.why)} |" for s in signoff.skipped.shown]
+        lines += [
+            f"| {s.record} | {_cell(s.label)} | {_cell(s.where)} | {_cell(s.why)} |" for s in signoff.skipped.shown
+        ]
         lines += _more(signoff.skipped, "skipped records")
     if signoff.map_rules:
         lines += ["", "## What the map file changed", "", "| rule | records | examples |", "|---|---:|---|"]

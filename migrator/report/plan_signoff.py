@@ -17,7 +17,6 @@ count the rest, so a plan of a million entries is summarised in flat memory.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any

@@ -52,7 +52,7 @@ def render_verify_html(
     generated: dt.datetime | None = None,
 ) -> str:
     """The whole page (a `VerifyReport`, the source folders and target as the user named them)."""
-    when = (generated or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     css, symbol, headline = verdict(report)
     hours = report.totals.get("hours", {"source": "0.00", "target": "0.00"})
     body = [
@@ -74,7 +74,7 @@ def render_verify_html(
     body += _moved(report)
     body += _differences(report)
     body.append(
-        '<footer><p>Produced by <code>migrator verify --format html</code>. The source column is what the legacy '
+        "<footer><p>Produced by <code>migrator verify --format html</code>. The source column is what the legacy "
         "system itself states (an invoice's amount as it computed it, hours as exported); the target column is "
         "what Harvest v2 holds at the ids the migration recorded. Every difference, with its record and values, "
         f"is also in {JSON_HINT}.</p></footer>"
@@ -91,7 +91,9 @@ def _figures(report: Any, hours: dict[str, str]) -> str:
         (f"{len(report.money)}", "currencies, each checked on its own"),
         (f"{len(report.differences):,}", f"differences ({unexplained:,} not explained)"),
     ]
-    return '<ul class="figures">' + "".join(f"<li><b>{esc(v)}</b><span>{esc(t)}</span></li>" for v, t in items) + "</ul>"
+    return (
+        '<ul class="figures">' + "".join(f"<li><b>{esc(v)}</b><span>{esc(t)}</span></li>" for v, t in items) + "</ul>"
+    )
 
 
 def _kinds(report: Any) -> list[str]:
@@ -131,8 +133,15 @@ def _receipts(report: Any) -> list[str]:
     differs = receipts["source"] != receipts["target"]
     columns = [Column("receipts"), Column("source", True), Column("target", True), Column("", css="mark")]
     row = ("expenses with a receipt file", receipts["source"], receipts["target"], mark(differs))
-    return ["<h2>Receipts</h2>", table(columns, [row], row_classes=["differs" if differs else ""],
-                                       caption="Source: receipt files found; target: expenses whose receipt is set")]
+    return [
+        "<h2>Receipts</h2>",
+        table(
+            columns,
+            [row],
+            row_classes=["differs" if differs else ""],
+            caption="Source: receipt files found; target: expenses whose receipt is set",
+        ),
+    ]
 
 
 def _hours(report: Any, hours: dict[str, str]) -> list[str]:
@@ -141,7 +150,7 @@ def _hours(report: Any, hours: dict[str, str]) -> list[str]:
     dated = [bar for bar in bars if bar.label[:1].isdigit()]
     differs = hours["source"] != hours["target"]
     total = (
-        f'<p>Total: <b>{esc(hours["source"])} h</b> in the source, <b>{esc(hours["target"])} h</b> in the target '
+        f"<p>Total: <b>{esc(hours['source'])} h</b> in the source, <b>{esc(hours['target'])} h</b> in the target "
         f'<span class="mark{" differs" if differs else ""}">({mark(differs)})</span>.</p>'
     )
     if not bars:
@@ -210,7 +219,10 @@ def _plural(word: str, count: int) -> str:
 
 def _differences(report: Any) -> list[str]:
     if not report.differences:
-        return ["<h2>Differences</h2>", '<p class="ok">= None: every record was found and every field compared equal.</p>']
+        return [
+            "<h2>Differences</h2>",
+            '<p class="ok">= None: every record was found and every field compared equal.</p>',
+        ]
     parts = [f"<h2>Differences ({len(report.differences):,})</h2>"]
     groups = (
         ("Not explained", [d for d in report.differences if not d.get("explained_by")]),
@@ -234,7 +246,8 @@ def _difference_row(diff: dict[str, Any]) -> tuple[str, ...]:
         record = f"<b>{esc(diff['source'])}</b>{month}"
     else:
         target = f" · v2 {esc(diff['target_id'])}" if diff.get("target_id") else ""
-        record = f"<b>{esc(diff.get('name') or diff['source'])}</b><br><span class=\"record\">{esc(diff['source'])}{target}</span>"
+        name = esc(diff.get("name") or diff["source"])
+        record = f'<b>{name}</b><br><span class="record">{esc(diff["source"])}{target}</span>'
     field_name = str(diff["field"]).replace("_", " ")
     unit = f" {diff['currency']}" if diff.get("currency") else ""  # money never without its currency
     return (record, field_name, _short(f"{diff['source_value']}{unit}"), _short(f"{diff['target_value']}{unit}"),

@@ -121,7 +121,9 @@ def test_a_hostile_name_neither_runs_nor_fetches(browser: Any, tmp_path: Path) -
     from migrator.load.verify import VerifyReport
     from migrator.report.verify_html import render_verify_html
 
-    hostile = '<img src="http://127.0.0.1:9/x.png" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+    hostile = (
+        '<img src="http://127.0.0.1:9/x.png" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+    )
     report = VerifyReport(
         kinds={"time_entries": {"source": 1, "target": 1}},
         totals={"hours": {"source": "1.00", "target": "1.00"}},

@@ -90,8 +90,9 @@ def test_an_edited_expense_amount_is_a_difference_with_its_currency(signed_off: 
     assert "freshbooks:expenses:71 (v2 " in signed_off.verify_text
     assert "total_cost: source 38.40 EUR / target 45.00 EUR" in signed_off.verify_text
     # Nothing else differs: exactly the changes made, and what they moved.
-    assert {(s, f) for s, f, _m in differences(signed_off) if ":" in s and f not in (
-        "hours_by_person", "hours_by_project")} == {  # fmt: skip
+    assert {
+        (s, f) for s, f, _m in differences(signed_off) if ":" in s and f not in ("hours_by_person", "hours_by_project")
+    } == {  # fmt: skip
         ("harvest-v1:time_entries:2001", "spent_date"),
         ("harvest-v1:time_entries:2010", "user"),
         ("freshbooks:expenses:71", "total_cost"),
@@ -107,7 +108,7 @@ def test_the_verify_html_names_the_verdict_month_person_project_and_entry(signed
         "2013-03 42.25 38.75 -3.50 ≠ differs",
         f"{ADA} 2013-02 0.00 3.50",
         f"{CLEO} 2013-03 14.25 9.25",
-        f"2013-03-08 5.0 h harvest-v1:time_entries:2010",
+        "2013-03-08 5.0 h harvest-v1:time_entries:2010",
         f"{WEBSITE} 2013-03 21.00 17.50",
         "2013-03-04 3.5 h harvest-v1:time_entries:2001",
         "spent date 2013-03-04 2013-02-28",
@@ -202,7 +203,10 @@ def test_the_markdown_plan_shows_the_people_mapped_the_skipped_records_and_the_m
     assert "| [people] | 1 | harvest-v1:users:702 (Ben Okafor <ben.okafor@newco.example>) |" in rules
     assert "| [rename] | 1 | freshbooks:tasks:32 (Development) |" in rules
     page = text_of(signed_off.plan_html)
-    assert "People the map file names (1) person is, in the target record action Ben Okafor ben.okafor@newco.example" in page
+    assert (
+        "People the map file names (1) person is, in the target record action Ben Okafor ben.okafor@newco.example"
+        in page
+    )
     assert "Skipped: not migrated (6)" in page and "What the map file changed" in page
 
 
