@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -19,6 +20,7 @@ from migrator import __version__, api
 from migrator.errors import MigratorError, redact
 from migrator.report.terminal import safe_streams, set_color, set_verbose
 from migrator.target import TargetSpec
+
 
 class NewFile(click.Path):
     """A file migrator may create: its folder must exist (a typo in it is a usage error, never a folder
@@ -147,10 +149,11 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report.",
+    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report, "
+    "html: one self-contained page to sign off (needs --output).",
 )
 @click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
 @click.option(
@@ -200,9 +203,11 @@ def plan(
     Examples:
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
+      migrator plan exports/ --format html --output plan.html
     """
     from migrator.report.progress import PhasePrinter
 
+    _html_needs_output(fmt, output)
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     with PhasePrinter() as phases:
@@ -226,12 +231,12 @@ def plan(
 
             count = write_lossy_csv(report, lossy_csv)
             click.echo(f"{count} lossy notes written to {lossy_csv}.", err=True)
-        _write_plan(report, fmt, output)
+        _write_plan(report, fmt, output, _target_label(spec))
         code = _plan_exit_code(report, keep_going)
     sys.exit(code)
 
 
-def _write_plan(report: Any, fmt: str, output: Path | None) -> None:
+def _write_plan(report: Any, fmt: str, output: Path | None, target: str = "") -> None:
     """The plan report in `fmt`, to `output` or stdout (JSON change by change: never one huge string)."""
     from migrator.report.plan_json import write_plan_json
     from migrator.report.plan_markdown import render_plan_markdown
@@ -243,6 +248,10 @@ def _write_plan(report: Any, fmt: str, output: Path | None) -> None:
                 write_plan_json(report, handle.write)
         else:
             write_plan_json(report, sys.stdout.write)
+    elif fmt == "html" and output:
+        from migrator.report.plan_html import render_plan_html
+
+        output.write_text(render_plan_html(report, target=target), encoding="utf-8")
     else:
         text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
         if output:
@@ -388,7 +397,15 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
 @SOURCE_ARG
 @_ledger_option
 @_target_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, html: one self-contained page to sign off (needs --output).",
+)
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
 @click.option(
     "--accept-explained",
     is_flag=True,
@@ -402,6 +419,7 @@ def verify(
     sandbox: bool,
     rate: str | None,
     fmt: str,
+    output: Path | None,
     accept_explained: bool,
     system: str | None,
     keep_going: bool,
@@ -417,18 +435,51 @@ def verify(
     Exit code: 0 equal, 2 differences, 1 error. With --accept-explained, 0 when every difference is
     explained by a lossy note.
 
+    Besides the totals: hours per month, per person and per project, and every migrated time entry
+    and expense field by field (date, hours or amount, person, project, task or category, billable,
+    notes).
+
     \b
-    Example:
+    Examples:
       migrator verify fixtures/harvest-v1 --sandbox
+      migrator verify exports/ --format html --output verify.html
     """
     from migrator import jsonio
     from migrator.report.verify_text import render_verify
 
+    _html_needs_output(fmt, output)
     spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     report = api.verify(options, target=spec, ledger_path=ledger)
-    click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")
+    if fmt == "html":
+        from migrator.report.verify_html import render_verify_html
+
+        text = render_verify_html(report, sources=[str(path) for path in source], target=_target_label(spec))
+    else:
+        text = jsonio.dumps(report.document(), indent=2) + "\n" if fmt == "json" else render_verify(report)
+    if output:
+        output.write_text(click.unstyle(text), encoding="utf-8")
+        click.echo(f"Verification written to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
     sys.exit(report.exit_code(accept_explained))
+
+
+def _html_needs_output(fmt: str, output: Path | None) -> None:
+    """An HTML report is a file to open or send, never a terminal stream: refuse before any work."""
+    if fmt == "html" and output is None:
+        raise click.UsageError("--format html writes one self-contained file: add --output FILE.html")
+
+
+def _target_label(spec: TargetSpec | None) -> str:
+    """The target as a report names it (a sandbox by that word; a URL without any credential)."""
+    if spec is None or spec.mode == "offline":
+        return "none (offline: compared with an empty target)"
+    if spec.mode == "sandbox":
+        return "the built-in Harvest v2 sandbox"
+    url = urlsplit(spec.url or spec.env.get("HARVEST_BASE_URL") or "https://api.harvestapp.com/v2")
+    shown = url._replace(netloc=url.hostname + (f":{url.port}" if url.port else "") if url.hostname else url.netloc)
+    return redact(urlunsplit(shown._replace(query="", fragment="")), spec.env.get("HARVEST_ACCESS_TOKEN"))
 
 
 @cli.command()
@@ -467,9 +518,7 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
     help="Share of requests that fail: 500 before commit, 502 after commit, dropped connection, stall.",
 )
 @click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
-@click.option(
-    "--state", type=NEW_FILE, help="Keep the account in this SQLite file (created if missing)."
-)
+@click.option("--state", type=NEW_FILE, help="Keep the account in this SQLite file (created if missing).")
 def sandbox_command(
     host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
 ) -> None:

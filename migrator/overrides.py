@@ -297,7 +297,7 @@ def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> str:
     key, equals, value = line.partition("=")
     value = value.split("#", 1)[0].strip()
     if equals and re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}.*", value):
-        return f"map file {path}:{number}: {key.strip()}: {value} is not a date (write it as 2015-01-31, without quotes)"
+        return f"map file {path}:{number}: {key.strip()}: {value} is not a date (write it as 2015-01-31, no quotes)"
     shown = f" ({line})" if line else ""
     return f"map file {path}:{number}: not valid TOML{shown}: {why}"
 

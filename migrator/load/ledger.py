@@ -239,9 +239,7 @@ class Ledger:
     def loaded_count(self) -> int:
         """How many records have an object in the target (loaded states)."""
         with self._lock:
-            return int(
-                self._db.execute(f"SELECT count(*) FROM records WHERE state IN ({_LOADED_SQL})").fetchone()[0]
-            )
+            return int(self._db.execute(f"SELECT count(*) FROM records WHERE state IN ({_LOADED_SQL})").fetchone()[0])
 
     def target(self) -> tuple[str, str] | None:
         rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -403,12 +401,12 @@ class Ledger:
         now = _now()
         with self._tx() as db:
             db.executemany(
-                "INSERT INTO records (system, kind, source_id, batch, state, last_error, created_at, updated_at, origin)"
-                " VALUES (?,?,?,?, 'invalid', ?,?,?,?) ON CONFLICT (system, kind, source_id) DO UPDATE SET"
+                "INSERT INTO records (system, kind, source_id, batch, state, last_error, created_at, updated_at,"
+                " origin) VALUES (?,?,?,?, 'invalid', ?,?,?,?) ON CONFLICT (system, kind, source_id) DO UPDATE SET"
                 " state='invalid', batch=excluded.batch, last_error=excluded.last_error,"
                 " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)"
                 " WHERE state IN ('rejected', 'blocked', 'invalid') AND v2_id IS NULL",
-                ((system, kind, source_id, batch, why, now, now, origin) for system, kind, source_id, why, origin in rows),
+                ((system, kind, sid, batch, why, now, now, where) for system, kind, sid, why, where in rows),
             )
 
     def forget_not_loaded(self, keys: Iterable[tuple[str, str, str]]) -> None:

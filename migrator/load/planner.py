@@ -26,9 +26,9 @@ from migrator.load.identity import IdMap
 from migrator.load.invoices import event_applied
 from migrator.load.lanes import LANES, lane_of
 from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, LOADED_STATES, Ledger, LedgerRow, payload_hash
+from migrator.load.outcomes import Phase
 from migrator.load.planstore import PlanEntry, PlanStore
 from migrator.load.target_index import TargetIndex, key_text
-from migrator.load.outcomes import Phase
 from migrator.planned import Planned, PlannedRecord, parse_ref
 
 

@@ -87,7 +87,6 @@ def check(path: Path, report: Any, sources: Iterable[Path]) -> None:
         )
 
 
-
 def _shown(name: str, value: Any) -> str:
     flag = _FLAGS.get(name, name)
     if value in (None, False):

@@ -117,6 +117,15 @@ class TargetIndex:
             )
         return me
 
+    def token_user(self) -> dict[str, Any]:
+        """The token's user (`GET /users/me`, once per run): Harvest books work sent without a person to them."""
+        if self.client is None:
+            return {}
+        with self._lock:
+            if self.me is None:
+                self.me = self.client.me()
+            return self.me
+
     # --- storing what was read -----------------------------------------------------------------
 
     def _row(self, kind: str, obj: dict[str, Any], parent: int | None) -> tuple[Any, ...]:

@@ -29,6 +29,7 @@ from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.load.planstore import PlanStore
 from migrator.load.target_index import TargetIndex
+from migrator.load.verify_entries import ENTRY_KINDS, EntryChecks, name_differences, source_hours
 from migrator.planned import SEVERITIES, Lossy, PlannedRecord
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
@@ -65,6 +66,8 @@ class VerifyReport:
     money: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     differences: list[dict[str, Any]] = field(default_factory=list)
     rolled_back: dict[str, int] = field(default_factory=dict)  # batch -> its records a rollback deleted
+    # Hours per month, person and project: {"by_month": {key: {"source": …, "target": …}}, …} (verify_entries)
+    breakdown: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +88,7 @@ class VerifyReport:
             "kinds": self.kinds,
             "totals": self.totals,
             "money": self.money,
+            "breakdown": self.breakdown,
             "differences": self.differences,
             "rolled_back": self.rolled_back,
         }
@@ -125,6 +129,7 @@ class _Verifier:
         self.rows: dict[tuple[str, str], LedgerRow] = {}
         self.by_ref: dict[tuple[str, str], PlannedRecord] = {}
         self.hours = [Decimal(0), Decimal(0)]
+        self.entries = EntryChecks(self)  # hours per month/person/project; entries field by field
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -178,6 +183,8 @@ class _Verifier:
         self._archived_states()
         self._assignment_sets()
         self._billing()
+        self.entries.finish()
+        name_differences(self.report, self.store)
         return self.report
 
     def _presence(self) -> None:
@@ -212,10 +219,13 @@ class _Verifier:
             row = rows.get(key)
             if row is not None:
                 self.rows[key] = row
+            mark = len(self.report.differences)
             obj = self._check_present(item, row)
             found += obj is not None
             if kind == "time_entries":
                 self._hours(item, obj)
+            if kind in ENTRY_KINDS:
+                self.entries.check(item, obj, self.report.differences[mark:])
             if leaf:
                 self.rows.pop(key, None)  # nothing refers to it: keep nothing of it
             else:
@@ -243,8 +253,7 @@ class _Verifier:
         return obj
 
     def _hours(self, item: PlannedRecord, obj: dict[str, Any] | None) -> None:
-        facts = item.facts or {}
-        hours = _dec(facts["hours"] if "hours" in facts else item.payload.get("hours"))
+        hours = source_hours(item)
         self.hours[0] += hours
         if obj is None:
             return

@@ -42,8 +42,10 @@ def change_text(entry: Any, indent: str = "    ") -> str:
 
 def _tail(report: Any) -> dict[str, Any]:
     from migrator.load.orphans import planned_action
+    from migrator.report.plan_signoff import invitations
 
     return {
+        "invitations": [invitation.as_dict() for invitation in invitations(report)],
         "errors": report.errors,
         "warnings": report.warnings,
         "orphaned": [orphan.as_dict() | {"action": planned_action(orphan, report.prune)} for orphan in report.orphans],

@@ -10,6 +10,7 @@ import click
 from migrator.kinds import PLAN_KINDS, REGISTRY, STEPS, describe
 from migrator.load.orphans import planned_action
 from migrator.report.naming import Namer, ShortPaths, clip, plain, plural
+from migrator.report.plan_signoff import invitation_line, invitations
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -25,6 +26,7 @@ OURS = "ours (made by this migration): counted as done, and rollback removes it"
 THEIRS = "it existed before the migration: counted as adopted, and rollback never touches it"
 MAX_PROBLEMS = 50  # errors and warnings listed in full; the rest counted
 MONEY_NOTES_SHOWN = 25
+INVITATIONS_SHOWN = 100
 
 
 def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
@@ -61,8 +63,10 @@ def render_plan_text(report: Any) -> str:
         f"Source: {source['system']} — {plural(source['files'], 'file')}, {plural(source['records'], 'record')}; "
         f"compared with {target}."
     )
-    lines.append("Legend: + create  ~ update  = adopt (take over an object instead of creating one)  . unchanged  "
-                 "x invalid  - skipped")
+    lines.append(
+        "Legend: + create  ~ update  = adopt (take over an object instead of creating one)  . unchanged  "
+        "x invalid  - skipped"
+    )
     namer, paths = Namer(report.store), ShortPaths(report.paths)
     # Streamed: the first lines of each kind are kept, the rest only counted.
     shown: dict[str, list[str]] = defaultdict(list)
@@ -95,6 +99,16 @@ def render_plan_text(report: Any) -> str:
             lines.append(f"  ! {orphan.record} (v2 {orphan.v2_id}, batch {orphan.batch}{seen}): {action}")
         if len(report.orphans) > MAX_LINES_PER_KIND:
             lines.append(f"  … and {len(report.orphans) - MAX_LINES_PER_KIND} more (see --format json)")
+    invited = invitations(report)
+    if invited:
+        count = len(invited)
+        lines.append("")
+        whom = "this person" if count == 1 else "each of these people"
+        header = f"Invitations ({count}): Harvest will email {whom} an invitation when run creates them:"
+        lines.append(click.style(header, fg="yellow", bold=True))
+        lines.extend(f"  @ {invitation_line(invitation)}" for invitation in invited[:INVITATIONS_SHOWN])
+        if count > INVITATIONS_SHOWN:
+            lines.append(f"  … and {count - INVITATIONS_SHOWN} more (see --format json)")
     errors = report.errors
     if errors:
         lines.append("")

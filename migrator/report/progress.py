@@ -3,9 +3,10 @@
 A plan of a large account takes minutes (reading and mapping a million entries, then deciding
 each against the ledger and the target): a silent terminal for that long looks like a hang. The
 library reports `Phase` events through a callback; `PhasePrinter` shows them on stderr — one
-updating status line on a terminal, a plain line per phase (and per 10 % of a long one) otherwise,
-so CI logs and pipes stay readable. stdout is left to the report itself. Off a terminal nothing is printed for a plan of fewer than 10,000
-records: a small plan's stderr stays as it was (one line, for an error), however busy the machine.
+updating status line on a terminal, a plain line per tenth of the work otherwise, so CI logs and
+pipes stay readable. stdout is left to the report itself. Off a terminal nothing is printed for a
+plan of fewer than 10,000 records: a small plan's stderr stays as it was (one line, for an error),
+however busy the machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from rich.status import Status
 
 from migrator.load.outcomes import Phase
 from migrator.report.terminal import color_enabled
-
 
 LOGGED_FROM = 10_000  # off a terminal, progress of work at least this large (records)
 LIVE_AFTER_SECONDS = 1.0  # on a terminal, the status line appears after this long

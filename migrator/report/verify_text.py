@@ -59,9 +59,11 @@ def render_verify(report: Any) -> str:
                 continue
             for diff in group:
                 target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
+                unit = f" {diff['currency']}" if diff.get("currency") else ""  # money never without its currency
+                month = f" in {diff['month']}" if diff.get("month") else ""
                 lines.append(
-                    f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']} / "
-                    f"target {diff['target_value']}"
+                    f"  {diff['source']}{month}{target_id} {diff['field']}: source {diff['source_value']}{unit} / "
+                    f"target {diff['target_value']}{unit}"
                 )
                 if diff.get("explained_by"):
                     lines.append(f"      explained: {diff['explained_by']}")

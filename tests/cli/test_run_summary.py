@@ -39,8 +39,14 @@ def test_a_record_the_plan_found_invalid_makes_the_run_partial() -> None:
     result = LoadResult(
         counts={"users": {"invalid": 1}, "time_entries": {"invalid": 1, "done": 3}},
         problems=[
-            Problem("invalid", "users", "701", "people.xml:3", "no user with email ada@x.example in the target",
-                    "harvest-v1"),
+            Problem(
+                "invalid",
+                "users",
+                "701",
+                "people.xml:3",
+                "no user with email ada@x.example in the target",
+                "harvest-v1",
+            ),
             Problem("invalid", "time_entries", "2001", "entries.xml:9", "depends on invalid users 701", "harvest-v1"),
         ],
         requests=3,
