@@ -83,7 +83,7 @@ def _headline(report: Any, signoff: SignOff) -> list[str]:
     )
     text = (
         f"{totals['create']:,} to create, {totals['update']:,} to update, {totals['adopt']:,} to adopt "
-        f"(already in the target), {totals['unchanged']:,} unchanged, {totals['skipped']:,} skipped."
+        f"(taken over instead of created), {totals['unchanged']:,} unchanged, {totals['skipped']:,} skipped."
     )
     figures = [
         (totals["create"], "to create"),
