@@ -441,8 +441,22 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
 @click.option(
     "--state", type=click.Path(path_type=Path), help="Keep the account in this SQLite file (created if missing)."
 )
+@click.option(
+    "--receipt-limit",
+    metavar="SIZE",
+    default="100MB",
+    show_default=True,
+    help="Largest expense receipt file accepted (422 beyond), e.g. 10MB.",
+)
 def sandbox_command(
-    host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
+    host: str,
+    port: int,
+    rate: str,
+    latency_ms: int,
+    fault_rate: float,
+    timestamp_timers: bool,
+    state: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Serve the built-in Harvest v2 sandbox until interrupted.
 
@@ -454,9 +468,11 @@ def sandbox_command(
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
     """
     from migrator.config import RateLimit
+    from migrator.harvest.receipts import parse_size
     from migrator.sandbox import serve
 
     limit = RateLimit.parse(rate)
+    largest = parse_size(receipt_limit)
     serve(
         host=host,
         port=port,
@@ -465,6 +481,7 @@ def sandbox_command(
         fault_rate=fault_rate,
         timestamp_timers=timestamp_timers,
         state_path=state,
+        receipt_limit=largest,
     )
 
 
