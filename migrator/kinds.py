@@ -473,7 +473,7 @@ _DECLARED: tuple[Kind, ...] = (
         models.ExpenseUpdate,
         scope="project_id",
         leaf=True,
-        slim=("total_cost", "spent_date", "project"),
+        slim=("total_cost", "spent_date", "project", "receipt"),
         label=_label_expense,
     ),
     Kind(

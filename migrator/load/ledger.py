@@ -90,7 +90,7 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE records ADD COLUMN receipt TEXT;
     """,
 )
-_KEEP: Any = object()  # `record_result(receipt=...)` default: leave the receipt column as it is
+KEEP_RECEIPT: Any = object()  # `record_result(receipt=...)` default: leave the receipt column as it is
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -358,7 +358,7 @@ class Ledger:
         batch: str,
         error: str | None = None,
         origin: str | None = None,
-        receipt: dict[str, Any] | None = _KEEP,
+        receipt: dict[str, Any] | None = KEEP_RECEIPT,
     ) -> None:
         """Commit the outcome of a request (or of a reconciliation) right after it is known;
         `receipt`, when given, in the same transaction (None clears it)."""
@@ -377,7 +377,7 @@ class Ledger:
                 " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
                 (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now, origin),
             )
-            if receipt is not _KEEP:
+            if receipt is not KEEP_RECEIPT:
                 self._set_receipt(db, system, kind, source_id, receipt)
             db.execute(
                 "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
