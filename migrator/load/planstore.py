@@ -160,6 +160,12 @@ def _entry(row: tuple[Any, ...]) -> PlanEntry:
     )
 
 
+def uploads(action: str, diff: dict[str, Any] | None) -> bool:
+    """Does an entry with a (sendable) receipt upload it? A create does; an update or adoption when its
+    diff names the receipt."""
+    return action == "create" or (action in ("update", "adopt") and diff is not None and "receipt" in diff)
+
+
 class PlanStore:
     """One plan's tables (see the module docstring). Thread-safe: one connection behind a lock."""
 
@@ -449,6 +455,26 @@ class PlanStore:
                 }
             )
         return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in PLAN_KINDS}
+
+    def receipts(self) -> dict[str, dict[str, int]]:
+        """Receipt files per kind: `upload` (count) and `bytes` to send, `unchanged` (already in the
+        target, or not to be sent), `refused` (over the limit); only kinds with a receipt, streamed."""
+        found: dict[str, dict[str, int]] = {}
+        sql = (
+            "SELECT p.kind, e.action, e.diff, p.receipt FROM entries e JOIN planned p ON p.seq = e.seq "
+            "WHERE p.receipt IS NOT NULL AND e.action NOT IN ('invalid', 'skipped')"
+        )
+        for kind, action, diff, text in self._rows(sql):
+            receipt = jsonio.loads(text)
+            counts = found.setdefault(kind, {"upload": 0, "bytes": 0, "unchanged": 0, "refused": 0})
+            if receipt.get("refused"):
+                counts["refused"] += 1
+            elif uploads(action, jsonio.loads(diff) if diff else None):
+                counts["upload"] += 1
+                counts["bytes"] += int(receipt["size"])
+            else:
+                counts["unchanged"] += 1
+        return found
 
     def work_count(self) -> dict[str, int]:
         """Entries that cost requests, per kind."""

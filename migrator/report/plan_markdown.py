@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
+from migrator.harvest.receipts import size_text
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
 from migrator.load.orphans import planned_action
 from migrator.planned import SEVERITIES, parse_ref
@@ -87,6 +88,15 @@ def render_plan_markdown(report: Any) -> str:
             lines.append(f"| {kind} | " + " | ".join(str(summary[kind][action]) for action in ACTIONS) + " |")
     totals = report.totals()
     lines.append("| **total** | " + " | ".join(f"**{totals[action]}**" for action in ACTIONS) + " |")
+    receipts = report.store.receipts()
+    if receipts:
+        lines += ["", "## Receipt files", "", "| kind | to upload | bytes | already in the target | refused |",
+                  "|---|---:|---:|---:|---:|"]  # fmt: skip
+        for kind, counts in receipts.items():
+            lines.append(
+                f"| {kind} | {counts['upload']} | {size_text(counts['bytes'])} | {counts['unchanged']} | "
+                f"{counts['refused']} |"
+            )
     clients = _per_client(report)
     if clients:
         lines += [
