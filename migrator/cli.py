@@ -68,6 +68,17 @@ def _target_options(f: Any) -> Any:
     return f
 
 
+def _receipt_option(f: Any) -> Any:
+    return click.option(
+        "--receipt-limit",
+        metavar="SIZE",
+        default="100MB",
+        show_default=True,
+        help="Largest receipt file sent to Harvest (it documents no limit; see the README), e.g. 10MB. "
+        "A larger one is not sent: the expense loads without it and a lossy note names the file.",
+    )(f)
+
+
 def _ledger_option(f: Any) -> Any:
     f = click.option(
         "--ledger",
@@ -157,6 +168,7 @@ def cli() -> None:
     help="Show what `run --prune` would do with records the ledger holds and the source no longer has.",
 )
 @_source_options
+@_receipt_option
 def plan(
     source: tuple[Path, ...],
     ledger: Path,
@@ -175,6 +187,7 @@ def plan(
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Dry run: show what `run` would create, update, adopt or skip, and what cannot be carried over.
 
@@ -185,7 +198,9 @@ def plan(
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
     """
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     with api.plan(
         options,
@@ -280,6 +295,7 @@ def _plan_exit_code(report: Any, keep_going: bool) -> int:
     help="Apply exactly this saved plan (from `plan --save-plan`); refuse if anything changed since.",
 )
 @_source_options
+@_receipt_option
 def run(
     source: tuple[Path, ...],
     batch: str,
@@ -297,6 +313,7 @@ def run(
     include_deleted: bool,
     map_file: Path | None,
     fmt: str,
+    receipt_limit: str,
 ) -> None:
     """Load the source into Harvest v2 in dependency order; resume the batch if it exists.
 
@@ -312,7 +329,9 @@ def run(
     from migrator import jsonio
     from migrator.report.run_text import ProgressPrinter, render_run_summary, run_document
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     with ProgressPrinter() as progress:
         report = api.run(
@@ -366,6 +385,7 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
     help="Exit 0 when every difference is explained by a lossy note of the plan (still listed).",
 )
 @_source_options
+@_receipt_option
 def verify(
     source: tuple[Path, ...],
     ledger: Path,
@@ -378,6 +398,7 @@ def verify(
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Re-read the target and compare it with the source's own figures, record by record.
 
@@ -395,7 +416,9 @@ def verify(
     from migrator import jsonio
     from migrator.report.verify_text import render_verify
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     report = api.verify(options, target=spec, ledger_path=ledger)
     click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")

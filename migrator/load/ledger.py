@@ -406,6 +406,12 @@ class Ledger:
                  (receipt or {}).get("sha256")),
             )  # fmt: skip
 
+    def receipt_rows(self, states: Iterable[str] = ("rejected", "pending")) -> Iterator[LedgerRow]:
+        """Rows whose receipt is in one of `states` (a refused receipt, an upload in doubt)."""
+        wanted = list(states)
+        clauses = [f"json_extract(receipt, '$.state') IN ({', '.join('?' * len(wanted))})"]
+        return self._stream(clauses, wanted)
+
     def log(
         self,
         batch: str | None,
