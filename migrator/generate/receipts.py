@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 KINDS = ("png", "pdf", "jpg")
 _BLOCK = 1 << 20
@@ -130,7 +131,9 @@ def pdf(text: str, rng: random.Random, padding: int = 0) -> bytes:
     return b"".join(_pdf_parts(text, padding, rng))
 
 
-def write_receipt(folder: Path, name: str, kind: str, text: str, rng: random.Random, *, size: int = 0) -> WrittenReceipt:
+def write_receipt(
+    folder: Path, name: str, kind: str, text: str, rng: random.Random, *, size: int = 0
+) -> WrittenReceipt:
     """Write one receipt file `folder/name`; `size` > 0 makes a PDF of about that many bytes, in blocks."""
     folder.mkdir(parents=True, exist_ok=True)
     hasher, written = hashlib.sha256(), 0
@@ -144,3 +147,44 @@ def write_receipt(folder: Path, name: str, kind: str, text: str, rng: random.Ran
             hasher.update(part)
             written += len(part)
     return WrittenReceipt(name, written, hasher.hexdigest())
+
+
+LARGE_RECEIPT = 2 * 1024 * 1024  # the one large receipt of a generated account, by default (bytes)
+MISSING_SHARE = 0.15  # Harvest v1 expenses that say `has-receipt` but whose file the export lacks
+
+
+class ReceiptWriter:
+    """Writes the receipts of one generated export into `OUT/receipts/` and tells `expected` which
+    expense holds which file (size, sha256), or which one says it has a receipt without a file.
+
+    Its own random stream decides, so receipts never shift the rest of the account. Every trap is
+    there at any size: the first receipt is the large one, the next three a PNG, a JPEG and a small
+    PDF (then the kind is drawn), and the second expense that may lack its file does."""
+
+    def __init__(self, out_dir: Path, rng: random.Random, expected: Any, system: str, *, large: int) -> None:
+        self.folder = out_dir / "receipts"
+        self.rng = rng
+        self.expected = expected
+        self.system = system
+        self.large = large
+        self.calls = 0
+        self.written = 0
+
+    def chance(self, share: float) -> bool:
+        """A draw of this writer's stream (FreshBooks has no flag: the writer decides who has a receipt)."""
+        return self.rng.random() < share
+
+    def add(self, expense_id: int, text: str, *, missing_share: float = 0.0) -> bool:
+        """The expense's receipt file, written (True); or, with `missing_share`, sometimes none (False)."""
+        name = f"{self.system}:expenses:{expense_id}"
+        self.calls += 1
+        if missing_share and (self.calls == 2 or self.rng.random() < missing_share):
+            self.expected.missing_receipts.add(name)
+            return False
+        kind = ("png", "jpg", "pdf")[self.written - 1] if 1 <= self.written <= 3 else self.rng.choice(KINDS)
+        size, self.large = self.large, 0
+        self.written += 1
+        file_name = f"{expense_id}.{'pdf' if size else kind}"
+        written = write_receipt(self.folder, file_name, kind, text, self.rng, size=size)
+        self.expected.receipts[name] = written
+        return True
