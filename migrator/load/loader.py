@@ -40,6 +40,7 @@ from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
 from migrator.harvest.receipts import refused_receipt
 from migrator.kinds import REGISTRY
 from migrator.load import receipts
+from migrator.load.receipts import ReceiptUploads
 from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
 from migrator.load.identity import IdMap
@@ -85,6 +86,7 @@ class Loader:
         self.stop = stop or threading.Event()
         self.target = target or TargetIndex(client)
         self.reconciler = Reconciler(client, self.target, ledger)
+        self.receipts = ReceiptUploads(client, ledger, batch, self._log)
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._halt = threading.Event()  # set on a fatal error: no worker starts another request
@@ -232,9 +234,10 @@ class Loader:
             if "line_items" in body and planned.kind in _DOCUMENTS:
                 current = self.client.get(path).get("line_items") or []
                 body["line_items"] = line_item_changes(current, body["line_items"] or [])
-            if self._upload_due(entry, row, path):
+            if self.receipts.due(entry, row, path):
                 # One multipart PATCH: the changed fields and the receipt file together.
-                note, settled = self._upload(entry, int(entry.target_id or 0), body, row.receipt if row else None)
+                held = row.receipt if row is not None else None
+                note, settled = self.receipts.upload(entry, int(entry.target_id or 0), body, held)
                 if settled == "pending":
                     return Outcome("pending", entry.target_id, note, available=True)
                 if settled == "rejected" and body:
@@ -411,91 +414,10 @@ class Loader:
         self._record(entry, state, v2_id=v2_id, payload=resolved)
         outcome = Outcome("done" if ours and entry.action == "create" else "adopted", v2_id, available=True)
         if entry.planned.kind == receipts.KIND and v2_id is not None:
-            note, settled = self._receipt_on(entry, v2_id, obj, ours=ours)
+            note, settled = self.receipts.settle(entry, v2_id, obj, ours=ours)
             if note is not None:
                 return Outcome(outcome.state, v2_id, available=True, receipt=note, receipt_state=settled)
         return outcome
-
-    # --- receipts (see receipts.py) --------------------------------------------------------------
-
-    def _receipt_on(
-        self, entry: PlanEntry, v2_id: int, obj: dict[str, Any] | None, *, ours: bool
-    ) -> tuple[str | None, str]:
-        """Make an expense that is in the target (found again, or adopted) hold its planned receipt.
-
-        `obj`: the expense as the target shows it. Returns (why it does not, "rejected" or "pending"),
-        or (None, "") when it does, or has no receipt to hold."""
-        planned = entry.planned.receipt
-        if planned is None:
-            return None, ""
-        key = self._key(entry)
-        row = self._row(entry)
-        held = row.receipt if row is not None else None
-        if planned.get("refused"):
-            refusal = receipts.record(planned, "rejected", held=held, error=planned["refused"])
-            self.ledger.record_receipt(*key, refusal, batch=self.batch)
-            return str(planned["refused"]), "rejected"
-        shown = (obj or {}).get("receipt")
-        if held is not None and held.get("state") == "pending" and obj is not None:
-            if receipts.arrived(self.client, obj, held):  # an upload of ours whose answer was lost
-                held = receipts.record(held, "done")
-                self._log(entry, "reconciled", v2_id, f"its receipt {held['file_name']} had arrived")
-                self.ledger.record_receipt(*key, held, batch=self.batch)
-                if not receipts.needs_upload(planned, held):
-                    return None, ""
-        elif shown and receipts.matches(shown, planned):
-            self.ledger.record_receipt(*key, receipts.record(planned, "done"), batch=self.batch)
-            return None, ""
-        elif shown and not ours:
-            self.ledger.record_receipt(*key, receipts.kept(shown), batch=self.batch)  # adopted: never overwritten
-            return None, ""
-        return self._upload(entry, v2_id, {}, held)
-
-    def _upload_due(self, entry: PlanEntry, row: LedgerRow | None, path: str) -> bool:
-        """Must this update send the expense's receipt? An upload in doubt is settled first (one GET)."""
-        planned = receipts.sendable(entry.planned.receipt) if entry.planned.kind == receipts.KIND else None
-        held = row.receipt if row is not None else None
-        if planned is None or not receipts.needs_upload(planned, held):
-            return False
-        if held is not None and held.get("state") == "pending":
-            verdict = receipts.arrived(self.client, self.client.get(path), held)
-            if verdict:
-                done = receipts.record(held, "done")
-                self._log(entry, "reconciled", entry.target_id, f"its receipt {held.get('file_name')} had arrived")
-                self.ledger.record_receipt(*self._key(entry), done, batch=self.batch)
-                return receipts.needs_upload(planned, done)
-            if verdict is None:
-                self._log(entry, "reconciled", entry.target_id, "cannot tell whether its receipt arrived: sent again")
-        return True
-
-    def _upload(
-        self, entry: PlanEntry, v2_id: int, body: dict[str, Any], held: dict[str, Any] | None
-    ) -> tuple[str | None, str]:
-        """One multipart PATCH of `body` and the planned receipt, intent first: (None, "done") when it
-        arrived, else (why, "rejected") or (why, "pending") when its outcome is unknown."""
-        planned = entry.planned.receipt
-        assert planned is not None
-        key = self._key(entry)
-        self.ledger.record_receipt(*key, receipts.record(planned, "pending", held=held), batch=self.batch)
-        path = REGISTRY[receipts.KIND].item_path({}, v2_id)
-        try:
-            _obj, sent = self.client.upload("PATCH", path, body, ReceiptUpload.planned(planned))
-        except ReceiptChangedError as exc:
-            self.ledger.record_receipt(*key, receipts.record(planned, "rejected", held=held, error=exc.message),
-                                       batch=self.batch)  # fmt: skip
-            return exc.message, "rejected"
-        except RejectedError as exc:
-            if body and not refused_receipt(exc):
-                raise  # the fields were refused: the record's update is rejected (the receipt stays in doubt)
-            message = f"Harvest refused it: {exc.message}"
-            self.ledger.record_receipt(*key, receipts.record(planned, "rejected", held=held, error=message),
-                                       batch=self.batch)  # fmt: skip
-            return message, "rejected"
-        except TransientError as exc:
-            return f"receipt upload not confirmed ({exc.message}); the next run checks the target", "pending"
-        self.ledger.record_receipt(*key, receipts.record(planned, "done", sha256=sent or planned["sha256"]),
-                                   batch=self.batch)  # fmt: skip
-        return None, "done"
 
     # --- Harvest's own assignments and archived states -------------------------------------------
 

@@ -13,14 +13,22 @@ target shows it: its `receipt.file_size` and `file_name` equal to the intent's m
 unless the receipt held before had that same size and name too; then the bytes tell (streamed from
 the receipt's url and hashed). Only when neither can tell is the file sent again (a PATCH sets the
 same receipt, so the target ends right either way, at the cost of one upload).
+
+The functions decide; `ReceiptUploads` does the loader's receipt requests on expenses that are in
+the target (a new expense's receipt goes in its own POST, in `loader.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from migrator.errors import HarvestError
-from migrator.harvest.receipts import size_text
+from migrator.errors import HarvestError, RejectedError, TransientError
+from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
+from migrator.harvest.receipts import refused_receipt, size_text
+from migrator.kinds import REGISTRY
+from migrator.load.ledger import Ledger, LedgerRow
+from migrator.load.planstore import PlanEntry
 
 KIND = "expenses"
 
@@ -96,3 +104,99 @@ def arrived(client: Any, obj: dict[str, Any], intent: dict[str, Any]) -> bool | 
     except HarvestError:
         return None
     return size == intent.get("size") and sha256 == intent.get("sha256")
+
+
+def _key(entry: PlanEntry) -> tuple[str, str, str]:
+    return entry.planned.origin.system, entry.planned.kind, entry.planned.source_id
+
+
+class ReceiptUploads:
+    """The loader's receipt work on expenses that are in the target: settle an upload in doubt, and
+    upload (one multipart PATCH, intent first). Thread-safe as the ledger and the client are."""
+
+    def __init__(
+        self, client: Any, ledger: Ledger, batch: str, log: Callable[[PlanEntry, str, int | None, str], None]
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.batch = batch
+        self._log = log
+
+    def settle(
+        self, entry: PlanEntry, v2_id: int, obj: dict[str, Any] | None, *, ours: bool
+    ) -> tuple[str | None, str]:
+        """Make an expense that is in the target (found again, or adopted) hold its planned receipt.
+
+        `obj`: the expense as the target shows it. Returns (why it does not, "rejected" or "pending"),
+        or (None, "") when it does, or has no receipt to hold."""
+        planned = entry.planned.receipt
+        if planned is None:
+            return None, ""
+        key = _key(entry)
+        row = self.ledger.get(*key)
+        held = row.receipt if row is not None else None
+        if planned.get("refused"):
+            refusal = record(planned, "rejected", held=held, error=planned["refused"])
+            self.ledger.record_receipt(*key, refusal, batch=self.batch)
+            return str(planned["refused"]), "rejected"
+        shown = (obj or {}).get("receipt")
+        if held is not None and held.get("state") == "pending" and obj is not None:
+            if arrived(self.client, obj, held):  # an upload of ours whose answer was lost
+                held = record(held, "done")
+                self._log(entry, "reconciled", v2_id, f"its receipt {held['file_name']} had arrived")
+                self.ledger.record_receipt(*key, held, batch=self.batch)
+                if not needs_upload(planned, held):
+                    return None, ""
+        elif shown and matches(shown, planned):
+            self.ledger.record_receipt(*key, record(planned, "done"), batch=self.batch)
+            return None, ""
+        elif shown and not ours:
+            self.ledger.record_receipt(*key, kept(shown), batch=self.batch)  # adopted: never overwritten
+            return None, ""
+        return self.upload(entry, v2_id, {}, held)
+
+    def due(self, entry: PlanEntry, row: LedgerRow | None, path: str) -> bool:
+        """Must this update send the expense's receipt? An upload in doubt is settled first (one GET)."""
+        planned = sendable(entry.planned.receipt) if entry.planned.kind == KIND else None
+        held = row.receipt if row is not None else None
+        if planned is None or not needs_upload(planned, held):
+            return False
+        if held is not None and held.get("state") == "pending":
+            verdict = arrived(self.client, self.client.get(path), held)
+            if verdict:
+                done = record(held, "done")
+                self._log(entry, "reconciled", entry.target_id, f"its receipt {held.get('file_name')} had arrived")
+                self.ledger.record_receipt(*_key(entry), done, batch=self.batch)
+                return needs_upload(planned, done)
+            if verdict is None:
+                self._log(entry, "reconciled", entry.target_id, "cannot tell whether its receipt arrived: sent again")
+        return True
+
+    def upload(
+        self, entry: PlanEntry, v2_id: int, body: dict[str, Any], held: dict[str, Any] | None
+    ) -> tuple[str | None, str]:
+        """One multipart PATCH of `body` and the planned receipt, intent first: (None, "done") when it
+        arrived, else (why, "rejected") or (why, "pending") when its outcome is unknown."""
+        planned = entry.planned.receipt
+        assert planned is not None
+        key = _key(entry)
+        self.ledger.record_receipt(*key, record(planned, "pending", held=held), batch=self.batch)
+        path = REGISTRY[KIND].item_path({}, v2_id)
+        try:
+            _obj, sent = self.client.upload("PATCH", path, body, ReceiptUpload.planned(planned))
+        except ReceiptChangedError as exc:
+            self.ledger.record_receipt(*key, record(planned, "rejected", held=held, error=exc.message),
+                                       batch=self.batch)  # fmt: skip
+            return exc.message, "rejected"
+        except RejectedError as exc:
+            if body and not refused_receipt(exc):
+                raise  # the fields were refused: the record's update is rejected (the receipt stays in doubt)
+            message = f"Harvest refused it: {exc.message}"
+            self.ledger.record_receipt(*key, record(planned, "rejected", held=held, error=message),
+                                       batch=self.batch)  # fmt: skip
+            return message, "rejected"
+        except TransientError as exc:
+            return f"receipt upload not confirmed ({exc.message}); the next run checks the target", "pending"
+        self.ledger.record_receipt(*key, record(planned, "done", sha256=sent or planned["sha256"]),
+                                   batch=self.batch)  # fmt: skip
+        return None, "done"
