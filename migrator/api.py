@@ -248,7 +248,11 @@ class Session:
 
         tell = progress or (lambda phase: None)
         overrides = options.overrides()
-        ctx = MapContext(timestamp_timers=self.index.timestamp_timers, include_deleted=options.include_deleted)
+        ctx = MapContext(
+            timestamp_timers=self.index.timestamp_timers,
+            include_deleted=options.include_deleted,
+            receipt_limit=self.spec.receipt_limit,
+        )
         store = PlanStore()
         try:
             tell(Phase("reading and mapping the source"))
@@ -431,6 +435,16 @@ def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dic
                 for state in ("invalid", "rejected", "blocked", "pending")
                 for row in ledger.rows(state=state)
             ]
+            document["not_loaded"] += [
+                {
+                    "record": f"{row.system}:{row.kind}:{row.source_id}",
+                    "state": f"receipt {row.receipt['state']}",
+                    "batch": row.batch,
+                    "why": row.receipt.get("error") or "its upload's outcome is unknown: the next run checks it",
+                }
+                for row in ledger.receipt_rows()
+                if row.receipt is not None
+            ]
         return document
 
 
@@ -444,7 +458,11 @@ def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DE
         raise ConfigError(f"no ledger at {ledger_path}: run `migrator run` first (or pass --ledger)")
     options.overrides()
     with Session(target, ledger_path) as session:
-        ctx = MapContext(timestamp_timers=session.index.timestamp_timers, include_deleted=options.include_deleted)
+        ctx = MapContext(
+            timestamp_timers=session.index.timestamp_timers,
+            include_deleted=options.include_deleted,
+            receipt_limit=target.receipt_limit,
+        )
         with PlanStore() as store:
             exports, _sink = read_and_map(options, ctx, store=store)
             for export in exports:

@@ -86,6 +86,17 @@ def _target_options(f: Any) -> Any:
     return f
 
 
+def _receipt_option(f: Any) -> Any:
+    return click.option(
+        "--receipt-limit",
+        metavar="SIZE",
+        default="100MB",
+        show_default=True,
+        help="Largest receipt file sent to Harvest (it documents no limit; see the README), e.g. 10MB. "
+        "A larger one is not sent: the expense loads without it and a lossy note names the file.",
+    )(f)
+
+
 def _ledger_option(f: Any) -> Any:
     f = click.option(
         "--ledger",
@@ -176,6 +187,7 @@ def cli() -> None:
     help="Show what `run --prune` would do with records the ledger holds and the source no longer has.",
 )
 @_source_options
+@_receipt_option
 def plan(
     source: tuple[Path, ...],
     ledger: Path,
@@ -194,6 +206,7 @@ def plan(
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Dry run: show what `run` would create, update, adopt or skip, and what cannot be carried over.
 
@@ -208,7 +221,9 @@ def plan(
     from migrator.report.progress import PhasePrinter
 
     _html_needs_output(fmt, output)
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     with PhasePrinter() as phases:
         report = api.plan(
@@ -310,6 +325,7 @@ def _plan_exit_code(report: Any, keep_going: bool) -> int:
     help="Apply exactly this saved plan (from `plan --save-plan`); refuse if anything changed since.",
 )
 @_source_options
+@_receipt_option
 def run(
     source: tuple[Path, ...],
     batch: str,
@@ -327,6 +343,7 @@ def run(
     include_deleted: bool,
     map_file: Path | None,
     fmt: str,
+    receipt_limit: str,
 ) -> None:
     """Load the source into Harvest v2 in dependency order; resume the batch if it exists.
 
@@ -343,7 +360,9 @@ def run(
     from migrator.report.progress import PhasePrinter
     from migrator.report.run_text import ProgressPrinter, render_run_summary, run_document
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
 
     def show_plan(report: Any) -> None:
@@ -412,6 +431,7 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
     help="Exit 0 when every difference is explained by a lossy note of the plan (still listed).",
 )
 @_source_options
+@_receipt_option
 def verify(
     source: tuple[Path, ...],
     ledger: Path,
@@ -425,6 +445,7 @@ def verify(
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Re-read the target and compare it with the source's own figures, record by record.
 
@@ -448,7 +469,9 @@ def verify(
     from migrator.report.verify_text import render_verify
 
     _html_needs_output(fmt, output)
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     report = api.verify(options, target=spec, ledger_path=ledger)
     if fmt == "html":
@@ -519,8 +542,22 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
 )
 @click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
 @click.option("--state", type=NEW_FILE, help="Keep the account in this SQLite file (created if missing).")
+@click.option(
+    "--receipt-limit",
+    metavar="SIZE",
+    default="100MB",
+    show_default=True,
+    help="Largest expense receipt file accepted (422 beyond), e.g. 10MB.",
+)
 def sandbox_command(
-    host: str, port: int, rate: str, latency_ms: int, fault_rate: float, timestamp_timers: bool, state: Path | None
+    host: str,
+    port: int,
+    rate: str,
+    latency_ms: int,
+    fault_rate: float,
+    timestamp_timers: bool,
+    state: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Serve the built-in Harvest v2 sandbox until interrupted.
 
@@ -537,9 +574,11 @@ def sandbox_command(
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
     """
     from migrator.config import RateLimit
+    from migrator.harvest.receipts import parse_size
     from migrator.sandbox import serve
 
     limit = RateLimit.parse(rate)
+    largest = parse_size(receipt_limit)
     serve(
         host=host,
         port=port,
@@ -548,6 +587,7 @@ def sandbox_command(
         fault_rate=fault_rate,
         timestamp_timers=timestamp_timers,
         state_path=state,
+        receipt_limit=largest,
     )
 
 

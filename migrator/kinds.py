@@ -474,7 +474,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.ExpenseUpdate,
         scope="project_id",
         leaf=True,
-        slim=("total_cost", "spent_date", "project", "user", "expense_category", "billable", "notes", "units"),
+        slim=("total_cost", "spent_date", "project", "user", "expense_category", "billable", "notes", "units",
+              "receipt"),
         label=_label_expense,
     ),
     Kind(

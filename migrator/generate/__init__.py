@@ -19,6 +19,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.generate.expected import COUNTED_KINDS, Expected, LossyAmount
+from migrator.generate.receipts import LARGE_RECEIPT
 from migrator.generate.scale import MIN_ENTRIES, Scale
 
 SYSTEMS = ("harvest-v1", "freshbooks")
@@ -26,9 +27,14 @@ SYSTEMS = ("harvest-v1", "freshbooks")
 __all__ = ["COUNTED_KINDS", "MIN_ENTRIES", "SYSTEMS", "Expected", "LossyAmount", "Scale", "generate"]
 
 
-def generate(system: str, out_dir: Path, *, entries: int = 300, seed: int = 0) -> Expected:
+def generate(
+    system: str, out_dir: Path, *, entries: int = 300, seed: int = 0, large_receipt: int = LARGE_RECEIPT
+) -> Expected:
     """Write an export of `system` ("harvest-v1" or "freshbooks") with `entries` time entries into
     `out_dir` (created; it must be empty), and return what a correct migration must produce.
+
+    Some expenses get receipt files in `out_dir/receipts` (small PNG, PDF and JPEG files, and one PDF
+    of `large_receipt` bytes); `Expected.receipts` says which.
 
     Raises `ConfigError` for an unknown system, too few entries or a folder that is not empty.
     """
@@ -43,7 +49,7 @@ def generate(system: str, out_dir: Path, *, entries: int = 300, seed: int = 0) -
     if system == "harvest-v1":
         from migrator.generate.harvest_v1 import generate_harvest_v1
 
-        return generate_harvest_v1(out_dir, entries=entries, seed=seed)
+        return generate_harvest_v1(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)
     from migrator.generate.freshbooks import generate_freshbooks
 
-    return generate_freshbooks(out_dir, entries=entries, seed=seed)
+    return generate_freshbooks(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)

@@ -9,6 +9,12 @@ It is the write-ahead log that makes loading exactly-once without idempotency ke
 
 Each step is its own transaction; WAL mode keeps readers and the single writer apart. Schema
 changes are numbered migrations tracked in `PRAGMA user_version`.
+
+An expense's receipt has its own little write-ahead log in the row's `receipt` column (JSON):
+`{"sha256", "size", "file_name", "state"}` where `state` is `done` (the target holds this file),
+`pending` (an upload whose outcome is unknown; `held` keeps what the target held before),
+`rejected` (refused: too large, or by Harvest, with `error`) or `kept` (an adopted expense's own
+receipt, never overwritten). The intent is committed before the upload, the outcome right after.
 """
 
 from __future__ import annotations
@@ -81,7 +87,12 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE records ADD COLUMN origin TEXT;
     """,
+    # 3: an expense's receipt: its sha256, size and file name, and whether the target holds it
+    """
+    ALTER TABLE records ADD COLUMN receipt TEXT;
+    """,
 )
+KEEP_RECEIPT: Any = object()  # `record_result(receipt=...)` default: leave the receipt column as it is
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -130,6 +141,7 @@ class LedgerRow:
     created_at: str
     updated_at: str
     origin: str | None = None  # "file:line" where the record was last seen in the source
+    receipt: dict[str, Any] | None = None  # an expense's receipt (see the module docstring)
 
 
 class Ledger:
@@ -272,12 +284,13 @@ class Ledger:
 
     _COLUMNS = (
         "system, kind, source_id, v2_id, payload_hash, payload, batch, state, attempts, last_error, "
-        "created_at, updated_at, origin"
+        "created_at, updated_at, origin, receipt"
     )
 
     def _row(self, values: tuple[Any, ...]) -> LedgerRow:
         items = list(values)
         items[5] = jsonio.loads(items[5]) if items[5] else None
+        items[13] = jsonio.loads(items[13]) if items[13] else None
         return LedgerRow(*items)
 
     def get(self, system: str, kind: str, source_id: str) -> LedgerRow | None:
@@ -346,18 +359,21 @@ class Ledger:
         batch: str,
         *,
         origin: str | None = None,
+        receipt: dict[str, Any] | None = None,
     ) -> None:
-        """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet)."""
+        """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet);
+        `receipt`: the receipt file sent with it (a new object holds no other)."""
         now = _now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO records (system, kind, source_id, payload_hash, payload, batch, state, attempts,"
-                " created_at, updated_at, origin) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?, ?)"
+                " created_at, updated_at, origin, receipt) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?, ?, ?)"
                 " ON CONFLICT (system, kind, source_id) DO UPDATE SET state='pending', attempts=attempts+1,"
                 " v2_id=NULL, payload_hash=excluded.payload_hash, payload=excluded.payload,"
-                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
-                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now, origin),
-            )
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin), receipt=excluded.receipt",
+                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now, origin,
+                 jsonio.dumps(receipt) if receipt else None),
+            )  # fmt: skip
 
     def record_result(
         self,
@@ -371,8 +387,10 @@ class Ledger:
         batch: str,
         error: str | None = None,
         origin: str | None = None,
+        receipt: dict[str, Any] | None = KEEP_RECEIPT,
     ) -> None:
-        """Commit the outcome of a request (or of a reconciliation) right after it is known."""
+        """Commit the outcome of a request (or of a reconciliation) right after it is known;
+        `receipt`, when given, in the same transaction (None clears it)."""
         if state not in STATES:
             raise ValueError(state)
         now = _now()
@@ -388,6 +406,8 @@ class Ledger:
                 " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
                 (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now, origin),
             )
+            if receipt is not KEEP_RECEIPT:
+                self._set_receipt(db, system, kind, source_id, receipt)
             db.execute(
                 "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
                 " VALUES (?,?,?,?,?,?,?,?)",
@@ -418,6 +438,33 @@ class Ledger:
                 " AND state IN ('rejected', 'blocked', 'invalid')",
                 keys,
             )
+
+    @staticmethod
+    def _set_receipt(
+        db: sqlite3.Connection, system: str, kind: str, source_id: str, receipt: dict[str, Any] | None
+    ) -> None:
+        db.execute(
+            "UPDATE records SET receipt=? WHERE system=? AND kind=? AND source_id=?",
+            (jsonio.dumps(receipt) if receipt else None, system, kind, source_id),
+        )
+
+    def record_receipt(
+        self, system: str, kind: str, source_id: str, receipt: dict[str, Any] | None, *, batch: str
+    ) -> None:
+        """Commit an expense's receipt state alone (an upload's intent before it, its outcome after it)."""
+        with self._tx() as db:
+            self._set_receipt(db, system, kind, source_id, receipt)
+            db.execute(
+                "INSERT INTO events (at, batch, system, kind, source_id, action, detail) VALUES (?,?,?,?,?,?,?)",
+                (_now(), batch, system, kind, source_id, f"receipt-{(receipt or {}).get('state', 'none')}",
+                 (receipt or {}).get("sha256")),
+            )  # fmt: skip
+
+    def receipt_rows(self, states: Iterable[str] = ("rejected", "pending")) -> Iterator[LedgerRow]:
+        """Rows whose receipt is in one of `states` (a refused receipt, an upload in doubt)."""
+        wanted = list(states)
+        clauses = [f"json_extract(receipt, '$.state') IN ({', '.join('?' * len(wanted))})"]
+        return self._stream(clauses, wanted)
 
     def log(
         self,

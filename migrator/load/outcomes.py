@@ -31,6 +31,10 @@ class Outcome:
     v2_id: int | None = None
     message: str | None = None
     available: bool = False  # dependents may go (the object exists in the target)
+    # An expense whose receipt did not reach the target: why, and whether it was refused ("rejected") or
+    # its upload's outcome is unknown ("pending": the next run settles it). The expense itself is `state`.
+    receipt: str | None = None
+    receipt_state: str = "rejected"
 
 
 @dataclass(frozen=True)

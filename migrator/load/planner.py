@@ -21,6 +21,7 @@ from typing import Any
 
 from migrator import jsonio
 from migrator.kinds import REGISTRY
+from migrator.load import receipts
 from migrator.load.archive import Steps, for_load
 from migrator.load.identity import IdMap
 from migrator.load.invoices import event_applied
@@ -274,10 +275,17 @@ class _Planner:
                     reason=f"deleted in the target since batch {row.batch}; pass --recreate-missing to create it again",
                 )
         resolved = self._resolved(planned)
+        # An expense's receipt that is new, changed, refused before or in doubt is one PATCH (receipts.py).
+        upload = planned.kind == receipts.KIND and receipts.needs_upload(planned.receipt, row.receipt)
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
-        if payload_hash(resolved) == row.payload_hash or _has_refs(resolved):
+        if _has_refs(resolved) or (payload_hash(resolved) == row.payload_hash and not upload):
             return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
         changes = diff(row.payload, resolved)
+        if upload:
+            changes["receipt"] = [receipts.describe(row.receipt), receipts.describe(planned.receipt)]
+            if row.receipt is not None and row.receipt.get("state") == "pending":
+                reason = "an earlier upload of its receipt has an unknown outcome: checked before sending"
+                return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes, reason=reason, ours=ours)
         if not entry.updatable:
             return PlanEntry(
                 planned,
@@ -373,6 +381,14 @@ class _Planner:
         changes = alignment(planned.kind, obj, resolved)
         if changes:
             reason += f"; its {', '.join(changes)} will be set as in the source"
+        wanted = receipts.sendable(planned.receipt) if planned.kind == receipts.KIND else None
+        if wanted is not None:
+            held = obj.get("receipt")
+            if not held:
+                changes["receipt"] = [None, receipts.describe(wanted)]
+                reason += "; its receipt will be attached"
+            elif not receipts.matches(held, wanted):
+                reason += f"; it keeps its own receipt ({held.get('file_name')}), not the source's"
         return PlanEntry(planned, "adopt", target_id=target_id, diff=changes or None, reason=reason, ours=ours)
 
     def _children(self, kind: str, parent: Any, key: Hashable) -> list[dict[str, Any]]:

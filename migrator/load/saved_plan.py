@@ -26,9 +26,9 @@ _FLAGS = {
 
 
 def source_fingerprint(paths: Iterable[Path]) -> str:
-    """A hash of every input file's name and bytes."""
+    """A hash of every input file's name and bytes (receipt files included)."""
     digest = hashlib.sha256()
-    for path in iter_files(paths):
+    for path in iter_files(paths, receipts=True):
         digest.update(str(path).encode())
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

@@ -24,6 +24,7 @@ from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.kinds import ARCHIVABLE, KINDS, REGISTRY
+from migrator.load import receipts
 from migrator.load.assignments import ASSIGNMENT_KINDS, other_id
 from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
@@ -39,6 +40,7 @@ _EXPLAINS = {
     "due_amount": ("amount", "due_amount", "tax", "tax2", "discount", "lines", "csv_line_items", "state", "quantity"),
     "state": ("state", "status"),
     "hours": ("hours", "started_at", "started_time"),
+    "receipt": ("receipt",),  # a receipt over the limit: its lossy note says it was not sent
     "present": (),  # a record the target lacks is explained only by the plan's reason it was invalid
 }
 
@@ -183,6 +185,7 @@ class _Verifier:
         self._archived_states()
         self._assignment_sets()
         self._billing()
+        self._receipts()
         self.entries.finish()
         name_differences(self.report, self.store)
         return self.report
@@ -305,6 +308,46 @@ class _Verifier:
                     source = f"{len(want)} assigned" + (f"; missing: {', '.join(missing)}" if missing else "")
                     target = f"{len(have)} assigned" + (f"; not in the source: {', '.join(extra)}" if extra else "")
                     self.differ(project, kind, source, target)
+
+    def _receipts(self) -> None:
+        """`totals.receipts`: expenses with a receipt file in the source, migrated expenses whose `receipt`
+        is set in the target; a `receipt` difference for each file the target lacks or holds at another
+        size (streamed like the presence check; the target's expenses come from the target index)."""
+        source = target = 0
+        kind = receipts.KIND
+        batch: list[PlannedRecord] = []
+
+        def check(items: list[PlannedRecord]) -> None:
+            nonlocal source, target
+            for system in {item.origin.system for item in items}:
+                ids = [item.source_id for item in items if item.origin.system == system]
+                rows = {row.source_id: row for row in self.ledger.get_many(system, kind, ids)}
+                for item in (item for item in items if item.origin.system == system):
+                    row = rows.get(item.source_id)
+                    v2_id = row.v2_id if row is not None and row.state in LOADED_STATES else None
+                    held = (self.target.get(kind, v2_id) or {}).get("receipt") if v2_id is not None else None
+                    target += bool(held)
+                    wanted = item.receipt
+                    if wanted is None:
+                        continue
+                    source += 1
+                    if v2_id is None:
+                        continue  # not in the target at all: the presence check names it
+                    shown = f"{wanted['file']} ({wanted['size']} bytes)"
+                    if not held:
+                        self.differ(item, "receipt", shown, "no receipt", v2_id=v2_id)
+                    elif held.get("file_size") != wanted["size"]:
+                        have = f"{held.get('file_name')} ({held.get('file_size')} bytes)"
+                        self.differ(item, "receipt", shown, have, v2_id=v2_id)
+
+        for _seq, item in self.store.planned_with_seq(kind):
+            if item.status == "ok":
+                batch.append(item)
+            if len(batch) >= 500:
+                check(batch)
+                batch = []
+        check(batch)
+        self.report.totals["receipts"] = {"source": source, "target": target}
 
     def _currency(self, item: PlannedRecord, obj: dict[str, Any] | None) -> str:
         stated = (item.facts or {}).get("currency") or item.payload.get("currency")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from migrator.harvest.receipts import size_text
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
 from migrator.load.orphans import planned_action
 from migrator.planned import SEVERITIES
@@ -44,6 +45,15 @@ def render_plan_markdown(report: Any) -> str:
             lines.append(f"| {kind} | " + " | ".join(str(summary[kind][action]) for action in ACTIONS) + " |")
     totals = report.totals()
     lines.append("| **total** | " + " | ".join(f"**{totals[action]}**" for action in ACTIONS) + " |")
+    receipts = report.store.receipts()
+    if receipts:
+        lines += ["", "## Receipt files", "", "| kind | to upload | bytes | already in the target | refused |",
+                  "|---|---:|---:|---:|---:|"]  # fmt: skip
+        for kind, counts in receipts.items():
+            lines.append(
+                f"| {kind} | {counts['upload']} | {size_text(counts['bytes'])} | {counts['unchanged']} | "
+                f"{counts['refused']} |"
+            )
     signoff = collect(report, limit=LIMIT)
     lines += _sign_off(signoff)
     if signoff.clients:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from migrator.harvest.receipts import size_text
 from migrator.kinds import PLAN_KINDS, REGISTRY, STEPS, describe
 from migrator.load.orphans import planned_action
 from migrator.report.naming import Namer, ShortPaths, clip, plain, plural
@@ -139,6 +140,7 @@ def render_plan_text(report: Any) -> str:
                                      fg="yellow"))  # fmt: skip
         if severities["money"] > MONEY_NOTES_SHOWN:
             lines.append(f"  … and {severities['money'] - MONEY_NOTES_SHOWN} more about money")
+    lines.extend(receipt_lines(report.store.receipts()))
     totals = report.totals()
     lines.append("")
     lines.append(
@@ -149,6 +151,19 @@ def render_plan_text(report: Any) -> str:
         )
     )
     return "\n".join(lines) + "\n"
+
+
+def receipt_lines(receipts: dict[str, dict[str, int]]) -> list[str]:
+    """`Receipts (expenses): 3 to upload (1.8 KB), 2 already in the target, 1 refused`, a line per kind."""
+    lines = []
+    for kind, counts in receipts.items():
+        parts = [f"{counts['upload']} to upload ({size_text(counts['bytes'])})"]
+        if counts["unchanged"]:
+            parts.append(f"{counts['unchanged']} already in the target")
+        if counts["refused"]:
+            parts.append(f"{counts['refused']} refused (over the receipt limit: see lossy notes)")
+        lines += ["", f"Receipts ({kind}): {', '.join(parts)}."]
+    return lines
 
 
 def _first(notes: Any, count: int) -> list[Any]:
