@@ -72,7 +72,12 @@ class ShortPaths:
 
     def __init__(self, sources: Iterable[Path]) -> None:
         folders = [str(path if path.is_dir() else path.parent) for path in sources]
-        self.base = os.path.commonpath(folders) if folders else ""
+        if len({os.path.isabs(folder) for folder in folders}) > 1:
+            folders = [os.path.abspath(folder) for folder in folders]  # one absolute, one relative: compare alike
+        try:
+            self.base = os.path.commonpath(folders) if folders else ""
+        except ValueError:  # folders on two drives (Windows): no common parent
+            self.base = ""
 
     def show(self, file: str) -> str:
         if not self.base or not file:

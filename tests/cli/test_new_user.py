@@ -275,3 +275,9 @@ def test_verify_after_a_rollback_says_so_and_groups_what_it_removed(tmp_path: Pa
         verify.stdout
     )
     assert len(verify.stdout.splitlines()) < 70
+
+
+def test_one_source_absolute_and_one_relative(tmp_path: Path) -> None:
+    shutil.copytree(FB, tmp_path / "fb")
+    done = migrator("plan", V1, "fb", "--offline", "--create-users", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
