@@ -132,6 +132,7 @@ class Planned:
     payload: dict[str, Any]
     origin: Origin
     status: Status = "ok"
+    # Why it is invalid or skipped; on an `ok` one, why it is planned so (the mapping's or the map file's word).
     reason: str | None = None
     after: tuple[str, ...] = ()  # refs that must be loaded first besides those inside the payload
     # The source's own stated figures `verify` compares the target with (an invoice's amount and
@@ -240,10 +241,12 @@ class MapSink:
         *,
         after: tuple[str, ...] = (),
         facts: dict[str, Any] | None = None,
+        reason: str | None = None,
     ) -> Planned:
         """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`).
 
-        `facts`: the source's own figures for `verify` (see `Planned.facts`)."""
+        `facts`: the source's own figures for `verify` (see `Planned.facts`); `reason`: why the
+        mapping planned it so, said on its plan entry (an assignment only the history implies)."""
         try:
             payload = REGISTRY[kind].create_model.model_validate(data).body()  # type: ignore[union-attr]
         except ValidationError as exc:
@@ -251,7 +254,7 @@ class MapSink:
             field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
             message = problem["msg"].removeprefix("Value error, ")
             return self.invalid(kind, source_id, origin, f"field '{field_name}': {message}", data=data)
-        return self._put(Planned(kind, source_id, payload, origin, after=after, facts=facts))
+        return self._put(Planned(kind, source_id, payload, origin, reason=reason, after=after, facts=facts))
 
     def invalid(
         self,
