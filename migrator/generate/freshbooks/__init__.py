@@ -24,6 +24,8 @@ def generate_freshbooks(out_dir: Path, *, entries: int, seed: int) -> Expected:
     folder = Folder(out_dir)
     write_account(folder, account)
     used = write_entries(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:entries"), entries, expected)
-    expect_assignments(account, used, expected)
-    write_expenses(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected)
+    spent = write_expenses(
+        folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected
+    )
+    expect_assignments(account, used, spent, expected)  # the history names the assignments it implies
     return expected.freeze()

@@ -396,8 +396,11 @@ def write_entries(
 
 def write_expenses(
     folder: Folder, account: Account, timeline: Timeline, rng: random.Random, count: int, expected: ExpectedBuilder
-) -> None:
-    """Stream `count` expenses; those in the deleted folder go to their own list (held until the end)."""
+) -> set[tuple[int, str]]:
+    """Stream `count` expenses; those in the deleted folder go to their own list (held until the end).
+
+    Returns the (project index, staff id) of every migrated expense (for implied assignments)."""
+    spent: set[tuple[int, str]] = set()
     deleted = account.deleted_expenses
     kept = PagedList(folder, "work/expense.list", "expenses", count - len(deleted), per_page(count - len(deleted)))
     gone: list[str] = []
@@ -437,6 +440,8 @@ def write_expenses(
             expected.skip(record_name(SYSTEM, "expenses", expense_id), DELETED)
         else:
             kept.add(record)
+            spent.add((project_index, sid))
     kept.close()
     _list(folder, "archive/expense.list.deleted", "expenses", gone, deleted=True)
     expected.count("expenses", count - len(deleted))
+    return spent

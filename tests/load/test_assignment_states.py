@@ -1,10 +1,11 @@
-"""FreshBooks assignments that only the history implies: loaded active, archived last, verified, cut over.
+"""Assignments that end inactive: loaded active, archived last, verified with their state, cut over.
 
 FreshBooks lists a project's tasks and staff as they are today. The fixture account has four pairs
 its history names but its projects do not list (Priya on Café website and on Ortiz booking site,
 Omar on Tanaka app, the task Design on Ortiz booking site); these tests add a fifth that only an
 expense implies (Omar's licence on Internal tooling). Each must end inactive in the target, every
 listed assignment active, against the real sandbox (which refuses history on an inactive assignment).
+Harvest v1 states its deactivated assignments: `verify` holds both systems' to their state.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from migrator.load.ledger import Ledger
 from migrator.sandbox import Sandbox
 from migrator.sandbox.store import OWNER
 from tests.conftest import client_for
-from tests.load.test_exactly_once import FB, _spec, run
+from tests.load.test_exactly_once import FB, V1, _spec, run
 
 PRIYA_ON_CAFE = ("user_assignments", "Café website", "Priya Raman")
 IMPLIED = {
@@ -140,6 +141,20 @@ def test_verify_names_an_assignment_in_the_wrong_state(sandbox: Sandbox, tmp_pat
         ("user_assignments", "freshbooks:user_assignments:41:3", reopened["id"], "is_active", "archived", "active"),
     ]  # each once: the set check and the archived-state check do not both report it
     assert report.exit_code() == 2
+
+
+def test_verify_holds_a_harvest_v1_assignment_to_its_deactivated_state(sandbox: Sandbox, tmp_path: Path) -> None:
+    ledger, options = tmp_path / "l.sqlite", api.SourceOptions((V1,))
+    assert run(sandbox, ledger, options=options).exit_code == 0
+    held = assignments(sandbox)
+    deactivated = held[("task_assignments", "Website Redesign", "Project Management")]  # v1 task assignment 1003
+    assert deactivated["is_active"] is False
+    client = client_for(sandbox)
+    client.patch(f"/projects/{deactivated['project']['id']}/task_assignments/{deactivated['id']}", {"is_active": True})
+    report = api.verify(options, target=_spec(sandbox), ledger_path=ledger)
+    assert [
+        (d["source"], d["target_id"], d["field"], d["source_value"], d["target_value"]) for d in report.differences
+    ] == [("harvest-v1:task_assignments:1003", deactivated["id"], "is_active", "archived", "active")]
 
 
 def test_a_cut_over_puts_back_on_the_project_whoever_its_staff_list_names_again(
