@@ -37,13 +37,27 @@ OMARS_LICENCE = (
 )
 
 
-def export(tmp_path: Path, name: str, *, priya_listed_on_cafe: bool = False) -> Path:
-    """The fixture account plus Omar's expense; with Priya on Café website's staff list if asked."""
+PRIYAS_LATER_ENTRY = (
+    "    <time_entry><time_entry_id>509</time_entry_id><staff_id>3</staff_id><project_id>41</project_id>"
+    "<task_id>32</task_id><hours>2.00</hours><date>2014-03-12</date><notes>Late fixes</notes>"
+    "<billed>0</billed></time_entry>\n"
+)
+
+
+def export(tmp_path: Path, name: str, *, priya_listed_on_cafe: bool = False, priya_later: bool = False) -> Path:
+    """The fixture account plus Omar's expense; with Priya on Café website's staff list, or with one
+    more entry of hers there (entered after the first batch), if asked."""
     folder = tmp_path / name
     shutil.copytree(FB, folder)
     expenses = folder / "work" / "expenses.xml"
     text = expenses.read_text(encoding="utf-8").replace('total="2"', 'total="3"')
     expenses.write_text(text.replace("  </expenses>", OMARS_LICENCE + "  </expenses>"), encoding="utf-8")
+    if priya_later:  # a ninth entry, on the last page (3 per page): every page says 9 in all
+        for page in sorted((folder / "work").glob("time_entries-*.xml")):
+            text = page.read_text(encoding="utf-8").replace('total="8"', 'total="9"')
+            if page.name == "time_entries-3.xml":
+                text = text.replace("  </time_entries>", PRIYAS_LATER_ENTRY + "  </time_entries>")
+            page.write_text(text, encoding="utf-8")
     if priya_listed_on_cafe:  # she is back on the project (a newer export)
         projects = folder / "work" / "projects.xml"
         listed = LISTED_41.replace("</staff></staff>", "</staff><staff><staff_id>3</staff_id></staff></staff>")
@@ -203,6 +217,30 @@ def test_a_cut_over_archives_whoever_left_a_staff_list_since_the_first_batch(san
     assert inactive(sandbox) == IMPLIED
     assert api.verify(cutover, target=_spec(sandbox), ledger_path=ledger).ok
     assert run(sandbox, ledger, batch="cutover", options=cutover).result.requests == 0
+
+
+def test_new_history_on_an_implied_assignment_reopens_it_for_the_load_and_archives_it_again(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "l.sqlite"
+    history = api.SourceOptions((export(tmp_path, "june"),))
+    cutover = api.SourceOptions((export(tmp_path, "cutover", priya_later=True),))
+    assert run(sandbox, ledger, batch="history", options=history).exit_code == 0
+    plan = api.plan(cutover, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    changed = {(e.planned.kind, e.planned.source_id, e.action) for e in plan.plan.entries
+               if e.action not in ("unchanged", "skipped")}  # fmt: skip
+    assert changed == {
+        ("reactivations", "user_assignments:41:3", "create"),
+        ("time_entries", "509", "create"),
+        ("archives", "user_assignments:41:3", "create"),
+    }
+    report = run(sandbox, ledger, batch="cutover", options=cutover)
+    assert report.exit_code == 0, report.result.problems
+    assert inactive(sandbox) == IMPLIED
+    hers = [e["hours"] for e in sandbox.objects("time_entries") if e["user"]["name"] == "Priya Raman"
+            and e["project"]["name"] == "Café website"]  # fmt: skip
+    assert sorted(hers) == [0, 2.0]
+    assert api.verify(cutover, target=_spec(sandbox), ledger_path=ledger).ok
 
 
 def test_an_implied_assignment_reactivated_by_hand_is_left_active(sandbox: Sandbox, tmp_path: Path) -> None:
