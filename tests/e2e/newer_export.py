@@ -44,8 +44,9 @@ def choose(system: str, target: dict[str, list[dict[str, Any]]], ledger: Path) -
     """(one to put back, one to take off), from the target after the first batch."""
     active = {(kind, obj["id"]) for kind in ("projects", "users", "tasks") for obj in target[kind] if obj["is_active"]}
     emails = {user["id"]: user["email"] for user in target["users"]}
-    logged = Counter((e["project"]["id"], e["user"]["id"]) for e in target["time_entries"])
-    logged.update((e["project"]["id"], e["task"]["id"]) for e in target["time_entries"])
+    logged = Counter(
+        (e["project"]["id"], member, e[member]["id"]) for e in target["time_entries"] for member in MEMBER.values()
+    )
     with Ledger(ledger) as opened:
         source_ids = {(row.kind, row.v2_id): row.source_id for kind in KINDS[system] for row in opened.rows(kind=kind)}
     back = off = None
@@ -62,7 +63,7 @@ def choose(system: str, target: dict[str, list[dict[str, Any]]], ledger: Path) -
             )
             if back is None and not obj["is_active"]:
                 back = flip
-            elif off is None and obj["is_active"] and logged[(project["id"], other["id"])]:
+            elif off is None and obj["is_active"] and logged[(project["id"], member, other["id"])]:
                 off = flip
     assert back is not None and off is not None, "the account has no assignment a cut-over could change"
     return back, off
