@@ -14,8 +14,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import click
+
 from migrator import api
 from migrator.load.ledger import Ledger
+from migrator.report.plan_markdown import render_plan_markdown
+from migrator.report.plan_text import render_plan_text
 from migrator.sandbox import Sandbox
 from migrator.sandbox.store import OWNER
 from tests.conftest import client_for
@@ -212,6 +216,12 @@ def test_a_cut_over_archives_whoever_left_a_staff_list_since_the_first_batch(san
         ("user_assignments", "41:3", "update", "implied by 1 time entry, not on the project in FreshBooks"),
         ("archives", "user_assignments:41:3", "create", "not active on the project in the source"),
     }
+    # The reports say why, for the people who sign off.
+    shown = click.unstyle(render_plan_text(plan))
+    assert "~ is_active: true -> false\n        implied by 1 time entry, not on the project in FreshBooks" in shown
+    assert "| is_active: true → false (implied by 1 time entry, not on the project in FreshBooks) |" in (
+        render_plan_markdown(plan)
+    )
     report = run(sandbox, ledger, batch="cutover", options=cutover)
     assert report.exit_code == 0, report.result.problems
     assert inactive(sandbox) == IMPLIED
