@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,10 +11,11 @@ import pytest
 from migrator import jsonio
 from migrator.kinds import PATH_FIELDS
 from migrator.planned import MapSink, parse_ref
+from tests import openapi
+from tests.conftest import SHARED, external_samples
 
-REPO = Path(__file__).resolve().parents[3]
-EXTERNAL = REPO.parent / "shared" / "fixtures-external" / "harvest-v1"
-# kind -> (method, path template) of its create request in ../shared/specs/harvest-v2-openapi.yaml
+EXTERNAL = SHARED / "fixtures-external" / "harvest-v1"
+# kind -> (method, path template) of its create request in the v2 OpenAPI description
 CREATE = {
     "clients": ("post", "/clients"),
     "contacts": ("post", "/contacts"),
@@ -34,17 +32,6 @@ CREATE = {
     "invoice_payments": ("post", "/invoices/{invoiceId}/payments"),
     "invoice_messages": ("post", "/invoices/{invoiceId}/messages"),
 }
-
-
-def _openapi() -> ModuleType:
-    path = REPO / "tests" / "openapi.py"
-    if not path.exists():
-        pytest.skip("tests/openapi.py (request_schema, validate) is not written yet; payload schemas unchecked")
-    spec = importlib.util.spec_from_file_location("migrator_tests_openapi", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _resolved(value: Any, ids: dict[str, int]) -> Any:
@@ -72,7 +59,6 @@ def _floats(value: Any, where: str = "") -> list[str]:
 def test_every_payload_validates_against_the_v2_request_schema(
     fixture_plan: MapSink, fixture_plan_timestamps: MapSink, mode: str
 ) -> None:
-    openapi = _openapi()
     sink = fixture_plan if mode == "duration" else fixture_plan_timestamps
     ids: dict[str, int] = {}
     problems: list[str] = []
@@ -102,8 +88,7 @@ def test_no_float_anywhere_in_a_payload(fixture_plan: MapSink, fixture_plan_time
 
 def test_the_real_samples_map_without_an_exception(plan: Any) -> None:
     """Real 2009-2012 bodies (inconsistent ids, list summaries) map into valid or invalid plans, never a crash."""
-    if not EXTERNAL.is_dir():
-        pytest.skip(f"{EXTERNAL} is absent")
+    external_samples("harvest-v1")
     sink = plan([EXTERNAL], keep_going=True)
     invoices = [p for p in sink.planned if p.kind == "invoices"]
     assert len(invoices) == 38
