@@ -11,10 +11,13 @@ from migrator.errors import SourceError, SourceFailResponse
 from migrator.sources import read_exports
 from migrator.sources.freshbooks.reader import FreshBooksReader
 from migrator.sources.record import RawRecord, SourceWarning, type_record
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, SKIP_NO_SHARED
 
 EXTERNAL = SHARED / "fixtures-external" / "freshbooks-classic"
-SAMPLES = sorted(EXTERNAL.rglob("*.xml")) if EXTERNAL.is_dir() else []
+SAMPLES = [
+    pytest.param(path, id=str(path.relative_to(EXTERNAL)))
+    for path in (sorted(EXTERNAL.rglob("*.xml")) if EXTERNAL.is_dir() else [])
+] or [pytest.param(None, id="no-samples", marks=pytest.mark.skip(reason=SKIP_NO_SHARED))]
 
 
 def read_one(path: Path) -> tuple[list[RawRecord], list[SourceWarning]]:
@@ -24,8 +27,7 @@ def read_one(path: Path) -> tuple[list[RawRecord], list[SourceWarning]]:
     return records, warnings
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/fixtures-external/freshbooks-classic is not beside this clone")
-@pytest.mark.parametrize("path", SAMPLES, ids=[str(p.relative_to(EXTERNAL)) for p in SAMPLES])
+@pytest.mark.parametrize("path", SAMPLES)
 def test_every_public_sample_parses_or_is_refused_for_a_stated_reason(path: Path) -> None:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
