@@ -31,28 +31,9 @@ from migrator.harvest.models import (
     Payload,
 )
 from migrator.kinds import CREATE_MODELS, PATH_FIELDS, REGISTRY, UPDATE_MODELS
+from tests.openapi import POST_PATHS, options, request_schema, resolve, response_schema, validate
 from tests.openapi import example as spec_example
-from tests.openapi import options, request_schema, resolve, response_schema, validate
 
-POST_PATHS = {
-    "clients": "/clients",
-    "contacts": "/contacts",
-    "users": "/users",
-    "tasks": "/tasks",
-    "expense_categories": "/expense_categories",
-    "invoice_item_categories": "/invoice_item_categories",
-    "estimate_item_categories": "/estimate_item_categories",
-    "projects": "/projects",
-    "user_assignments": "/projects/{projectId}/user_assignments",
-    "task_assignments": "/projects/{projectId}/task_assignments",
-    "time_entries": "/time_entries",
-    "expenses": "/expenses",
-    "estimates": "/estimates",
-    "estimate_messages": "/estimates/{estimateId}/messages",
-    "invoices": "/invoices",
-    "invoice_payments": "/invoices/{invoiceId}/payments",
-    "invoice_messages": "/invoices/{invoiceId}/messages",
-}
 PATCH_PATHS = {
     "clients": "/clients/{clientId}",
     "contacts": "/contacts/{contactId}",

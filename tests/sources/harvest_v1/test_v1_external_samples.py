@@ -162,7 +162,6 @@ def test_each_real_sample_parses_or_is_refused_for_a_stated_reason(name: str) ->
         assert wanted in message
 
 
-@pytest.mark.usefixtures("only_v1_reader")
 def test_the_whole_sample_folder_reads_with_keep_going_and_names_each_refusal() -> None:
     external_samples("harvest-v1")
     (export,) = read_exports([EXTERNAL], keep_going=True)
