@@ -30,6 +30,7 @@ INACTIVE_KINDS: tuple[str, ...] = (
     "user_assignments",  # "project name / user email"
 )
 MONEY_FIGURES: tuple[str, ...] = ("invoice_amount", "invoice_due", "payments")
+ITEM_CATEGORY_KINDS: tuple[str, ...] = ("invoice_item_categories", "estimate_item_categories")
 CENT = Decimal("0.01")
 
 
@@ -45,12 +46,17 @@ def assignment_name(project: str, member: str) -> str:
 
 @dataclass(frozen=True)
 class LossyAmount:
-    """An invoice or estimate whose total Harvest v2 cannot reproduce, and by how much it differs."""
+    """An invoice or estimate whose total Harvest v2 cannot reproduce, and by how much it differs.
+
+    `explained_by`: the fields of the lossy notes that state this difference, each a note about money
+    (severity `money`): `verify` must name them before any other note on the record.
+    """
 
     currency: str
     source_amount: Decimal  # what the source system stated
     v2_amount: Decimal  # what Harvest computes from the payload the documented mapping rules build
     reason: str
+    explained_by: tuple[str, ...] = ("amount",)
 
     @property
     def difference(self) -> Decimal:
@@ -64,6 +70,7 @@ class LossyAmount:
             "v2_amount": _cents(self.v2_amount),
             "difference": _cents(self.difference),
             "reason": self.reason,
+            "explained_by": {field: "money" for field in self.explained_by},
         }
 
 
@@ -79,6 +86,8 @@ class Expected:
     - `money`: ISO currency -> {"invoice_amount", "invoice_due", "payments"} from the source's
       stated figures of migrated invoices and their payments (credits excluded).
     - `lossy_money`: `SYSTEM:KIND:ID` -> the amount v2 cannot hold; every other invoice ends equal to the cent.
+    - `item_categories`: item category kind -> the names of those the source brings (the target holds
+      these and the account's own "Service" and "Product"; a source category so named is adopted).
     - `skipped`: `SYSTEM:KIND:ID` -> why the record is deliberately not migrated.
     """
 
@@ -93,6 +102,7 @@ class Expected:
     money: Mapping[str, Mapping[str, Decimal]]
     lossy_money: Mapping[str, LossyAmount]
     skipped: Mapping[str, str]
+    item_categories: Mapping[str, frozenset[str]]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: sorted lists for sets, decimal strings (two places) for hours and money."""
@@ -114,6 +124,7 @@ class Expected:
             },
             "lossy_money": {name: lossy.as_dict() for name, lossy in sorted(self.lossy_money.items())},
             "skipped": dict(sorted(self.skipped.items())),
+            "item_categories": {kind: sorted(names) for kind, names in self.item_categories.items()},
         }
 
     def summary(self) -> str:
@@ -149,6 +160,7 @@ class ExpectedBuilder:
     money: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     lossy_money: dict[str, LossyAmount] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    item_categories: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in ITEM_CATEGORY_KINDS})
 
     def count(self, kind: str, n: int = 1) -> None:
         """Add `n` source records that become v2 objects of `kind`."""
@@ -176,6 +188,10 @@ class ExpectedBuilder:
         """Add `amount` to one figure (`MONEY_FIGURES`) of one currency."""
         figures = self.money.setdefault(currency, {name: Decimal(0) for name in MONEY_FIGURES})
         figures[figure] += amount
+
+    def item_category(self, kind: str, name: str) -> None:
+        """The source brings an item category `name` of `kind` (counted apart, with `count`)."""
+        self.item_categories[kind].add(name)
 
     def skip(self, name: str, reason: str) -> None:
         """`name` is deliberately not migrated, for `reason`."""
@@ -205,4 +221,5 @@ class ExpectedBuilder:
             ),
             lossy_money=MappingProxyType(dict(sorted(self.lossy_money.items()))),
             skipped=MappingProxyType(dict(sorted(self.skipped.items()))),
+            item_categories=MappingProxyType({kind: frozenset(names) for kind, names in self.item_categories.items()}),
         )
