@@ -63,7 +63,7 @@ class LossyAmount:
         """Source minus v2: add it to the v2 total to get the source's figure back."""
         return self.source_amount - self.v2_amount
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "source_amount": _cents(self.source_amount),

@@ -83,12 +83,12 @@ def document_totals(lines: Iterable[Mapping[str, Any]], *, tax: Any, tax2: Any, 
     percentages (None is 0 %)."""
     subtotal = taxed = taxed2 = Fraction(0)
     for line in lines:
-        amount = exact(line["amount"])
-        subtotal += amount
+        line_total = exact(line["amount"])
+        subtotal += line_total
         if line.get("taxed"):
-            taxed += amount
+            taxed += line_total
         if line.get("taxed2"):
-            taxed2 += amount
+            taxed2 += line_total
     kept = 1 - exact(discount) / 100  # what the discount leaves of every line
     discount_amount = to_cents(subtotal * exact(discount) / 100)
     tax_amount = to_cents(taxed * kept * exact(tax) / 100)
