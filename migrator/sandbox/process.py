@@ -32,9 +32,11 @@ class SandboxProcess:
         args = ["--port", "0", "--rate", rate, "--state", str(state)]
         if fault_rate:
             args += ["--fault-rate", str(fault_rate)]
+        # The child imports the very `migrator` this process runs: its folder first on PYTHONPATH, and
+        # `-P` so that `-m` does not put the working directory (another checkout, say) before it.
         path = os.pathsep.join(filter(None, (_HOME, os.environ.get("PYTHONPATH"))))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "migrator", "sandbox", *args],
+            [sys.executable, "-P", "-m", "migrator", "sandbox", *args],
             stdout=subprocess.PIPE,
             text=True,
             env=os.environ | {"PYTHONPATH": path},

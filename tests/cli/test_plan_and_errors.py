@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ import pytest
 
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from tests.conftest import REPO
+from tests.working_tree import child_env
 
 TOKEN = "pat-TOPSECRET-4711"
 
@@ -23,7 +23,7 @@ LEDGER_COMMANDS = {"plan", "run", "status", "verify", "rollback"}
 def migrator(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
+    full_env = child_env()
     if cwd is None and args and args[0] in LEDGER_COMMANDS and "--ledger" not in args:
         # In the repository, never the default ./migrator-ledger.sqlite: the README's demo leaves one there.
         args = (*args, "--ledger", str(Path(tempfile.mkdtemp(prefix="cli-test-")) / "ledger.sqlite"))

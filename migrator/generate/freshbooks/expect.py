@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from migrator.generate.arithmetic import lossy_reason
+from migrator.generate.arithmetic import lossy_reason, money_notes
 from migrator.generate.expected import ExpectedBuilder, LossyAmount, assignment_name, record_name
 from migrator.generate.freshbooks.model import Account, Bill, Client, EntrySlot
 
@@ -60,7 +60,7 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
     for project in account.projects:
         if project.client is not None and project.client.folder == "archived":
             expected.archived("projects", project.name)  # archived with its client
-    catalogue = {item.name.casefold() for item in account.items}
+    catalogue = {item.name.casefold(): item.name for item in account.items}
     for kind, bills in (("invoices", account.invoices), ("estimates", account.estimates)):
         used_items: set[str] = set()
         for bill in bills:
@@ -75,7 +75,10 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
             if kind == "invoices":
                 _money(bill, expected)
         # Each catalogue item a line names is the kind of that line: the target needs that category.
-        expected.count("invoice_item_categories" if kind == "invoices" else "estimate_item_categories", len(used_items))
+        category_kind = "invoice_item_categories" if kind == "invoices" else "estimate_item_categories"
+        expected.count(category_kind, len(used_items))
+        for name in used_items:
+            expected.item_category(category_kind, catalogue[name])
     for credit in account.credits:
         expected.skip(record_name(SYSTEM, "invoice_payments", credit.id), credit_reason(credit.amount))
 
@@ -83,9 +86,9 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
 def _lossy(kind: str, bill: Bill, expected: ExpectedBuilder) -> None:
     figures = bill.figures
     if not figures.exact:
-        reason = lossy_reason([line.arithmetic for line in bill.lines])
+        lines = [line.arithmetic for line in bill.lines]
         expected.lossy_money[record_name(SYSTEM, kind, bill.id)] = LossyAmount(
-            bill.currency, figures.amount, figures.v2_amount, reason
+            bill.currency, figures.amount, figures.v2_amount, lossy_reason(lines), money_notes(lines)
         )
 
 
