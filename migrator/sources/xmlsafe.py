@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from migrator.errors import SourceParseError, UnsafeXMLError
+from migrator.errors import MalformedXMLError, SourceParseError, UnsafeXMLError
 
 # libxml2 refuses single text nodes over 10 MB unless huge_tree is set; keeping that limit is a
 # deliberate defence (a legitimate export never has a 10 MB text node).
@@ -253,7 +253,7 @@ def _located(path: Path) -> Iterator[None]:
         yield
     except etree.XMLSyntaxError as exc:
         line, message = _syntax_error(exc)
-        raise SourceParseError(f"not well-formed XML: {message}", file=display_name(path), line=line) from exc
+        raise MalformedXMLError(f"not well-formed XML: {message}", file=display_name(path), line=line) from exc
     except OSError as exc:
         raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=display_name(path)) from exc
 
