@@ -36,18 +36,24 @@ def is_xml(media_type: str) -> bool:
 
 
 def check_xml(
-    fetched: Fetched, reader: SourceReader, on_record: Callable[[RawRecord], None] | None = None
+    fetched: Fetched,
+    reader: SourceReader,
+    on_record: Callable[[RawRecord], None] | None = None,
+    explain: Callable[[Fetched], ExportError] | None = None,
 ) -> Checked:
     """Read a 2xx body with the system's reader; count its records and hand each to `on_record`.
 
     An empty body is an empty list (Harvest v1 sometimes answers one). Raises `IncompleteBody`
     for a body that is not well-formed (most often cut short: fetched again), `ExportError` for
-    anything else that is not a clean response of this system.
+    anything else that is not a clean response of this system (a body that is not XML at all in
+    the words of `explain`, the system's reading of its error answers).
     """
     checked = Checked()
     if fetched.size == 0:
         return checked
     if fetched.media_type and not is_xml(fetched.media_type):
+        if explain is not None:
+            raise explain(fetched)
         raise ExportError(describe(fetched, "where XML belongs"), request=fetched.request.shown, status=fetched.status)
 
     def emit(record: RawRecord) -> None:

@@ -109,7 +109,7 @@ def peek(
 
         def check(fetched: Fetched) -> tuple[Checked, Collector]:
             collect = collector()
-            return check_xml(fetched, reader(), collect.add), collect
+            return check_xml(fetched, reader(), collect.add, explain), collect
 
         fetched, result = fetcher.fetch(request, Path(scratch), check)
         if not 200 <= fetched.status < 300 or result is None:
@@ -237,7 +237,7 @@ class Crawl:
 
         def check(fetched: Fetched) -> tuple[Checked, Collector | None]:
             collector = collect() if collect is not None else None
-            return check_xml(fetched, self.reader(), collector.add if collector else None), collector
+            return check_xml(fetched, self.reader(), collector.add if collector else None, self.explain), collector
 
         fetched, result = self.fetcher.fetch(request, self.partial, check)
         checked, collector = result if result is not None else (Checked(), None)

@@ -220,16 +220,15 @@ class Fetcher:
 
         try:
             self.policy.run(request.method, attempt, sleep=self._sleep, on_retry=on_retry)
-        except IncompleteBody as exc:
-            raise ExportError(
-                f"{exc.reason}, on every one of {self.policy.max_retries + 1} attempts", request=request.shown
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ExportError(self._transport_error(exc), request=request.shown) from exc
-        except BaseException:
+        except BaseException as exc:
             leftover = state.get("fetched")
             if isinstance(leftover, Fetched):
-                leftover.discard()
+                leftover.discard()  # a refused body leaves nothing behind
+            if isinstance(exc, IncompleteBody):
+                attempts = self.policy.max_retries + 1
+                raise ExportError(f"{exc.reason}, on every one of {attempts} attempts", request=request.shown) from exc
+            if isinstance(exc, httpx.HTTPError):
+                raise ExportError(self._transport_error(exc), request=request.shown) from exc
             raise
         fetched = state["fetched"]
         assert isinstance(fetched, Fetched)

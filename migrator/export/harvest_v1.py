@@ -219,17 +219,22 @@ class HarvestV1Exporter(Exporter):
         crawl.get(WHO_AM_I, WHO_AM_I_FILE, collect=AccountFacts, counted=False)
         for path, file in LISTS:
             crawl.spawn(crawl.get, Request("GET", path), file)
-        crawl.spawn(self._people, crawl)
-        crawl.spawn(self._projects, crawl)
+        crawl.spawn(self._projects_and_people, crawl)
         crawl.spawn(self._invoices, crawl)
 
-    def _projects(self, crawl: Crawl) -> None:
-        got = crawl.get(Request("GET", "/projects"), "projects.xml", collect=ProjectFacts)
-        for project_id, earliest, latest, start in got.facts.get("projects", []):
+    def _projects_and_people(self, crawl: Crawl) -> None:
+        projects = crawl.get(Request("GET", "/projects"), "projects.xml", collect=ProjectFacts).facts.get("projects", [])
+        people = crawl.get(Request("GET", "/people"), "people.xml", collect=PeopleFacts).facts.get("people", [])
+        for project_id, earliest, latest, start in projects:
             base = f"/projects/{_safe(project_id)}"
             for child in ("user_assignments", "task_assignments"):
                 crawl.spawn(crawl.get, Request("GET", f"{base}/{child}"), f"projects/{project_id}/{child}.xml")
             crawl.spawn(self._entries, crawl, project_id, earliest, latest, start)
+        # People have no hints; the projects' hints, taken together, say when the account has records.
+        hinted = [(earliest, latest) for _id, earliest, latest, _start in projects if earliest and latest and earliest <= latest]
+        span = (min(low for low, _ in hinted), max(high for _, high in hinted)) if hinted else (None, None)
+        for person_id, start in people:
+            crawl.spawn(self._expenses, crawl, person_id, start, *span)
 
     def _entries(self, crawl: Crawl, project_id: str, earliest: str | None, latest: str | None, start: str | None) -> None:
         def fetch(low: dt.date, high: dt.date) -> int:
@@ -241,12 +246,9 @@ class HarvestV1Exporter(Exporter):
         low, high = stretch(_day(earliest), _day(latest), _day(start), _day(crawl.today))  # type: ignore[arg-type]
         cover(fetch, low, high, first_days=ENTRY_WINDOW_DAYS)
 
-    def _people(self, crawl: Crawl) -> None:
-        got = crawl.get(Request("GET", "/people"), "people.xml", collect=PeopleFacts)
-        for person_id, start in got.facts.get("people", []):
-            crawl.spawn(self._expenses, crawl, person_id, start)
-
-    def _expenses(self, crawl: Crawl, person_id: str, start: str | None) -> None:
+    def _expenses(
+        self, crawl: Crawl, person_id: str, start: str | None, earliest: str | None, latest: str | None
+    ) -> None:
         receipts: list[str] = []
 
         def fetch(low: dt.date, high: dt.date) -> int:
@@ -256,7 +258,7 @@ class HarvestV1Exporter(Exporter):
             receipts.extend(got.facts.get("receipts", []))
             return sum(got.records.values())
 
-        low, high = stretch(None, None, _day(start), _day(crawl.today))  # type: ignore[arg-type]
+        low, high = stretch(_day(earliest), _day(latest), _day(start), _day(crawl.today))  # type: ignore[arg-type]
         cover(fetch, low, high, first_days=EXPENSE_WINDOW_DAYS)
         if crawl.receipts:
             for expense_id in receipts:

@@ -208,10 +208,10 @@ class HarvestV1Sandbox(LegacySandbox):
             return True
         if given.startswith("Basic "):
             try:
-                pair = b64decode(given[6:], validate=True).decode("utf-8")
+                pair = b64decode(given[6:], validate=True)
             except ValueError:
                 return False
-            return secrets.compare_digest(pair, f"{self.email}:{self.password}")
+            return secrets.compare_digest(pair, f"{self.email}:{self.password}".encode())
         return False
 
     def _trapped(self, trap: str, path: str, request: Incoming) -> Answer | None:

@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -169,7 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(html(status, f"{status} {reason}", "injected by the sandbox"))
             return
         incoming = Incoming(method, url.path, dict(parse_qsl(url.query)), self.headers, body)
-        answer = server.answer(incoming) if fault != "drop" else None
+        try:
+            answer = server.answer(incoming) if fault != "drop" else None
+        except Exception as exc:  # noqa: BLE001 - the server boundary: a sandbox bug must still answer
+            traceback.print_exc(file=sys.stderr)
+            answer = html(500, "sandbox bug", f"{type(exc).__name__}: {exc}")
         if answer is None:
             server.record(entry | {"status": None})
             self.close_connection = True
