@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from migrator.errors import ConfigError
 from migrator.export import JOURNAL_NAME
 from migrator.export.durable import fsync_dir, make_dirs, write_atomic
@@ -153,3 +155,38 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise ConfigError(f"{path} is damaged at line {number}: export into a new folder")
         yield number, record
+
+
+class ExportLock:
+    """One export run at a time per folder: a second one would interleave the same journal.
+
+    `filelock`, as the ledger's lock: the same on Linux, macOS and Windows; the holder's pid is
+    written beside it so the refusal can say who holds it. Both files are hidden from readers.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".export.lock"
+        self.holder = out / ".export.lock.pid"
+        self._lock = FileLock(self.path, timeout=0)
+
+    def acquire(self) -> ExportLock:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            try:
+                holder = self.holder.read_text(encoding="utf-8").strip() or "another process"
+            except OSError:
+                holder = "another process"
+            raise ConfigError(
+                f"{self.path.parent} is being exported by another migrator run ({holder}); wait for it to finish"
+            ) from None
+        self.holder.write_text(f"pid {os.getpid()}", encoding="utf-8")
+        return self
+
+    @property
+    def held(self) -> bool:
+        return self._lock.is_locked
+
+    def release(self) -> None:
+        if self._lock.is_locked:
+            self._lock.release()

@@ -32,7 +32,7 @@ from migrator.export import manifest as manifests
 from migrator.export.crawl import Collector, Crawl, Peeked, Progress, peek
 from migrator.export.durable import fsync_dir
 from migrator.export.fetch import Fetcher, ReadRetryPolicy, Request
-from migrator.export.journal import Journal
+from migrator.export.journal import ExportLock, Journal
 from migrator.export.report import ExportReport
 from migrator.export.settings import Credentials, ExportSettings
 from migrator.systems import SourceSystem
@@ -57,8 +57,9 @@ def run(settings: ExportSettings, *, progress: Callable[[Progress], None] | None
     exporter = declared.load_exporter()
     began = time.monotonic()
     out = Path(settings.out)
-    with _account(settings, declared, exporter) as account:
-        journal = _open_folder(out, settings, account)
+    lock = ExportLock(out)
+    with _account(settings, declared, exporter) as account, _released(lock):
+        journal = _open_folder(out, settings, account, lock)
         fetcher = Fetcher(
             account.url,
             account.credentials,
@@ -95,6 +96,8 @@ def run(settings: ExportSettings, *, progress: Callable[[Progress], None] | None
                 if date_range is not None:
                     start["range"] = {"from": date_range[0].isoformat(), "to": date_range[1].isoformat()}
                 journal = Journal.create(out, start)
+                if not lock.held:
+                    lock.acquire()
                 first = (peeked, file)
             assert journal is not None
 
@@ -124,7 +127,8 @@ def run(settings: ExportSettings, *, progress: Callable[[Progress], None] | None
             fetcher.close()
             if journal is not None:
                 journal.close()
-            shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)
+            if lock.held:
+                shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)
 
 
 def _crawl(
@@ -200,6 +204,14 @@ def _crawl(
 
 
 @contextmanager
+def _released(lock: ExportLock) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
 def _account(settings: ExportSettings, declared: SourceSystem, exporter: Any) -> Iterator[_Account]:
     """The live account of the settings, or the system's sandbox, started in-process, for the run."""
     if not settings.sandbox:
@@ -213,10 +225,15 @@ def _account(settings: ExportSettings, declared: SourceSystem, exporter: Any) ->
         yield _Account(sandbox.url, exporter.sandbox_credentials(sandbox), f"sandbox:{folder}", shown)
 
 
-def _open_folder(out: Path, settings: ExportSettings, account: _Account) -> Journal | None:
-    """The journal of the export in `out`, None for a new or empty folder; anything else is refused."""
+def _open_folder(out: Path, settings: ExportSettings, account: _Account, lock: ExportLock) -> Journal | None:
+    """The journal of the export in `out`, None for a new or empty folder; anything else is refused.
+
+    An existing export is locked for this run first, and what a killed run was receiving is dropped."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} is a file: export into a folder (new or empty, or an earlier export to resume)")
+    if out.is_dir() and (out / JOURNAL_NAME).exists():
+        lock.acquire()
+        shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)
     journal = Journal.load(out) if out.is_dir() else None
     if journal is None:
         if out.is_dir() and any(out.iterdir()):

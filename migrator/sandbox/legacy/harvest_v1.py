@@ -128,6 +128,7 @@ class HarvestV1Sandbox(LegacySandbox):
                  token: str = TOKEN, **options: Any) -> None:  # fmt: skip
         self.email, self.password, self.token = email, password, token
         self._shift_stage = 0  # shifting-pages: 0 untouched, 1 an invoice deleted, 2 one inserted too
+        self._deleted = 0
         self.receipts: dict[int, Path] = {}
         super().__init__(folder, *args, **options)
 
@@ -295,10 +296,10 @@ class HarvestV1Sandbox(LegacySandbox):
             newest = ids[-1]
             self.store.delete("invoices", newest)
             self.store.delete_children(("payments", "invoice_messages"), newest)
-            self._shift_stage = 1
+            self._shift_stage, self._deleted = 1, newest
         elif page == 2 and self._shift_stage == 1 and ids:
             model = etree.fromstring(self.store.get("invoices", ids[0]) or b"<invoice/>", _SAFE)
-            new_id = ids[-1] + 1
+            new_id = max(ids[-1], self._deleted) + 1  # a new id: never the deleted one's
             for name, value in (("id", str(new_id)), ("number", f"SHIFT-{new_id}")):
                 field = _field(model, name)
                 if field is not None:
