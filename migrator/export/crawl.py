@@ -393,5 +393,3 @@ def access_error(message: str, fetched: Fetched) -> ExportError:
 def unexpected(fetched: Fetched, message: str | None = None) -> ExportError:
     """Any other answer an export cannot use, described by what it is and says."""
     return ExportError(message or describe(fetched), request=fetched.request.shown, status=fetched.status)
-
-

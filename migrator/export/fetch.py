@@ -173,7 +173,9 @@ class Fetcher:
 
     # --- one request --------------------------------------------------------------------------------
 
-    def fetch(self, request: Request, into: Path, check: Callable[[Fetched], T] | None = None) -> tuple[Fetched, T | None]:
+    def fetch(
+        self, request: Request, into: Path, check: Callable[[Fetched], T] | None = None
+    ) -> tuple[Fetched, T | None]:
         """Send `request` until it is answered for good; return the answer and what `check` made of it.
 
         A 2xx body is written into a temporary file in `into` and passed to `check` (which raises
@@ -274,7 +276,11 @@ class Fetcher:
             handle.close()
         with self._gate:
             self.stats.bytes += size
-        kept = {name: response.headers[name] for name in ("content-type", "retry-after", "location") if name in response.headers}
+        kept = {
+            name: response.headers[name]
+            for name in ("content-type", "retry-after", "location")
+            if name in response.headers
+        }
         return Fetched(request, response.status_code, media, temp, size, digest.hexdigest(), bytes(head), kept)
 
     def _transport_error(self, exc: httpx.HTTPError) -> str:

@@ -223,7 +223,9 @@ class HarvestV1Exporter(Exporter):
         crawl.spawn(self._invoices, crawl)
 
     def _projects_and_people(self, crawl: Crawl) -> None:
-        projects = crawl.get(Request("GET", "/projects"), "projects.xml", collect=ProjectFacts).facts.get("projects", [])
+        projects = crawl.get(Request("GET", "/projects"), "projects.xml", collect=ProjectFacts).facts.get(
+            "projects", []
+        )
         people = crawl.get(Request("GET", "/people"), "people.xml", collect=PeopleFacts).facts.get("people", [])
         for project_id, earliest, latest, start in projects:
             base = f"/projects/{_safe(project_id)}"
@@ -231,12 +233,18 @@ class HarvestV1Exporter(Exporter):
                 crawl.spawn(crawl.get, Request("GET", f"{base}/{child}"), f"projects/{project_id}/{child}.xml")
             crawl.spawn(self._entries, crawl, project_id, earliest, latest, start)
         # People have no hints; the projects' hints, taken together, say when the account has records.
-        hinted = [(earliest, latest) for _id, earliest, latest, _start in projects if earliest and latest and earliest <= latest]
+        hinted = [
+            (earliest, latest)
+            for _id, earliest, latest, _start in projects
+            if earliest and latest and earliest <= latest
+        ]
         span = (min(low for low, _ in hinted), max(high for _, high in hinted)) if hinted else (None, None)
         for person_id, start in people:
             crawl.spawn(self._expenses, crawl, person_id, start, *span)
 
-    def _entries(self, crawl: Crawl, project_id: str, earliest: str | None, latest: str | None, start: str | None) -> None:
+    def _entries(
+        self, crawl: Crawl, project_id: str, earliest: str | None, latest: str | None, start: str | None
+    ) -> None:
         def fetch(low: dt.date, high: dt.date) -> int:
             window = (("from", ymd(low)), ("to", ymd(high)))
             request = Request("GET", f"/projects/{_safe(project_id)}/entries", window)
@@ -266,7 +274,9 @@ class HarvestV1Exporter(Exporter):
 
     def _receipt(self, crawl: Crawl, expense_id: str) -> None:
         request = Request("GET", f"/expenses/{_safe(expense_id)}/receipt", accept="*/*")
-        crawl.get_file(request, receipt_stem(expense_id), extension_for, allow=frozenset({404}), about={"expense": expense_id})
+        crawl.get_file(
+            request, receipt_stem(expense_id), extension_for, allow=frozenset({404}), about={"expense": expense_id}
+        )
 
     def _invoices(self, crawl: Crawl) -> None:
         known: set[str] = set()
@@ -296,7 +306,9 @@ class HarvestV1Exporter(Exporter):
             file = f"{PAGING_DIR}/invoices/pass-{number}/page-{page:04d}.xml"
             ids = crawl.get(request, file, collect=InvoiceIds, counted=False).facts.get("ids", [])
             if ids and ids == previous:
-                raise ExportError(f"page {page} repeats page {page - 1}: the server ignores ?page=", request=request.shown)
+                raise ExportError(
+                    f"page {page} repeats page {page - 1}: the server ignores ?page=", request=request.shown
+                )
             found.update(ids)
             if not ids or len(ids) < largest:
                 return found
@@ -362,7 +374,11 @@ class HarvestV1Exporter(Exporter):
                 status=status,
             )
         if status >= 500:
-            return ExportError(f"the server kept failing ({describe(fetched)}); run again later (it resumes)", request=request, status=status)
+            return ExportError(
+                f"the server kept failing ({describe(fetched)}); run again later (it resumes)",
+                request=request,
+                status=status,
+            )
         return ExportError(describe(fetched), request=request, status=status)
 
 

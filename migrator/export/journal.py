@@ -68,7 +68,9 @@ class Journal:
             kind = record.get("type")
             if number == 1:
                 if kind != "start" or record.get("version") != VERSION:
-                    raise ConfigError(f"{path} is not a journal this version of migrator can resume; export into a new folder")
+                    raise ConfigError(
+                        f"{path} is not a journal this version of migrator can resume; export into a new folder"
+                    )
                 start = record
             elif kind == "request":
                 entries[record["key"]] = record

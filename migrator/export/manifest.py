@@ -50,8 +50,13 @@ class Contents:
             why = why_missing(entry["status"], entry.get("media_type", ""), int(entry.get("bytes") or 0))
             if why is None and entry.get("file"):
                 contents.receipts_saved.append(
-                    {"expense": expense, "file": entry["file"], "bytes": entry["bytes"], "sha256": entry["sha256"],
-                     "content_type": entry.get("media_type", "")}  # fmt: skip
+                    {
+                        "expense": expense,
+                        "file": entry["file"],
+                        "bytes": entry["bytes"],
+                        "sha256": entry["sha256"],
+                        "content_type": entry.get("media_type", ""),
+                    }  # fmt: skip
                 )
             else:
                 contents.receipts_missing.append({"expense": expense, "status": entry["status"], "why": why})

@@ -160,15 +160,24 @@ def _crawl(
     stats = crawl.fetcher.stats
     seconds = time.monotonic() - began
     journal.append(
-        {"type": "run", "started": _iso(time.time() - seconds), "finished": _now(), "complete": error is None,
-         "requests": stats.requests, "retries": stats.retries, "waits": stats.waits,
-         "waited_seconds": round(stats.waited_seconds, 3), "error": str(error) if error else None}  # fmt: skip
+        {
+            "type": "run",
+            "started": _iso(time.time() - seconds),
+            "finished": _now(),
+            "complete": error is None,
+            "requests": stats.requests,
+            "retries": stats.retries,
+            "waits": stats.waits,
+            "waited_seconds": round(stats.waited_seconds, 3),
+            "error": str(error) if error else None,
+        }  # fmt: skip
     )
     contents = manifests.Contents.of(journal, exporter.kinds)
     manifests.write(
         out,
-        manifests.document(journal, contents, complete=error is None, finished=finished, notices=crawl.notices,
-                           removed=removed),  # fmt: skip
+        manifests.document(
+            journal, contents, complete=error is None, finished=finished, notices=crawl.notices, removed=removed
+        ),  # fmt: skip
     )
     if error is not None:
         raise error

@@ -28,7 +28,9 @@ GROWTH = 4  # how much wider the next window may be than the last
 Fetch = Callable[[dt.date, dt.date], int]  # asks for one window (both days included); returns its record count
 
 
-def stretch(earliest: dt.date | None, latest: dt.date | None, start: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+def stretch(
+    earliest: dt.date | None, latest: dt.date | None, start: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
     """The days to walk window by window: the hints when both make sense, else `start` (e.g. the
     record's creation) to `today`; always inside [FLOOR, CEILING]."""
     if earliest is not None and latest is not None and earliest <= latest:

@@ -55,11 +55,16 @@ class ExportProgressPrinter:
                 now = time.monotonic()
                 if progress.done or now - self._last_plain >= PLAIN_EVERY:
                     self._last_plain = now
-                    self.console.print(f"progress: {line} ({_kinds(records) or 'none yet'})", highlight=False, soft_wrap=True)
+                    self.console.print(
+                        f"progress: {line} ({_kinds(records) or 'none yet'})", highlight=False, soft_wrap=True
+                    )
                 return
             if self._live is None:
                 self._live = Progress(
-                    SpinnerColumn(), TextColumn("exporting {task.fields[line]}"), TimeElapsedColumn(), console=self.console
+                    SpinnerColumn(),
+                    TextColumn("exporting {task.fields[line]}"),
+                    TimeElapsedColumn(),
+                    console=self.console,
                 )
                 self._live.start()
                 self._task = self._live.add_task("export", total=None, line="")

@@ -43,13 +43,20 @@ def v1_sandbox() -> Iterator[HarvestV1Sandbox]:
 def settings_for(sandbox: HarvestV1Sandbox, out: Path, **options: Any) -> ExportSettings:
     """Export settings that reach `sandbox` as its administrator, with a budget it never limits."""
     options.setdefault("rate", RateLimit(1000, 1.0))
-    return ExportSettings("harvest-v1", out, url=sandbox.url, credentials=basic(sandbox.email, sandbox.password), **options)
+    return ExportSettings(
+        "harvest-v1", out, url=sandbox.url, credentials=basic(sandbox.email, sandbox.password), **options
+    )
 
 
 def export_env(url: str, *, email: str = EMAIL, password: str = PASSWORD) -> dict[str, str]:
     """A CLI subprocess's environment: this checkout first on the path, the v1 account's variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_", "FRESHBOOKS_"))}
-    return env | {"PYTHONPATH": str(REPO), "HARVEST_V1_URL": url, "HARVEST_V1_EMAIL": email, "HARVEST_V1_PASSWORD": password}
+    return env | {
+        "PYTHONPATH": str(REPO),
+        "HARVEST_V1_URL": url,
+        "HARVEST_V1_EMAIL": email,
+        "HARVEST_V1_PASSWORD": password,
+    }
 
 
 def migrator(*args: str | Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -68,7 +68,9 @@ def _campaign(tmp_path: Path, *, entries: int, kills: int, seed: int) -> None:
     assert json.loads(again.stdout)["requests"] == 0
     resumed = json.loads(final.stdout)
     assert resumed["records"] == uninterrupted["records"]
-    assert changes(plan_document(out, tmp_path / "a.sqlite")) == changes(plan_document(tmp_path / "whole", tmp_path / "b.sqlite"))
+    assert changes(plan_document(out, tmp_path / "a.sqlite")) == changes(
+        plan_document(tmp_path / "whole", tmp_path / "b.sqlite")
+    )
     with Journal.load(out) as journal:  # type: ignore[union-attr]
         assert journal.done is not None
     assert (out / JOURNAL_NAME).read_bytes().endswith(b"\n")

@@ -32,7 +32,7 @@ def test_cover_asks_for_every_day_from_floor_to_ceiling_exactly_once(a: dt.date,
     low, high = min(a, b), max(a, b)
     windows = _asked(low, high, density)
     assert windows[0][0] == FLOOR and windows[-1][1] == CEILING
-    for (_, end), (start, _) in zip(windows, windows[1:]):
+    for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
         assert start == end + DAY  # no gap, no overlap
     assert all(start <= end for start, end in windows)
 

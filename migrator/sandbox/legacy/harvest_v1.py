@@ -29,6 +29,7 @@ Traps (`--trap NAME[=PATH]`, each off unless switched on):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import mimetypes
 import re
@@ -260,8 +261,9 @@ class HarvestV1Sandbox(LegacySandbox):
             if days is None:
                 return html(400, "Bad request", "from and to are required, as YYYYMMDD")
             resource = "day_entries" if child == "entries" else "expenses"
-            where = {"parent": parent_id} if parent == "projects" else {"owner": parent_id}
-            return self._list(resource, self.store.select(resource, days=days, **where))
+            if parent == "projects":
+                return self._list(resource, self.store.select(resource, parent=parent_id, days=days))
+            return self._list(resource, self.store.select(resource, owner=parent_id, days=days))
         return _not_found()
 
     def _list(self, resource: str, bodies: list[bytes] | None = None) -> Answer:
@@ -325,9 +327,12 @@ class HarvestV1Sandbox(LegacySandbox):
             if span is not None and (narrow or earliest is None or latest is None):
                 low, high = span
                 if narrow:
-                    middle = to_date(low) + (to_date(high) - to_date(low)) / 2  # type: ignore[operator]
-                    low = high = middle.isoformat()
-                for name, value, found in (("hint-earliest-record-at", low, earliest), ("hint-latest-record-at", high, latest)):
+                    first, last = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
+                    low = high = (first + (last - first) / 2).isoformat()
+                for name, value, found in (
+                    ("hint-earliest-record-at", low, earliest),
+                    ("hint-latest-record-at", high, latest),
+                ):
                     if found is None:
                         found = etree.SubElement(tree, name, type="date")
                     found.text = value

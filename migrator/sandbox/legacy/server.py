@@ -155,11 +155,11 @@ class _Handler(BaseHTTPRequestHandler):
         entry: dict[str, Any] = {"at": arrived, "method": method, "path": self.path}
         wait = server.window.admit()
         if wait is not None:
-            answer = server.throttled(wait)
-            entry.update(status=answer.status, retry_after=float(answer.headers.get("Retry-After", wait)))
+            throttled = server.throttled(wait)
+            entry.update(status=throttled.status, retry_after=float(throttled.headers.get("Retry-After", wait)))
             entry["until"] = arrived + entry["retry_after"]
             server.record(entry)
-            self._send(answer)
+            self._send(throttled)
             return
         fault = server.faults.choose()
         entry["fault"] = fault
@@ -170,6 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(html(status, f"{status} {reason}", "injected by the sandbox"))
             return
         incoming = Incoming(method, url.path, dict(parse_qsl(url.query)), self.headers, body)
+        answer: Answer | None
         try:
             answer = server.answer(incoming) if fault != "drop" else None
         except Exception as exc:  # noqa: BLE001 - the server boundary: a sandbox bug must still answer

@@ -25,7 +25,7 @@ from lxml import etree
 
 from migrator.sources.coerce import to_datetime
 from migrator.sources.export import iter_files, looks_like_xml
-from migrator.sources.record import RawRecord, SourceReader
+from migrator.sources.record import RawRecord
 from migrator.sources.xmlsafe import sniff_head
 
 _BATCH = 2000
@@ -111,9 +111,18 @@ class RecordStore:
             columns = index(record)
             self._seq += 1
             rows.append(
-                (record.resource, int(record.id) if record.id.isdigit() else self._seq, _int(columns.parent),
-                 _int(columns.owner), columns.day, int(record.detail), _stamp(record.updated_at), self._seq, body,
-                 summary)  # fmt: skip
+                (
+                    record.resource,
+                    int(record.id) if record.id.isdigit() else self._seq,
+                    _int(columns.parent),
+                    _int(columns.owner),
+                    columns.day,
+                    int(record.detail),
+                    _stamp(record.updated_at),
+                    self._seq,
+                    body,
+                    summary,
+                )  # fmt: skip
             )
             if len(rows) >= _BATCH:
                 self._upsert(rows)
@@ -147,7 +156,9 @@ class RecordStore:
 
     def get(self, resource: str, record_id: int) -> bytes | None:
         with self.lock:
-            row = self._db.execute("SELECT body FROM records WHERE resource=? AND id=?", (resource, record_id)).fetchone()
+            row = self._db.execute(
+                "SELECT body FROM records WHERE resource=? AND id=?", (resource, record_id)
+            ).fetchone()
         return row[0] if row else None
 
     def select(
@@ -163,7 +174,8 @@ class RecordStore:
         offset: int = 0,
     ) -> list[bytes]:
         """Bodies (or list summaries) of `resource`, filtered by grouping and day window (both days included)."""
-        where, args = ["resource=?"], [resource]
+        where: list[str] = ["resource=?"]
+        args: list[Any] = [resource]
         for column, value in (("parent", parent), ("owner", owner)):
             if value is not None:
                 where.append(f"{column}=?")
@@ -172,7 +184,8 @@ class RecordStore:
             where.append("day BETWEEN ? AND ?")
             args.extend(days)
         order = "id DESC" if newest_first else ("day, id" if days is not None else "id")
-        sql = f"SELECT {'coalesce(summary, body)' if summaries else 'body'} FROM records WHERE {' AND '.join(where)} ORDER BY {order}"
+        selected = "coalesce(summary, body)" if summaries else "body"
+        sql = f"SELECT {selected} FROM records WHERE {' AND '.join(where)} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args.extend([limit, offset])
@@ -181,7 +194,9 @@ class RecordStore:
 
     def ids(self, resource: str) -> list[int]:
         with self.lock:
-            return [row[0] for row in self._db.execute("SELECT id FROM records WHERE resource=? ORDER BY id", (resource,))]
+            return [
+                row[0] for row in self._db.execute("SELECT id FROM records WHERE resource=? ORDER BY id", (resource,))
+            ]
 
     def day_range(self, resources: tuple[str, ...], parent: int) -> tuple[str, str] | None:
         """The first and last day of the records of `resources` under `parent`, or None."""
