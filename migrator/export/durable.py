@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 
 def fsync_dir(folder: Path) -> None:
@@ -26,8 +27,8 @@ def fsync_dir(folder: Path) -> None:
         os.close(handle)
 
 
-def make_dirs(folder: Path) -> None:
-    """Create `folder` and its missing parents, each made durable in its own parent."""
+def make_dirs(folder: Path, *, durable: bool = True) -> None:
+    """Create `folder` and its missing parents (`durable`: each made durable in its own parent)."""
     missing: list[Path] = []
     current = folder
     while not current.exists():
@@ -35,17 +36,18 @@ def make_dirs(folder: Path) -> None:
         current = current.parent
     for created in reversed(missing):
         created.mkdir(exist_ok=True)
-        fsync_dir(created.parent)
+        if durable:
+            fsync_dir(created.parent)
 
 
 def place(temp: Path, final: Path) -> None:
     """Move an fsynced temporary file to `final` (replacing any older version).
 
-    The folder is not fsynced here (it would double the disk flushes of an export): the journal
-    line that follows is, and a resume checks every journaled file before trusting it, so a rename
-    lost in a power cut only means that one answer is fetched again.
+    Folders are not fsynced here (it would double the disk flushes of an export): the journal line
+    that follows is, and a resume checks every journaled file before trusting it, so a rename or a
+    folder lost in a power cut only means that an answer is fetched again.
     """
-    make_dirs(final.parent)
+    make_dirs(final.parent, durable=False)
     os.replace(temp, final)
 
 
@@ -62,3 +64,9 @@ def write_atomic(path: Path, data: bytes, *, scratch: Path | None = None) -> Non
         place(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def flush_file(handle: Any) -> None:
+    """Make a written file's bytes durable (`fdatasync` where there is one: the data, not the times)."""
+    handle.flush()
+    getattr(os, "fdatasync", os.fsync)(handle.fileno())

@@ -21,11 +21,11 @@ This is the one seam where httpx exceptions become `ExportError`s.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,7 @@ import httpx
 
 from migrator.config import RateLimit
 from migrator.errors import ExportError
+from migrator.export.durable import flush_file
 from migrator.export.settings import Credentials
 from migrator.harvest.ratelimit import SlidingWindowLimiter
 from migrator.harvest.retry import NEVER_SENT, Action, Outcome, RetryPolicy
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 4096  # how much of a body is kept in memory to explain an answer
 TEMP_PREFIX = "part-"
+_TEMP_NUMBERS = itertools.count()  # temporary names: unique per process, no entropy needed (one run per OUT)
 T = TypeVar("T")
 
 
@@ -252,7 +254,7 @@ class Fetcher:
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
         keep = 200 <= response.status_code < 300
         digest, size, head = hashlib.sha256(), 0, bytearray()
-        temp = into / f"{TEMP_PREFIX}{uuid.uuid4().hex}" if keep else None
+        temp = into / f"{TEMP_PREFIX}{os.getpid()}-{next(_TEMP_NUMBERS)}" if keep else None
         handle = temp.open("wb") if temp is not None else None
         try:
             for chunk in response.iter_bytes():
@@ -265,8 +267,7 @@ class Fetcher:
                 elif size >= HEAD_BYTES:
                     break  # an error page: its start explains it
             if handle is not None:
-                handle.flush()
-                os.fsync(handle.fileno())
+                flush_file(handle)
         except BaseException:
             if handle is not None:
                 handle.close()

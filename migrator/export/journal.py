@@ -94,37 +94,48 @@ class Journal:
     # --- writing ------------------------------------------------------------------------------------
 
     def append(self, record: dict[str, Any]) -> None:
-        """Append one record durably (the caller has already put its file in place).
+        """Append one record (the caller has already put its file in place) and have it fsynced.
 
-        Group commit: threads appending at the same time share one fsync (the first to reach the
-        sync lock covers every line written so far), so the journal costs one disk flush per burst
-        of answers, not one per answer.
+        Group commit: one thread at a time fsyncs, covering every line written before it started;
+        a thread that finds an fsync under way leaves its line to the next one (or to `close`)
+        instead of queueing behind it. A line is only ever written after its file is complete, so
+        whatever a crash keeps of the journal names complete files; a line it loses is an answer
+        fetched again.
         """
         data = _line(record)
         with self._lock:
             self._handle.write(data)
             self._handle.flush()
             self._written += 1
-            mine = self._written
-        with self._sync_lock:
-            if self._synced < mine:
-                with self._lock:
-                    covered = self._written
-                os.fsync(self._handle.fileno())
-                self._synced = covered
-        with self._lock:
             if record.get("type") == "request":
                 self.entries[record["key"]] = record
             elif record.get("type") == "done":
                 self.done = record
             elif record.get("type") == "run":
                 self.runs.append(record)
+        self.sync(wait=record.get("type") != "request")
+
+    def sync(self, *, wait: bool = True) -> None:
+        """fsync what was written (`wait=False`: unless another thread is doing it right now)."""
+        if not self._sync_lock.acquire(blocking=wait):
+            return
+        try:
+            with self._lock:
+                covered = self._written
+            if self._synced < covered:
+                os.fsync(self._handle.fileno())
+                self._synced = covered
+        finally:
+            self._sync_lock.release()
 
     def files(self) -> set[str]:
         """Every file the journal's requests put in OUT (relative, `/`-separated)."""
         return {entry["file"] for entry in self.entries.values() if entry.get("file")}
 
     def close(self) -> None:
+        if self._handle.closed:
+            return
+        self.sync()
         with self._lock:
             self._handle.close()
 
