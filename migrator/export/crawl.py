@@ -19,8 +19,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -277,7 +278,8 @@ class Crawl:
 
     def keep(self, peeked: Peeked, file: str, *, counted: bool = True) -> Got:
         """Keep an answer read by `peek` (before the folder existed) as if fetched now."""
-        write_atomic(self.out / file, peeked.body, scratch=self.partial)
+        with _writing(file):
+            write_atomic(self.out / file, peeked.body, scratch=self.partial)
         entry = self._entry(peeked.fetched, peeked.checked.records, counted)
         entry.update(file=file, facts=peeked.facts)
         self._kept.add(entry["key"])
@@ -334,7 +336,8 @@ class Crawl:
     def _keep(self, fetched: Fetched, entry: dict[str, Any], file: str, allow: frozenset[int]) -> Got:
         if 200 <= fetched.status < 300:
             if fetched.temp is not None and fetched.size:
-                place(fetched.temp, self.out / file)
+                with _writing(file):
+                    place(fetched.temp, self.out / file)
                 fetched.temp = None
                 entry["file"] = file
             else:
@@ -347,7 +350,8 @@ class Crawl:
         return self._journal(entry, fetched)
 
     def _journal(self, entry: dict[str, Any], fetched: Fetched) -> Got:
-        self.journal.append(entry)
+        with _writing(self.journal.path.name):
+            self.journal.append(entry)
         with self._lock:
             self.progress.requests = self.fetcher.stats.requests
             self.progress.retries = self.fetcher.stats.retries
@@ -383,6 +387,15 @@ class Crawl:
                 self.progress.done,
             )
         self._on_progress(snapshot)
+
+
+@contextmanager
+def _writing(what: str) -> Iterator[None]:
+    """A full disk or a read-only folder as one line naming the file (what was kept before stays)."""
+    try:
+        yield
+    except OSError as exc:
+        raise ExportError(f"cannot write {what} into the export folder: {exc.strerror or exc}") from exc
 
 
 def access_error(message: str, fetched: Fetched) -> ExportError:

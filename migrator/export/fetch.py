@@ -233,6 +233,10 @@ class Fetcher:
                 raise ExportError(f"{exc.reason}, on every one of {attempts} attempts", request=request.shown) from exc
             if isinstance(exc, httpx.HTTPError):
                 raise ExportError(self._transport_error(exc), request=request.shown) from exc
+            if isinstance(exc, OSError):  # the body could not be written down (a full disk)
+                raise ExportError(
+                    f"cannot write the answer into {into}: {exc.strerror or exc}", request=request.shown
+                ) from exc
             raise
         fetched = state["fetched"]
         assert isinstance(fetched, Fetched)

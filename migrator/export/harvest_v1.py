@@ -64,6 +64,13 @@ def _day(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+def _maybe(value: Any) -> bool | None:
+    try:
+        return to_bool(value)
+    except ValueError:
+        return None
+
+
 def _flag(value: Any) -> bool:
     try:
         return to_bool(value) is True
@@ -87,7 +94,7 @@ class AccountFacts:
             self.facts = {
                 "user_id": f.get("user_id"),
                 "user": name or f.get("user_email") or "someone",
-                "admin": _flag(f.get("user_admin")),
+                "admin": _maybe(f.get("user_admin")),
                 "company": f.get("company_name") or "",
                 "base_uri": f.get("base_uri") or "",
             }
@@ -205,6 +212,12 @@ class HarvestV1Exporter(Exporter):
         if not facts:
             raise ExportError("the answer names no account and no user (no <hash> body)", request=WHO_AM_I.shown)
         user = f"{facts['user']} (user {facts['user_id']})"
+        if facts["admin"] is None:
+            raise ExportAccessError(
+                f"the answer does not say whether {user} is an administrator: an export with a "
+                "non-administrator's credentials would miss records, so none is made",
+                request=WHO_AM_I.shown,
+            )
         if not facts["admin"]:
             raise ExportAccessError(
                 f"this {credentials.noun} is {user}'s, not an administrator's: an export with it would miss records",

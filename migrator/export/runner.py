@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.errors import ConfigError, MigratorError
+from migrator.errors import ConfigError
 from migrator.export import JOURNAL_NAME, MANIFEST_NAME, PARTIAL_DIR
 from migrator.export import manifest as manifests
 from migrator.export.crawl import Collector, Crawl, Peeked, Progress, peek
@@ -143,14 +143,14 @@ def _crawl(
 ) -> ExportReport:
     """Run the crawl, finish or record the failure, write the manifest; raise the failure last."""
     out = crawl.out
-    error: MigratorError | None = None
+    error: BaseException | None = None
     removed: list[str] = []
     try:
         if first is not None:
             (out / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
             crawl.keep(first[0], first[1], counted=False)
         crawl.run(exporter.crawl)
-    except MigratorError as exc:
+    except BaseException as exc:  # noqa: BLE001 - recorded in the journal and the manifest, then raised as it is
         error = exc
     finished = None
     if error is None:

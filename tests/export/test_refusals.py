@@ -194,3 +194,31 @@ def test_a_folder_that_is_not_an_export_is_refused_untouched(tmp_path: Path, v1_
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert v1_sandbox.stats()["requests"] == 0
     assert not (out / JOURNAL_NAME).exists()
+
+
+def test_an_answer_that_does_not_say_who_is_an_administrator_is_refused(tmp_path: Path) -> None:
+    """An old `who_am_i` without `<admin>`: refused rather than risk a partial export."""
+    from migrator.export.crawl import peek
+    from migrator.export.harvest_v1 import HarvestV1Exporter
+
+    body = b"<hash><company><name>Old Co</name></company><user><id>9</id><first-name>Al</first-name></user></hash>"
+    fetcher = Fetcher(
+        "http://legacy.example",
+        basic(EMAIL, PASSWORD),
+        rate=RateLimit(1000, 1.0),
+        headers={"Accept": "application/xml"},
+        user_agent="tests",
+        transport=httpx.MockTransport(
+            lambda _r: httpx.Response(200, headers={"Content-Type": "application/xml"}, content=body)
+        ),
+    )
+    exporter = HarvestV1Exporter()
+    with pytest.raises(ExportError) as refused:
+        exporter.identify(
+            lambda request, collector: peek(fetcher, HarvestV1Reader, request, collector, exporter.explain),
+            basic(EMAIL, PASSWORD),
+        )
+    assert str(refused.value) == (
+        "GET /account/who_am_i: the answer does not say whether Al (user 9) is an administrator: an export with a "
+        "non-administrator's credentials would miss records, so none is made"
+    )
