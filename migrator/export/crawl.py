@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from migrator.errors import ExportAccessError, ExportError
+from migrator.errors import ExportError
 from migrator.export import PARTIAL_DIR
-from migrator.export.check import Checked, check_xml, describe, is_xml
+from migrator.export.check import Checked, check_xml, is_xml
 from migrator.export.durable import make_dirs, place, write_atomic
 from migrator.export.fetch import Fetched, Fetcher, Request
 from migrator.export.journal import Journal
@@ -396,13 +396,3 @@ def _writing(what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise ExportError(f"cannot write {what} into the export folder: {exc.strerror or exc}") from exc
-
-
-def access_error(message: str, fetched: Fetched) -> ExportError:
-    """An answer refusing the credentials (401/403) as the error that stops the export."""
-    return ExportAccessError(message, request=fetched.request.shown, status=fetched.status)
-
-
-def unexpected(fetched: Fetched, message: str | None = None) -> ExportError:
-    """Any other answer an export cannot use, described by what it is and says."""
-    return ExportError(message or describe(fetched), request=fetched.request.shown, status=fetched.status)

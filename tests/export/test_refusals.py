@@ -222,3 +222,19 @@ def test_an_answer_that_does_not_say_who_is_an_administrator_is_refused(tmp_path
         "GET /account/who_am_i: the answer does not say whether Al (user 9) is an administrator: an export with a "
         "non-administrator's credentials would miss records, so none is made"
     )
+
+
+def test_a_non_administrators_token_is_named_as_a_token(tmp_path: Path) -> None:
+    from migrator.sandbox.legacy.harvest_v1 import TOKEN
+
+    env = {k: v for k, v in export_env("").items() if not k.startswith("HARVEST_V1_")}
+    with HarvestV1Sandbox(FIXTURES, rate=None, password=PASSWORD, traps=["non-admin"]) as sandbox:
+        done = migrator(
+            "export", "harvest-v1", tmp_path / "out", "--url", sandbox.url, env=env | {"HARVEST_V1_TOKEN": TOKEN}
+        )
+    assert done.returncode == 1
+    assert _error_line(done.stderr) == (
+        "Error: GET /account/who_am_i: this token is Ben Okafor (user 702)'s, not an administrator's: "
+        "an export with it would miss records"
+    )
+    assert TOKEN not in done.stdout + done.stderr

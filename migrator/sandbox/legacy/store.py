@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,17 +211,6 @@ class RecordStore:
         with self.lock:
             rows = self._db.execute("SELECT resource, count(*) FROM records GROUP BY resource ORDER BY resource")
             return {resource: count for resource, count in rows}
-
-    def undated(self, resource: str) -> int:
-        """Records of `resource` without a day or a grouping: no windowed endpoint can serve them."""
-        with self.lock:
-            row = self._db.execute(
-                "SELECT count(*) FROM records WHERE resource=? AND (day IS NULL OR parent IS NULL)", (resource,)
-            ).fetchone()
-        return int(row[0])
-
-    def iter_bodies(self, resource: str) -> Iterator[bytes]:
-        yield from self.select(resource)
 
     # --- changing (traps that change the account while it is read) -----------------------------------
 
