@@ -60,8 +60,10 @@ def _campaign(tmp_path: Path, *, entries: int, kills: int, seed: int) -> None:
             process.wait()
         final = subprocess.run(_export(out, env), env=env, capture_output=True, text=True, timeout=600)
         assert final.returncode == 0, final.stderr
-        total = sandbox.stats()["requests"] - before
+        served = sandbox.stats()["requests"]
+        total = served - before
         again = subprocess.run(_export(out, env), env=env, capture_output=True, text=True, timeout=600)
+        assert sandbox.stats()["requests"] == served  # the complete export asked nothing, as the sandbox saw it
 
     assert landed >= kills - 1, f"only {landed} of {kills} kills landed inside an export"
     assert total <= 1.1 * uninterrupted["requests"], (total, uninterrupted["requests"])
