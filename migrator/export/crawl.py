@@ -36,11 +36,27 @@ from migrator.sources.record import RawRecord, SourceReader
 
 
 class Collector(Protocol):
-    """Draws the facts a crawl needs from one answer's records (made anew for every attempt)."""
+    """Draws the facts a crawl needs from one answer's records (made anew for every attempt).
+
+    A collector may also define `read_by(reader)`, called once the reader has read the whole body,
+    for what is not a record (FreshBooks' `page`/`pages`/`total` list attributes, which its reader
+    notes in `reader.pages`).
+    """
 
     def add(self, record: RawRecord) -> None: ...
 
     def result(self) -> dict[str, Any]: ...
+
+
+def _read(
+    fetched: Fetched, reader: SourceReader, collector: Collector | None, explain: Callable[[Fetched], ExportError]
+) -> Checked:
+    """The body through the system's reader, its records to the collector (and the reader after them)."""
+    checked = check_xml(fetched, reader, collector.add if collector is not None else None, explain)
+    read_by = getattr(collector, "read_by", None)
+    if read_by is not None:
+        read_by(reader)
+    return checked
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,7 @@ def peek(
 
         def check(fetched: Fetched) -> tuple[Checked, Collector]:
             collect = collector()
-            return check_xml(fetched, reader(), collect.add, explain), collect
+            return _read(fetched, reader(), collect, explain), collect
 
         fetched, result = fetcher.fetch(request, Path(scratch), check)
         if not 200 <= fetched.status < 300 or result is None:
@@ -238,7 +254,7 @@ class Crawl:
 
         def check(fetched: Fetched) -> tuple[Checked, Collector | None]:
             collector = collect() if collect is not None else None
-            return check_xml(fetched, self.reader(), collector.add if collector else None, self.explain), collector
+            return _read(fetched, self.reader(), collector, self.explain), collector
 
         fetched, result = self.fetcher.fetch(request, self.partial, check)
         checked, collector = result if result is not None else (Checked(), None)

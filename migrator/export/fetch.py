@@ -88,6 +88,7 @@ class Fetched:
     sha256: str
     head: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    answered_at: float = 0.0  # when its last byte arrived (the fetcher's clock)
 
     def discard(self) -> None:
         if self.temp is not None:
@@ -195,10 +196,16 @@ class Fetcher:
             previous = state.pop("fetched", None)
             if isinstance(previous, Fetched):
                 previous.discard()
-            with self.limiter.slot():
+            # The slot is held from the send to the answer's last byte, not through the fsync after it.
+            self.limiter.acquire()
+            answered: float | None = None
+            try:
                 self._wait_quiet()
                 with self._http.stream(request.method, url, content=request.body, headers=headers) as response:
                     fetched = self._receive(request, response, into)
+                answered = fetched.answered_at
+            finally:
+                self.limiter.release(answered)
             state["fetched"] = fetched
             if fetched.status in self.policy.throttle_statuses:
                 with self._gate:
@@ -270,6 +277,7 @@ class Fetcher:
                     handle.write(chunk)
                 elif size >= HEAD_BYTES:
                     break  # an error page: its start explains it
+            answered = self._clock()
             if handle is not None:
                 flush_file(handle)
         except BaseException:
@@ -286,7 +294,9 @@ class Fetcher:
             for name in ("content-type", "retry-after", "location")
             if name in response.headers
         }
-        return Fetched(request, response.status_code, media, temp, size, digest.hexdigest(), bytes(head), kept)
+        return Fetched(
+            request, response.status_code, media, temp, size, digest.hexdigest(), bytes(head), kept, answered
+        )
 
     def _transport_error(self, exc: httpx.HTTPError) -> str:
         attempts = self.policy.max_retries + 1
