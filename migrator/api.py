@@ -12,6 +12,7 @@ the target (a real account or the built-in sandbox), the HTTP client and the tar
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +23,15 @@ from mappings import map_all
 from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
+from migrator.load.outcomes import Phase
 from migrator.load.planstore import PlanStore
-from migrator.overrides import Overrides, restrict
+from migrator.overrides import Overrides, pilot_order, restrict
 from migrator.planned import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
 
 DEFAULT_LEDGER = Path("migrator-ledger.sqlite")
+PhaseCallback = Callable[[Phase], None]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class PlanReport:
     paths: tuple[Path, ...] = ()  # the sources given: reports show files relative to them
     orphans: list[Any] = field(default_factory=list)  # migrator.load.orphans.Orphan: loaded, no longer in the source
     prune: str | None = None  # what `run --prune` would do with the orphans ("archive" / "delete")
+    options: dict[str, Any] = field(default_factory=dict)  # what changes the plan (a saved plan keeps them)
 
     @property
     def store(self) -> PlanStore:
@@ -130,6 +134,8 @@ def read_and_map(
             store.flush()
         if overrides is not None:
             _check_map(overrides, store, sink)
+        if store is not None:
+            store.skip_dependents(pilot_order())  # plan, run and verify leave out the same records
     except BaseException:
         for export in exports:
             export.close()
@@ -150,6 +156,11 @@ def _check_map(overrides: Overrides, store: PlanStore | None, sink: MapSink) -> 
     overrides.check_source(lambda system, kind, source_id: (system, kind, source_id.lstrip("0")) in names)
 
 
+def _digest(path: Path | None) -> str | None:
+    """A hash of a file's bytes (a map file a saved plan was made with), or None."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path is not None else None
+
+
 def _source_summary(exports: list[SourceExport]) -> dict[str, Any]:
     systems = sorted({export.system for export in exports})
     return {
@@ -162,8 +173,10 @@ def _source_summary(exports: list[SourceExport]) -> dict[str, Any]:
 class Session:
     """What one command needs, opened once and closed together.
 
-    `write`: take the ledger's lock and bind the ledger to the target (`run`, `rollback`);
-    otherwise the ledger is only read (and need not exist yet). An `offline` target opens none.
+    `write`: take the ledger's lock (`run`, `rollback`); otherwise the ledger is only read (and need
+    not exist yet). A ledger bound to another account is refused before any request; an unbound
+    one is bound by `confirm_target`, once a request with the credentials has succeeded. An
+    `offline` target opens none.
     """
 
     def __init__(self, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER, *, write: bool = False) -> None:
@@ -190,10 +203,7 @@ class Session:
                 return self
             self.opened = open_target(self.spec, self.ledger_path, write=self.write)
             if self.ledger is not None:
-                if self.write:
-                    self.ledger.bind_target(self.opened.identity, self.opened.settings.account_id)
-                else:
-                    _check_binding(self.ledger, self.opened)
+                self.ledger.check_target(self.opened.identity, self.opened.settings.account_id)
             self.client = HarvestClient(self.opened.settings)
             self.index = TargetIndex(self.client)
         except BaseException:
@@ -205,6 +215,13 @@ class Session:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def confirm_target(self) -> None:
+        """Check the token is an administrator's (`GET /users/me`), then bind the ledger to this target:
+        only a target that answered with these credentials binds it."""
+        self.index.check_access()
+        if self.write and self.ledger is not None and self.opened is not None:
+            self.ledger.bind_target(self.opened.identity, self.opened.settings.account_id)
 
     def close(self) -> None:
         for closing in (self.index, self.client, self.opened, self.ledger):
@@ -222,16 +239,23 @@ class Session:
         create_users: bool = False,
         recreate_missing: bool = False,
         prune: str | None = None,
+        progress: PhaseCallback | None = None,
     ) -> PlanReport:
         """Read, map and decide (list reads only): the plan, in its own plan store, and what the ledger
-        holds that the source no longer has."""
+        holds that the source no longer has. `progress` hears each phase and how far it got."""
         from migrator.load.orphans import find_orphans
         from migrator.load.planner import build_plan
 
+        tell = progress or (lambda phase: None)
         overrides = options.overrides()
-        ctx = MapContext(timestamp_timers=self.index.timestamp_timers, include_deleted=options.include_deleted)
+        ctx = MapContext(
+            timestamp_timers=self.index.timestamp_timers,
+            include_deleted=options.include_deleted,
+            receipt_limit=self.spec.receipt_limit,
+        )
         store = PlanStore()
         try:
+            tell(Phase("reading and mapping the source"))
             exports, _sink = read_and_map(options, ctx, store=store, overrides=overrides)
             try:
                 built = build_plan(
@@ -241,6 +265,7 @@ class Session:
                     create_users=create_users,
                     recreate_missing=recreate_missing,
                     overrides=overrides,
+                    progress=tell,
                 )
                 return PlanReport(
                     source=_source_summary(exports),
@@ -251,6 +276,14 @@ class Session:
                     paths=options.paths,
                     orphans=find_orphans(self.ledger, store, store.systems()) if self.ledger is not None else [],
                     prune=prune,
+                    options={
+                        "create_users": create_users,
+                        "recreate_missing": recreate_missing,
+                        "prune": prune,
+                        "include_deleted": options.include_deleted,
+                        "system": options.system,
+                        "map": _digest(options.map_file),
+                    },
                 )
             finally:
                 for export in exports:
@@ -258,15 +291,6 @@ class Session:
         except BaseException:
             store.close()
             raise
-
-
-def _check_binding(ledger: Ledger, opened: OpenTarget) -> None:
-    bound = ledger.target()
-    if bound and bound != (opened.identity, opened.settings.account_id):
-        raise ConfigError(
-            f"ledger {ledger.path} belongs to account {bound[1]} at {bound[0]}, not to the chosen target; "
-            "use another --ledger for another target"
-        )
 
 
 def plan(
@@ -277,13 +301,17 @@ def plan(
     create_users: bool = False,
     recreate_missing: bool = False,
     prune: str | None = None,
+    progress: PhaseCallback | None = None,
 ) -> PlanReport:
     """Read, map and compare with the ledger and (unless offline) the live target. Sends no writes.
 
-    `prune`: show what `run --prune` would do with records the source no longer has."""
+    `prune`: show what `run --prune` would do with records the source no longer has; `progress`
+    hears each phase of the work (a plan of a large account takes minutes)."""
     options.overrides()  # a bad map file is refused before anything is opened
     with Session(target, ledger_path) as session:
-        return session.plan(options, create_users=create_users, recreate_missing=recreate_missing, prune=prune)
+        return session.plan(
+            options, create_users=create_users, recreate_missing=recreate_missing, prune=prune, progress=progress
+        )
 
 
 @dataclass
@@ -295,10 +323,14 @@ class RunReport:
     batch: str
     resumed: bool
     pruned: Any = None  # migrator.load.orphans.PruneResult, with --prune
+    unread: int = 0  # files or records that could not be read (--keep-going loads the rest)
 
     @property
     def exit_code(self) -> int:
-        return int(self.result.exit_code)
+        """CONTRACT: 0 done; 3 when anything of the source is not in the target — a record not loaded,
+        or (with --keep-going) a file or record that could not even be read; 1 stopped early."""
+        code = int(self.result.exit_code)
+        return 3 if code == 0 and self.unread else code
 
 
 def run(
@@ -314,6 +346,7 @@ def run(
     on_plan: Callable[[PlanReport], None] | None = None,
     saved_plan: Path | None = None,
     prune: str | None = None,
+    plan_progress: PhaseCallback | None = None,
 ) -> RunReport:
     """Load the source into the target as batch `batch`, resuming it if it exists.
 
@@ -326,8 +359,10 @@ def run(
     options.overrides()  # a bad map file is refused before anything is opened or sent
     with Session(target, ledger_path, write=True) as session:
         assert session.ledger is not None
-        session.index.check_access()
-        report = session.plan(options, create_users=create_users, recreate_missing=recreate_missing, prune=prune)
+        session.confirm_target()
+        report = session.plan(
+            options, create_users=create_users, recreate_missing=recreate_missing, prune=prune, progress=plan_progress
+        )
         errors = report.errors
         if errors and not options.keep_going:
             report.close()
@@ -339,21 +374,36 @@ def run(
         if on_plan is not None:
             on_plan(report)
         resumed = session.ledger.start_batch(batch)
-        result = load(
-            report.plan,
-            client=session.client,
-            ledger=session.ledger,
-            batch=batch,
-            concurrency=concurrency,
-            progress=progress,
-            target=session.index,
-        )
-        pruned = None
-        if prune is not None and not result.stopped:
-            pruned = prune_orphans(report.orphans, client=session.client, ledger=session.ledger, batch=batch,
-                                   mode=prune)  # fmt: skip
-        session.ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-rejections")
-        return RunReport(report, result, batch, resumed, pruned)
+        try:
+            result = load(
+                report.plan,
+                client=session.client,
+                ledger=session.ledger,
+                batch=batch,
+                concurrency=concurrency,
+                progress=progress,
+                target=session.index,
+            )
+            pruned = None
+            if prune is not None and not result.stopped:
+                pruned = prune_orphans(report.orphans, client=session.client, ledger=session.ledger, batch=batch,
+                                       mode=prune)  # fmt: skip
+        except BaseException as exc:
+            # Never left `running`: status says the batch stopped, and the same command resumes it.
+            stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
+            session.ledger.finish_batch(batch, stopped)
+            report.close()
+            raise
+        unread = len(errors)
+        session.ledger.finish_batch(batch, _batch_status(result) if not unread else "finished-with-records-not-loaded")
+        return RunReport(report, result, batch, resumed, pruned, unread)
+
+
+def _batch_status(result: Any) -> str:
+    """How a batch ended, as `status` shows it."""
+    if result.stopped:
+        return "stopped"
+    return "done" if result.exit_code == 0 else "finished-with-records-not-loaded"
 
 
 def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dict[str, Any]:
@@ -382,8 +432,18 @@ def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dic
                     "batch": row.batch,
                     "why": row.last_error or "",
                 }
-                for state in ("rejected", "blocked", "pending")
+                for state in ("invalid", "rejected", "blocked", "pending")
                 for row in ledger.rows(state=state)
+            ]
+            document["not_loaded"] += [
+                {
+                    "record": f"{row.system}:{row.kind}:{row.source_id}",
+                    "state": f"receipt {row.receipt['state']}",
+                    "batch": row.batch,
+                    "why": row.receipt.get("error") or "its upload's outcome is unknown: the next run checks it",
+                }
+                for row in ledger.receipt_rows()
+                if row.receipt is not None
             ]
         return document
 
@@ -398,7 +458,11 @@ def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DE
         raise ConfigError(f"no ledger at {ledger_path}: run `migrator run` first (or pass --ledger)")
     options.overrides()
     with Session(target, ledger_path) as session:
-        ctx = MapContext(timestamp_timers=session.index.timestamp_timers, include_deleted=options.include_deleted)
+        ctx = MapContext(
+            timestamp_timers=session.index.timestamp_timers,
+            include_deleted=options.include_deleted,
+            receipt_limit=target.receipt_limit,
+        )
         with PlanStore() as store:
             exports, _sink = read_and_map(options, ctx, store=store)
             for export in exports:
@@ -418,6 +482,7 @@ def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = DEFAULT_LEDG
         if not session.ledger.has_batch(batch):
             known = ", ".join(b["name"] for b in session.ledger.batches()) or "none"
             raise ConfigError(f"unknown batch {batch!r} in {ledger_path} (batches: {known})")
+        session.confirm_target()
         result = undo(client=session.client, ledger=session.ledger, batch=batch)
         session.ledger.finish_batch(batch, "rolled-back")
         return result

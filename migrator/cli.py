@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -21,6 +22,23 @@ from migrator.report.terminal import safe_streams, set_color, set_verbose
 from migrator.systems import NAMES, SECRET_ENV
 from migrator.target import TargetSpec
 
+
+class NewFile(click.Path):
+    """A file migrator may create: its folder must exist (a typo in it is a usage error, never a folder
+    created in the wrong place, nor a traceback), and it must not be a folder itself."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        folder = Path(path).parent
+        if not folder.is_dir():
+            self.fail(f"the folder {str(folder)!r} does not exist: create it first, or check the path", param, ctx)
+        return path
+
+
+NEW_FILE = NewFile()
 LEDGER_HELP = "Ledger file (one per target account). Default: ./migrator-ledger.sqlite."
 SOURCE_ARG = click.argument("source", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 
@@ -69,10 +87,21 @@ def _target_options(f: Any) -> Any:
     return f
 
 
+def _receipt_option(f: Any) -> Any:
+    return click.option(
+        "--receipt-limit",
+        metavar="SIZE",
+        default="100MB",
+        show_default=True,
+        help="Largest receipt file sent to Harvest (it documents no limit; see the README), e.g. 10MB. "
+        "A larger one is not sent: the expense loads without it and a lossy note names the file.",
+    )(f)
+
+
 def _ledger_option(f: Any) -> Any:
     f = click.option(
         "--ledger",
-        type=click.Path(path_type=Path),
+        type=NEW_FILE,
         default=Path("migrator-ledger.sqlite"),
         show_default=True,
         help=LEDGER_HELP,
@@ -132,20 +161,21 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report.",
+    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report, "
+    "html: one self-contained page to sign off (needs --output).",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
 @click.option(
     "--save-plan",
-    type=click.Path(path_type=Path),
+    type=NEW_FILE,
     help="Save this plan; `run --plan F` then applies exactly it, or refuses if anything changed.",
 )
 @click.option(
     "--lossy-csv",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NEW_FILE,
     help="Also write every lossy note to this CSV file (severity, record, field, note, file, line), money first.",
 )
 @click.option(
@@ -158,6 +188,7 @@ def cli() -> None:
     help="Show what `run --prune` would do with records the ledger holds and the source no longer has.",
 )
 @_source_options
+@_receipt_option
 def plan(
     source: tuple[Path, ...],
     ledger: Path,
@@ -176,6 +207,7 @@ def plan(
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Dry run: show what `run` would create, update, adopt or skip, and what cannot be carried over.
 
@@ -185,17 +217,26 @@ def plan(
     Examples:
       migrator plan fixtures/harvest-v1 --offline
       migrator plan exports/ --format json --output plan.json
+      migrator plan exports/ --format html --output plan.html
     """
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ)
+    from migrator.report.progress import PhasePrinter
+
+    _html_needs_output(fmt, output)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, offline=offline, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
-    with api.plan(
-        options,
-        target=spec,
-        ledger_path=ledger,
-        create_users=create_users,
-        recreate_missing=recreate_missing,
-        prune=prune,
-    ) as report:
+    with PhasePrinter() as phases:
+        report = api.plan(
+            options,
+            target=spec,
+            ledger_path=ledger,
+            create_users=create_users,
+            recreate_missing=recreate_missing,
+            prune=prune,
+            progress=phases,
+        )
+    with report:
         if save_plan:
             from migrator.load.saved_plan import save
 
@@ -206,12 +247,12 @@ def plan(
 
             count = write_lossy_csv(report, lossy_csv)
             click.echo(f"{count} lossy notes written to {lossy_csv}.", err=True)
-        _write_plan(report, fmt, output)
+        _write_plan(report, fmt, output, _target_label(spec))
         code = _plan_exit_code(report, keep_going)
     sys.exit(code)
 
 
-def _write_plan(report: Any, fmt: str, output: Path | None) -> None:
+def _write_plan(report: Any, fmt: str, output: Path | None, target: str = "") -> None:
     """The plan report in `fmt`, to `output` or stdout (JSON change by change: never one huge string)."""
     from migrator.report.plan_json import write_plan_json
     from migrator.report.plan_markdown import render_plan_markdown
@@ -223,6 +264,10 @@ def _write_plan(report: Any, fmt: str, output: Path | None) -> None:
                 write_plan_json(report, handle.write)
         else:
             write_plan_json(report, sys.stdout.write)
+    elif fmt == "html" and output:
+        from migrator.report.plan_html import render_plan_html
+
+        output.write_text(render_plan_html(report, target=target), encoding="utf-8")
     else:
         text = render_plan_markdown(report) if fmt == "markdown" else render_plan_text(report)
         if output:
@@ -281,6 +326,7 @@ def _plan_exit_code(report: Any, keep_going: bool) -> int:
     help="Apply exactly this saved plan (from `plan --save-plan`); refuse if anything changed since.",
 )
 @_source_options
+@_receipt_option
 def run(
     source: tuple[Path, ...],
     batch: str,
@@ -298,6 +344,7 @@ def run(
     include_deleted: bool,
     map_file: Path | None,
     fmt: str,
+    receipt_limit: str,
 ) -> None:
     """Load the source into Harvest v2 in dependency order; resume the batch if it exists.
 
@@ -311,11 +358,20 @@ def run(
       HARVEST_ACCESS_TOKEN=… HARVEST_ACCOUNT_ID=… migrator run exports/ --batch 2026-11
     """
     from migrator import jsonio
+    from migrator.report.progress import PhasePrinter
     from migrator.report.run_text import ProgressPrinter, render_run_summary, run_document
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
-    with ProgressPrinter() as progress:
+
+    def show_plan(report: Any) -> None:
+        phases.stop()
+        if fmt == "text":
+            progress.show_plan(report)
+
+    with PhasePrinter() as phases, ProgressPrinter() as progress:
         report = api.run(
             options,
             batch=batch,
@@ -325,9 +381,10 @@ def run(
             recreate_missing=recreate_missing,
             concurrency=concurrency,
             progress=progress.update,
-            on_plan=progress.show_plan if fmt == "text" else None,
+            on_plan=show_plan,
             saved_plan=saved_plan,
             prune=prune,
+            plan_progress=phases,
         )
     with report.plan:
         if fmt == "json":
@@ -360,13 +417,22 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
 @SOURCE_ARG
 @_ledger_option
 @_target_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, html: one self-contained page to sign off (needs --output).",
+)
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
 @click.option(
     "--accept-explained",
     is_flag=True,
     help="Exit 0 when every difference is explained by a lossy note of the plan (still listed).",
 )
 @_source_options
+@_receipt_option
 def verify(
     source: tuple[Path, ...],
     ledger: Path,
@@ -374,11 +440,13 @@ def verify(
     sandbox: bool,
     rate: str | None,
     fmt: str,
+    output: Path | None,
     accept_explained: bool,
     system: str | None,
     keep_going: bool,
     include_deleted: bool,
     map_file: Path | None,
+    receipt_limit: str,
 ) -> None:
     """Re-read the target and compare it with the source's own figures, record by record.
 
@@ -389,18 +457,53 @@ def verify(
     Exit code: 0 equal, 2 differences, 1 error. With --accept-explained, 0 when every difference is
     explained by a lossy note.
 
+    Besides the totals: hours per month, per person and per project, and every migrated time entry
+    and expense field by field (date, hours or amount, person, project, task or category, billable,
+    notes).
+
     \b
-    Example:
+    Examples:
       migrator verify fixtures/harvest-v1 --sandbox
+      migrator verify exports/ --format html --output verify.html
     """
     from migrator import jsonio
     from migrator.report.verify_text import render_verify
 
-    spec = TargetSpec.from_options(target=target, sandbox=sandbox, rate=rate, env=os.environ)
+    _html_needs_output(fmt, output)
+    spec = TargetSpec.from_options(
+        target=target, sandbox=sandbox, rate=rate, env=os.environ, receipt_limit=receipt_limit
+    )
     options = api.SourceOptions(source, system, keep_going, include_deleted, map_file)
     report = api.verify(options, target=spec, ledger_path=ledger)
-    click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_verify(report), nl=fmt == "json")
+    if fmt == "html":
+        from migrator.report.verify_html import render_verify_html
+
+        text = render_verify_html(report, sources=[str(path) for path in source], target=_target_label(spec))
+    else:
+        text = jsonio.dumps(report.document(), indent=2) + "\n" if fmt == "json" else render_verify(report)
+    if output:
+        output.write_text(click.unstyle(text), encoding="utf-8")
+        click.echo(f"Verification written to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
     sys.exit(report.exit_code(accept_explained))
+
+
+def _html_needs_output(fmt: str, output: Path | None) -> None:
+    """An HTML report is a file to open or send, never a terminal stream: refuse before any work."""
+    if fmt == "html" and output is None:
+        raise click.UsageError("--format html writes one self-contained file: add --output FILE.html")
+
+
+def _target_label(spec: TargetSpec | None) -> str:
+    """The target as a report names it (a sandbox by that word; a URL without any credential)."""
+    if spec is None or spec.mode == "offline":
+        return "none (offline: compared with an empty target)"
+    if spec.mode == "sandbox":
+        return "the built-in Harvest v2 sandbox"
+    url = urlsplit(spec.url or spec.env.get("HARVEST_BASE_URL") or "https://api.harvestapp.com/v2")
+    shown = url._replace(netloc=url.hostname + (f":{url.port}" if url.port else "") if url.hostname else url.netloc)
+    return redact(urlunsplit(shown._replace(query="", fragment="")), spec.env.get("HARVEST_ACCESS_TOKEN"))
 
 
 @cli.command()
@@ -518,8 +621,13 @@ def export_command(
     help="Share of requests that fail: 500 before commit, 502 after commit, dropped connection, stall.",
 )
 @click.option("--timestamp-timers", is_flag=True, help="The account tracks time by start and end time.")
+@click.option("--state", type=NEW_FILE, help="Keep the account in this SQLite file (created if missing).")
 @click.option(
-    "--state", type=click.Path(path_type=Path), help="Keep the account in this SQLite file (created if missing)."
+    "--receipt-limit",
+    metavar="SIZE",
+    default="100MB",
+    show_default=True,
+    help="Largest expense receipt file accepted (422 beyond), e.g. 10MB.",
 )
 @click.option(
     "--system",
@@ -555,6 +663,7 @@ def sandbox_command(
     folder: Path | None,
     traps: tuple[str, ...],
     page_size: int,
+    receipt_limit: str,
 ) -> None:
     """Serve the built-in Harvest v2 sandbox until interrupted, or with --system a legacy API.
 
@@ -562,6 +671,11 @@ def sandbox_command(
     (with --system harvest-v1: `Harvest v1 sandbox listening on http://HOST:PORT`).
     GET /__sandbox/stats reports requests, 429s (503s), injected faults and emails Harvest would
     have sent (for a legacy API: the request log with every Retry-After window it gave).
+
+    \b
+    Point migrator at the v2 sandbox with its credentials (the same every time):
+      HARVEST_ACCESS_TOKEN=sandbox-token HARVEST_ACCOUNT_ID=1000001 \\
+        migrator run fixtures/harvest-v1 --target http://127.0.0.1:8080/v2 --batch demo --create-users
 
     \b
     Examples:
@@ -583,8 +697,10 @@ def sandbox_command(
         return
     if folder is not None or traps:
         raise click.UsageError("--from and --trap need --system (a legacy API)")
+    from migrator.harvest.receipts import parse_size
     from migrator.sandbox import serve
 
+    largest = parse_size(receipt_limit)
     serve(
         host=host,
         port=port,
@@ -593,9 +709,13 @@ def sandbox_command(
         fault_rate=fault_rate,
         timestamp_timers=timestamp_timers,
         state_path=state,
+        receipt_limit=largest,
     )
 
 
+INTERRUPTED = (
+    "Interrupted. The ledger is consistent: run the same command again to resume (nothing loaded is sent twice)."
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -620,12 +740,15 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(1)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except MigratorError as exc:
         click.echo(f"Error: {one_line(redact(str(exc), *secrets))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted. The ledger is consistent: run the same command again to resume.", err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)

@@ -51,6 +51,9 @@ class TargetSettings:
     timeout: float = 30.0
     max_retries: int = 5
     backoff_max: float = 30.0  # longest wait between two tries of a transient failure
+    # Share the account's budget with other migrator processes (harvest/shared_budget.py): on for a
+    # real account, off for the in-process sandbox (an account of this process alone).
+    share_budget: bool = False
 
     @classmethod
     def from_env(
@@ -82,6 +85,7 @@ class TargetSettings:
             rate=rate or RateLimit(),
             timeout=timeout if timeout is not None else 30.0,
             backoff_max=backoff_max if backoff_max is not None else 30.0,
+            share_budget=True,
         )
 
 

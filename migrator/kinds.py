@@ -456,7 +456,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.TimeEntryCreate,
         models.TimeEntryUpdate,
         leaf=True,
-        slim=("hours", "spent_date", "project"),
+        # verify compares every field the mapping sends (migrator.load.verify_entries)
+        slim=("hours", "spent_date", "project", "user", "task", "billable", "notes"),
         label=_label_time,
     ),
     Kind(
@@ -473,7 +474,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.ExpenseUpdate,
         scope="project_id",
         leaf=True,
-        slim=("total_cost", "spent_date", "project"),
+        slim=("total_cost", "spent_date", "project", "user", "expense_category", "billable", "notes", "units",
+              "receipt"),
         label=_label_expense,
     ),
     Kind(

@@ -87,8 +87,10 @@ class Overrides:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise MapFileError(f"map file {path}: cannot read it: {exc.strerror or exc}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise MapFileError(f"map file {path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise MapFileError(f"map file {path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise MapFileError(_toml_error(path, exc)) from exc
         return cls._parse(path, data)
 
     @classmethod
@@ -249,12 +251,17 @@ class Overrides:
         return record_name(planned.system, planned.kind, planned.source_id) in self.pinned
 
     def person(self, planned: Planned) -> str | None:
-        """The target email the map gives a source person, if any."""
+        """The target email the map gives a source person, if any (a person the file names twice,
+        by record and by email, with two different addresses is a `MapFileError`)."""
         name = record_name(planned.origin.system, planned.kind, planned.source_id)
-        if name in self.people:
-            return self.people[name]
         email = str(planned.payload.get("email") or "").strip().casefold()
-        return self.people_by_email.get(email) if email else None
+        by_name, by_email = self.people.get(name), self.people_by_email.get(email) if email else None
+        if by_name and by_email and by_name.casefold() != by_email.casefold():
+            raise MapFileError(
+                f'map file {self.path}: [people] "{name}" and "{email}" are the same person, mapped to two '
+                f"addresses ({by_name} and {by_email}): keep one"
+            )
+        return by_name or by_email
 
     def _skip(self, planned: Planned, name: str) -> str | None:
         if name in self.skip_records:
@@ -268,6 +275,32 @@ class Overrides:
                 window = f"{self.since or '…'} to {self.until or '…'}"
                 return f"outside the window of the map file {self.path.name} ([only] {window}: {day})"
         return None
+
+
+_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)\s*$")
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML error as a person reads it: the file, line, key and value, and what is wrong with them.
+
+    The parser stops at `2015-13-01` with "Expected newline…": a value that is not a valid date
+    (nor anything else TOML knows) is by far the likeliest cause, so the message says so."""
+    text = str(exc)
+    found = _POSITION.search(text)
+    if not found:
+        return f"map file {path}: not valid TOML: {text}"
+    number = int(found["line"])
+    why = text[: found.start()]
+    try:
+        line = path.read_text(encoding="utf-8").splitlines()[number - 1].strip()
+    except (OSError, IndexError, UnicodeDecodeError):
+        line = ""
+    key, equals, value = line.partition("=")
+    value = value.split("#", 1)[0].strip()
+    if equals and re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}.*", value):
+        return f"map file {path}:{number}: {key.strip()}: {value} is not a date (write it as 2015-01-31, no quotes)"
+    shown = f" ({line})" if line else ""
+    return f"map file {path}:{number}: not valid TOML{shown}: {why}"
 
 
 def restrict(overrides: Overrides, store: Any) -> int:

@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from pydantic import ValidationError
 
 from migrator.errors import SourceError
+from migrator.harvest.receipts import RECEIPT_LIMIT
 from migrator.kinds import REGISTRY
 from migrator.sources.record import Origin
 
@@ -137,6 +138,9 @@ class Planned:
     # The source's own stated figures `verify` compares the target with (an invoice's amount and
     # due as the legacy system computed them, hours as exported), where they may differ from the payload.
     facts: dict[str, Any] | None = None
+    # An expense's receipt file (`ReceiptFile.as_dict()`, plus `refused` when it cannot be sent): it
+    # travels beside the payload, never inside it, and is uploaded with the expense (multipart).
+    receipt: dict[str, Any] | None = None
 
     @property
     def ref(self) -> str:
@@ -170,6 +174,8 @@ class PlannedRecord(Protocol):
     @property
     def facts(self) -> dict[str, Any] | None: ...
     @property
+    def receipt(self) -> dict[str, Any] | None: ...
+    @property
     def origin(self) -> Origin: ...
     @property
     def ref(self) -> str: ...
@@ -201,6 +207,7 @@ class MapContext:
 
     timestamp_timers: bool = False  # the target company tracks time by start/end
     include_deleted: bool = False  # migrate FreshBooks records from the deleted folder too
+    receipt_limit: int = RECEIPT_LIMIT  # bytes: a larger receipt file is not sent (`migrator.harvest.receipts`)
 
 
 @dataclass
@@ -240,10 +247,12 @@ class MapSink:
         *,
         after: tuple[str, ...] = (),
         facts: dict[str, Any] | None = None,
+        receipt: dict[str, Any] | None = None,
     ) -> Planned:
         """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`).
 
-        `facts`: the source's own figures for `verify` (see `Planned.facts`)."""
+        `facts`: the source's own figures for `verify` (see `Planned.facts`); `receipt`: an expense's
+        receipt file (see `Planned.receipt`)."""
         try:
             payload = REGISTRY[kind].create_model.model_validate(data).body()  # type: ignore[union-attr]
         except ValidationError as exc:
@@ -251,7 +260,7 @@ class MapSink:
             field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
             message = problem["msg"].removeprefix("Value error, ")
             return self.invalid(kind, source_id, origin, f"field '{field_name}': {message}", data=data)
-        return self._put(Planned(kind, source_id, payload, origin, after=after, facts=facts))
+        return self._put(Planned(kind, source_id, payload, origin, after=after, facts=facts, receipt=receipt))
 
     def invalid(
         self,

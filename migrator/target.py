@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from migrator.config import RateLimit, TargetSettings
 from migrator.errors import ConfigError
+from migrator.harvest.receipts import RECEIPT_LIMIT, parse_size
 
 # The sandbox is ours, so its limit is scaled up for a quick demo; `--rate` still applies to it.
 SANDBOX_RATE = RateLimit(100, 1.0)
@@ -26,6 +27,7 @@ class TargetSpec:
     timeout: float | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     backoff_max: float | None = None
+    receipt_limit: int = RECEIPT_LIMIT  # bytes: larger receipt files are not sent (`migrator.harvest.receipts`)
 
     @classmethod
     def from_options(
@@ -36,6 +38,7 @@ class TargetSpec:
         offline: bool = False,
         rate: str | None = None,
         env: Mapping[str, str],
+        receipt_limit: str | None = None,
     ) -> TargetSpec:
         chosen = [
             name for name, on in (("--target", bool(target)), ("--sandbox", sandbox), ("--offline", offline)) if on
@@ -44,7 +47,8 @@ class TargetSpec:
             raise ConfigError(f"choose one of {' / '.join(chosen)}")
         parsed = RateLimit.parse(rate) if rate else None
         mode = "sandbox" if sandbox else "offline" if offline else "url"
-        return cls(mode=mode, url=target, rate=parsed, env=dict(env))
+        largest = parse_size(receipt_limit) if receipt_limit else RECEIPT_LIMIT
+        return cls(mode=mode, url=target, rate=parsed, env=dict(env), receipt_limit=largest)
 
 
 @dataclass
@@ -87,7 +91,7 @@ def open_target(spec: TargetSpec, ledger_path: Path, *, write: bool = True) -> O
         rate = spec.rate or SANDBOX_RATE
         state = sandbox_state_path(ledger_path)
         kept = state if write or state.exists() else None
-        sandbox = Sandbox(rate=(rate.requests, rate.seconds), state_path=kept)
+        sandbox = Sandbox(rate=(rate.requests, rate.seconds), state_path=kept, receipt_limit=spec.receipt_limit)
         sandbox.start()
         settings = TargetSettings(
             base_url=sandbox.url, token=SecretStr(sandbox.token), account_id=sandbox.account_id, rate=rate

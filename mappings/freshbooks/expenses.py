@@ -4,11 +4,14 @@ Category hierarchies are flattened to "Parent › Child". An expense keeps its v
 its notes and ends with a marker line `[migrator freshbooks expense <id>]`, the key the loader uses
 to find it again after an unknown outcome (v2 expenses have no external reference). Taxes on
 expenses have no v2 field; an expense without a project cannot exist in v2 and is invalid.
+Receipts: the file in a `receipts` folder beside the export goes with the expense. FreshBooks says
+nothing about receipts in an expense (only `receipt.get` knows), so no file means no note.
 """
 
 from __future__ import annotations
 
 from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable, user_ref
+from mappings.receipts import planned_receipt
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
@@ -61,7 +64,8 @@ def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set
             "notes": notes,
             "billable": bool(expense.client_id),
         }
-        sink.emit("expenses", expense.id, data, expense.origin)
+        receipt = planned_receipt(sink, ctx, "expenses", expense.id, export.receipt(expense.id))
+        sink.emit("expenses", expense.id, data, expense.origin, receipt=receipt)
         if expense.vendor:
             sink.lossy("expenses", expense.id, "vendor", "no v2 field: written at the head of the notes")
         for prefix in ("tax1", "tax2"):

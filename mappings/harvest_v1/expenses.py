@@ -5,6 +5,8 @@ v2 expenses have no external reference, so the notes end with a marker line
 Units: v2 takes whole `units` for unit-priced categories (mileage) and derives the cost from the
 category's price. Units are sent only when they are whole and units x price reproduces v1's
 total; otherwise the v1 `total_cost` is sent alone, because the money must not change.
+Receipts: the file in a `receipts` folder beside the export goes with the expense; one that v1
+says exists (`has-receipt`) but that no folder holds is a lossy note naming the file expected.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes
+from mappings.receipts import FIELD as RECEIPT, planned_receipt
 from migrator.harvest.invoice_math import cents
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Expense
@@ -93,20 +96,22 @@ def map_expenses(m: V1Mapping) -> None:
         )
         _flags(expense, notes)
         notes.rest(expense, used=USED, once=ONCE, why=WHY)
-        m.sink.emit(KIND, expense.id, data, expense.origin)
+        receipt = planned_receipt(m.sink, m.ctx, KIND, expense.id, m.export.receipt(expense.id))
+        if receipt is None and (expense.has_receipt or expense.receipt_url):
+            where = f" ({expense.receipt_url})" if expense.receipt_url else ""
+            notes.note(
+                expense.id,
+                RECEIPT,
+                f"v1 has a receipt{where} but no file receipts/{expense.id}.* lies beside the export: not migrated "
+                "(`migrator export` fetches receipts, or put the file in a receipts folder)",
+            )
+        m.sink.emit(KIND, expense.id, data, expense.origin, receipt=receipt)
 
 
 def _flags(expense: Expense, notes: KindNotes) -> None:
-    """v1 states and attachments v2 cannot take through its JSON API (false is v2's default)."""
+    """v1 states v2 cannot take through its API (false is v2's default)."""
     if expense.is_billed or (expense.invoice_id not in (None, "0")):
         invoice = f" on invoice {expense.invoice_id}" if expense.invoice_id not in (None, "0") else ""
         notes.note(expense.id, "is_billed", f"billed in v1{invoice}; migrated unbilled (free-form invoices)")
     if expense.is_closed or expense.is_locked:
         notes.note(expense.id, "is_closed", "approved/locked in v1; v2 approval cannot be set through the API")
-    if expense.has_receipt or expense.receipt_url:
-        where = f" ({expense.receipt_url})" if expense.receipt_url else ""
-        notes.note(
-            expense.id,
-            "receipt_url",
-            f"a receipt is attached in v1{where}; the XML export has no file: re-upload it to the v2 expense",
-        )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.generate.expected import COUNTED_KINDS, Expected, LossyAmount
+from migrator.generate.receipts import LARGE_RECEIPT
 from migrator.generate.scale import MIN_ENTRIES, Scale
 from migrator.systems import NAMES, system as source_system
 
@@ -27,9 +28,14 @@ SYSTEMS = NAMES  # every source system has a generator (`migrator.systems`)
 __all__ = ["COUNTED_KINDS", "MIN_ENTRIES", "SYSTEMS", "Expected", "LossyAmount", "Scale", "generate"]
 
 
-def generate(system: str, out_dir: Path, *, entries: int = 300, seed: int = 0) -> Expected:
+def generate(
+    system: str, out_dir: Path, *, entries: int = 300, seed: int = 0, large_receipt: int = LARGE_RECEIPT
+) -> Expected:
     """Write an export of `system` ("harvest-v1" or "freshbooks") with `entries` time entries into
     `out_dir` (created; it must be empty), and return what a correct migration must produce.
+
+    Some expenses get receipt files in `out_dir/receipts` (small PNG, PDF and JPEG files, and one PDF
+    of `large_receipt` bytes); `Expected.receipts` says which.
 
     Raises `ConfigError` for an unknown system, too few entries or a folder that is not empty.
     """
@@ -40,5 +46,5 @@ def generate(system: str, out_dir: Path, *, entries: int = 300, seed: int = 0) -
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError(f"{out_dir} is not an empty folder: generate into a new one (old files would mix in)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    expected: Expected = declared.load_generator()(out_dir, entries=entries, seed=seed)
+    expected: Expected = declared.load_generator()(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)
     return expected

@@ -11,6 +11,7 @@ import click
 
 from migrator.errors import MigratorError
 from migrator.generate import MIN_ENTRIES, SYSTEMS, generate
+from migrator.generate.receipts import LARGE_RECEIPT
 
 
 @click.command(
@@ -29,11 +30,18 @@ from migrator.generate import MIN_ENTRIES, SYSTEMS, generate
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the expected result as JSON (decimal strings).")
-def command(system: str, out_dir: Path, entries: int, seed: int, as_json: bool) -> None:
+@click.option(
+    "--large-receipt-kb",
+    type=click.IntRange(min=0),
+    default=LARGE_RECEIPT // 1024,
+    show_default=True,
+    help="Size of the one large receipt file (a PDF) in receipts/; 0 for none.",
+)
+def command(system: str, out_dir: Path, entries: int, seed: int, as_json: bool, large_receipt_kb: int) -> None:
     """Write a SYSTEM (harvest-v1 or freshbooks) export into OUT_DIR (new or empty), carrying every
     trap of a ten-year-old account, and print what a correct migration of it must produce."""
     started = time.process_time()
-    expected = generate(system, out_dir, entries=entries, seed=seed)
+    expected = generate(system, out_dir, entries=entries, seed=seed, large_receipt=large_receipt_kb * 1024)
     files = [path for path in out_dir.rglob("*") if path.is_file()]
     size = sum(path.stat().st_size for path in files)
     seconds = time.process_time() - started

@@ -80,6 +80,9 @@ class Expected:
       stated figures of migrated invoices and their payments (credits excluded).
     - `lossy_money`: `SYSTEM:KIND:ID` -> the amount v2 cannot hold; every other invoice ends equal to the cent.
     - `skipped`: `SYSTEM:KIND:ID` -> why the record is deliberately not migrated.
+    - `receipts`: `SYSTEM:expenses:ID` -> the receipt file the expense must hold in the target (its
+      name in `OUT/receipts`, size and sha256); `missing_receipts`: expenses that say they have a
+      receipt but whose file the export lacks (a lossy note each, no receipt in the target).
     """
 
     system: str
@@ -93,6 +96,8 @@ class Expected:
     money: Mapping[str, Mapping[str, Decimal]]
     lossy_money: Mapping[str, LossyAmount]
     skipped: Mapping[str, str]
+    receipts: Mapping[str, Any] = field(default_factory=dict)  # name -> `migrator.generate.receipts.WrittenReceipt`
+    missing_receipts: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: sorted lists for sets, decimal strings (two places) for hours and money."""
@@ -114,6 +119,10 @@ class Expected:
             },
             "lossy_money": {name: lossy.as_dict() for name, lossy in sorted(self.lossy_money.items())},
             "skipped": dict(sorted(self.skipped.items())),
+            "receipts": {
+                name: {"file": r.file, "size": r.size, "sha256": r.sha256} for name, r in sorted(self.receipts.items())
+            },
+            "missing_receipts": sorted(self.missing_receipts),
         }
 
     def summary(self) -> str:
@@ -127,6 +136,11 @@ class Expected:
         lines.append(
             f"{len(self.lossy_money)} invoices/estimates v2 cannot hold to the cent; "
             f"{len(self.skipped)} records skipped on purpose"
+        )
+        size = sum(receipt.size for receipt in self.receipts.values())
+        lines.append(
+            f"{len(self.receipts)} receipt files ({size:,} bytes) in receipts/; "
+            f"{len(self.missing_receipts)} expenses say they have a receipt without a file"
         )
         return "\n".join(lines)
 
@@ -149,6 +163,8 @@ class ExpectedBuilder:
     money: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     lossy_money: dict[str, LossyAmount] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    receipts: dict[str, Any] = field(default_factory=dict)
+    missing_receipts: set[str] = field(default_factory=set)
 
     def count(self, kind: str, n: int = 1) -> None:
         """Add `n` source records that become v2 objects of `kind`."""
@@ -205,4 +221,6 @@ class ExpectedBuilder:
             ),
             lossy_money=MappingProxyType(dict(sorted(self.lossy_money.items()))),
             skipped=MappingProxyType(dict(sorted(self.skipped.items()))),
+            receipts=MappingProxyType(dict(sorted(self.receipts.items()))),
+            missing_receipts=frozenset(self.missing_receipts),
         )

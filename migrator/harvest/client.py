@@ -8,6 +8,7 @@ text and never logged. Thread-safe: the loader calls one client from a bounded p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -33,14 +34,17 @@ from migrator.errors import (
     TransientError,
     redact,
 )
+from migrator.harvest.multipart import MultipartBody, ReceiptUpload
 from migrator.harvest.ratelimit import SlidingWindowLimiter
 from migrator.harvest.retry import NEVER_SENT, Action, RetryPolicy
+from migrator.harvest.shared_budget import budget_path, shared_limiter
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 2000  # Harvest's maximum (and default) page size; a larger value is a 422
 MESSAGE_CHARS = 200  # how much of a non-JSON error body goes into the message
 BODY_CHARS = 2000  # how much of an error body is kept on the exception
+_ACCOUNT_PATHS = ("/company", "/users/me")  # what every account has
 RECONCILE = "it may have been applied: reconcile with the target before sending it again"
 
 
@@ -76,7 +80,11 @@ class HarvestClient:
         # and with a real clock but a no-op sleep it would spin until real time catches up.
         self.settings = settings
         self.policy = policy or RetryPolicy(max_retries=settings.max_retries, backoff_max=settings.backoff_max)
-        self.limiter = limiter or SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
+        if limiter is None:
+            limiter = SlidingWindowLimiter(settings.rate.requests, settings.rate.seconds, clock, sleep)
+            if settings.share_budget:
+                limiter = shared_limiter(limiter, budget_path(settings.base_url, settings.account_id), sleep)
+        self.limiter = limiter
         self.stats = ClientStats()
         self._sleep = sleep
         self._stats_lock = threading.Lock()
@@ -117,6 +125,36 @@ class HarvestClient:
         """DELETE `path`."""
         self.request("DELETE", path)
 
+    def upload(self, method: str, path: str, body: dict[str, Any], receipt: ReceiptUpload) -> tuple[Any, str | None]:
+        """POST or PATCH `body` as multipart text fields with `receipt` as its file (how Harvest takes a
+        receipt); return the answer and the sha256 of the bytes sent.
+
+        Never re-sent once it may have arrived, a PATCH included (a second upload of the same file is
+        still a second upload): an unknown outcome is `OutcomeUnknownError`, reconciled by the caller.
+        """
+        receipt.check()
+        multipart = MultipartBody(body, receipt)
+        return self.request(method, path, multipart=multipart), multipart.sent
+
+    def receipt_digest(self, url: str) -> tuple[int, str]:
+        """(size, sha256) of a receipt as the target serves it at `url` (same origin only), streamed."""
+        target, shown = self._resolve("GET", url, None)
+        hasher, size = hashlib.sha256(), 0
+        try:
+            with self.limiter.slot():
+                self._count(method="GET")
+                with self._http.stream("GET", target, headers={"Accept": "*/*"}) as response:
+                    if response.status_code != 200:
+                        response.read()
+                        self._result("GET", shown, response)
+                        raise HarvestError(f"answered {response.status_code}", method="GET", path=shown)
+                    for block in response.iter_bytes():
+                        hasher.update(block)
+                        size += len(block)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error("GET", shown, exc) from exc
+        return size, hasher.hexdigest()
+
     def list(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every object of a list endpoint: asks for 2000 per page and follows `links.next` until null.
 
@@ -147,24 +185,40 @@ class HarvestClient:
 
     # --- one request -------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        multipart: MultipartBody | None = None,
+    ) -> Any:
         """Send one request through the limiter and the retry policy; return the parsed JSON or None.
 
         `path` is relative to the base URL, or an absolute URL on the same origin (a `links.next`).
+        `multipart` replaces `body` with a streamed form (see `upload`): retried like a POST.
         """
         try:
             url, shown = self._resolve(method, path, params)
         except httpx.InvalidURL as exc:
             raise HarvestError(f"not a valid URL: {self._redact(str(exc))}", method=method) from exc
-        content = jsonio.dumps(body).encode() if body is not None else None
+        content: Any = jsonio.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        if multipart is not None:
+            headers = {"Content-Type": multipart.content_type, "Content-Length": str(multipart.length)}
+        # An upload is sent at most once, like a POST: re-sending it after it may have arrived would upload twice.
+        once = "POST" if multipart is not None else method
 
         def send() -> httpx.Response:
             with self.limiter.slot():
                 self._count(method=method)
-                response = self._http.request(method, url, content=content, headers=headers)
+                payload = iter(multipart) if multipart is not None else content  # a fresh read of the file each time
+                response = self._http.request(method, url, content=payload, headers=headers)
             if response.status_code == 429:
                 self._count(rate_limited=True)
+            else:
+                self._heed_budget_headers(response)
             return response
 
         def on_retry(action: Action, wait: float) -> None:
@@ -175,10 +229,28 @@ class HarvestClient:
             log.info("%s %s: %s, sending again in %.2fs", method, shown, what, wait)
 
         try:
-            response = self.policy.run(method, send, sleep=self._sleep, on_retry=on_retry)
+            response = self.policy.run(once, send, sleep=self._sleep, on_retry=on_retry)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(method, shown, exc) from exc
-        return self._result(method, shown, response)
+            raise self._transport_error(method, shown, exc, once=once == "POST") from exc
+        return self._result(method, shown, response, once=once == "POST")
+
+    def _heed_budget_headers(self, response: httpx.Response) -> None:
+        """A server that says its budget is spent (`X-RateLimit-Remaining: 0` and a reset time) is
+        waited for before the next request, instead of drawing a 429. Harvest does not document
+        these headers; where they come, they are the server's own count, which beats ours."""
+        headers = response.headers
+        remaining = _first(headers, "X-RateLimit-Remaining", "X-Rate-Limit-Remaining", "RateLimit-Remaining")
+        reset = _first(headers, "X-RateLimit-Reset", "X-Rate-Limit-Reset", "RateLimit-Reset")
+        try:
+            left, until = int(remaining or ""), float(reset or "")
+        except ValueError:
+            return
+        if left > 0:
+            return
+        wait = until - time.time() if until > 1e9 else until  # an epoch time, or seconds from now
+        if 0 < wait <= 3600:
+            log.info("the server says its request budget is spent: waiting %.2fs", wait)
+            self.limiter.pause(wait)
 
     def _resolve(self, method: str, path: str, params: dict[str, Any] | None) -> tuple[str, str]:
         """The URL to send to (`params` merged into any query `path` has), and the path to show in errors."""
@@ -198,7 +270,9 @@ class HarvestClient:
         shown = url.path.removeprefix(self._base.path.rstrip("/")) or "/"
         return str(url), self._redact(shown)
 
-    def _result(self, method: str, path: str, response: httpx.Response) -> Any:
+    def _result(self, method: str, path: str, response: httpx.Response, *, once: bool = False) -> Any:
+        """The parsed answer, or the typed error; `once`: the request may not be repeated (a POST, an upload)."""
+        once = once or method == "POST"
         status = response.status_code
         if 200 <= status < 300:
             if not response.content:
@@ -207,7 +281,7 @@ class HarvestClient:
                 return jsonio.loads(response.content)
             except ValueError as exc:
                 text = f"answered {status} with a body that is not JSON"
-                if method == "POST":  # created, but we cannot tell its id
+                if once:  # created, but we cannot tell its id
                     raise OutcomeUnknownError(f"{text}; {RECONCILE}", method=method, path=path, status=status) from exc
                 raise TransientError(text, method=method, path=path, status=status) from exc
         message = self._message(response)
@@ -225,6 +299,13 @@ class HarvestClient:
                 "and that the user is an Administrator)",
                 **context,
             )
+        if status == 404 and path in _ACCOUNT_PATHS:
+            # Every Harvest v2 account answers these: a 404 means the base URL is not the API's.
+            base = self._where.rstrip("/")
+            hint = f"did you mean {base}/v2?" if not base.endswith("/v2") else "check --target / HARVEST_BASE_URL"
+            raise TargetUnreachableError(
+                f"{base} answered 404 for {path}: it is not a Harvest v2 API base; {hint}", **context
+            )
         if status == 404:
             raise NotFoundError(message, **context)
         if status == 429:
@@ -234,7 +315,7 @@ class HarvestClient:
                 **context,
             )
         if status >= 500:
-            if method == "POST":
+            if once:
                 raise OutcomeUnknownError(f"{message}; {RECONCILE}", **context)
             raise TransientError(message, **context)
         if 300 <= status < 400:
@@ -245,7 +326,7 @@ class HarvestClient:
             )
         raise RejectedError(message, **context)
 
-    def _transport_error(self, method: str, path: str, exc: Exception) -> HarvestError:
+    def _transport_error(self, method: str, path: str, exc: Exception, *, once: bool = False) -> HarvestError:
         """The `HarvestError` for an httpx exception that survived the retry policy."""
         detail = self._redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.InvalidURL)):
@@ -254,7 +335,7 @@ class HarvestClient:
             )
         if isinstance(exc, NEVER_SENT):  # a pool timeout: nothing left this process
             return TransientError(detail, method=method, path=path)
-        if method == "POST":
+        if once or method == "POST":
             return OutcomeUnknownError(f"{detail}; {RECONCILE}", method=method, path=path)
         return TransientError(detail, method=method, path=path)
 
@@ -295,11 +376,19 @@ class HarvestClient:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the shared budget file, if any)."""
         self._http.close()
+        closing = getattr(self.limiter, "close", None)
+        if closing is not None:
+            closing()
 
     def __enter__(self) -> HarvestClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first(headers: httpx.Headers, *names: str) -> str | None:
+    """The first of these headers the response carries."""
+    return next((headers[name] for name in names if name in headers), None)

@@ -65,49 +65,29 @@ def step_path(kind: str, resolved: dict[str, Any]) -> str:
     return REGISTRY[kind].item_path(resolved, int(resolved["object"]))
 
 
-class Steps:
-    """Collects, while the planner decides, what the `reactivations` and `archives` steps need.
+class Touches:
+    """Which archivable objects a record needs active: the ones it names, the assignments a time entry
+    or expense implies (Harvest checks them too), and their parents (an assignment's project, a
+    project's client: an archived client archives what is logged on its projects).
 
-    `note` sees every decision in lane order (so an assignment is known before the time entries
-    that imply it, a project before its assignments); `plan` then decides the steps. It keeps the
-    archivable objects (clients, projects, people…: bounded by the account's size, not its history)
-    and a count per object of the new records that need it active.
+    `register` sees the archivable objects of the plan (clients, projects, people, assignments…:
+    bounded by the account's size, not its history); `touched` then answers for any record.
     """
 
     def __init__(self) -> None:
-        self.objects: list[Any] = []  # PlanEntry of archivable kinds
-        self.needs: Counter[tuple[str, str]] = Counter()  # (system, ref) -> new or changed records touching it
         self._assignment: dict[tuple[str, str, Any, Any], str] = {}
-        self._combos: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
-        # An archived client archives what is logged on its projects too: a project's client is needed with it.
         self._parents: dict[tuple[str, str], list[str]] = {}
 
-    def note(self, entry: Any) -> None:
-        planned = entry.planned
+    def register(self, planned: PlannedRecord) -> None:
         system = planned.system
-        loaded = entry.action not in ("invalid", "skipped")
-        if planned.kind in ARCHIVABLE and loaded:
-            found = [planned.payload.get(name) for name in ("project_id", "client_id")]
-            self._parents[(system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
-            if not entry.same_as:
-                self.objects.append(entry)
-            if planned.kind in ("user_assignments", "task_assignments"):
-                other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
-                self._assignment[(system, planned.kind, planned.payload.get("project_id"), other)] = planned.ref
-        if entry.action not in _LOADING or REGISTRY[planned.kind].step:
-            return
-        if REGISTRY[planned.kind].leaf:
-            # A million time entries share a few thousand (project, task, person) combinations:
-            # count the combinations, expand them once in `plan`.
-            self._combos[(system, planned.kind, tuple(planned.depends_on()))] += 1
-            return
-        touched = self._touched(system, planned.kind, planned.depends_on())
-        if entry.action == "update" and planned.kind in ARCHIVABLE and set(entry.diff or {}) - {"is_active"}:
-            touched.add(planned.ref)  # Harvest edits no archived person, nor (we assume) any archived thing
-        self._count(system, touched)
+        found = [planned.payload.get(name) for name in ("project_id", "client_id")]
+        self._parents[(system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
+        if planned.kind in ("user_assignments", "task_assignments"):
+            other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
+            self._assignment[(system, planned.kind, planned.payload.get("project_id"), other)] = planned.ref
 
-    def _touched(self, system: str, kind: str, refs: Iterable[str]) -> set[str]:
-        """The archivable objects `refs` name, with the assignments a time entry or expense implies."""
+    def touched(self, system: str, kind: str, refs: Iterable[str]) -> set[str]:
+        """The archivable objects a `kind` record depending on `refs` needs active (parents included)."""
         refs = list(refs)
         touched = {ref for ref in refs if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
         project = next((ref for ref in refs if ref.startswith("@projects:")), None)
@@ -116,24 +96,65 @@ class Steps:
             found_ref = self._assignment.get((system, assignment_kind, project, other))
             if found_ref:
                 touched.add(found_ref)
-        return touched
-
-    def _count(self, system: str, touched: set[str], times: int = 1) -> None:
         stack = list(touched)
-        while stack:  # an assignment's project, a project's client
+        while stack:
             for parent in self._parents.get((system, stack.pop()), ()):
                 if parent not in touched:
                     touched.add(parent)
                     stack.append(parent)
+        return touched
+
+
+class Steps:
+    """Collects, while the planner decides, what the `reactivations` and `archives` steps need.
+
+    `note` sees every decision in lane order (so an assignment is known before the time entries
+    that imply it, a project before its assignments); `plan` then decides the steps. It keeps the
+    archivable objects and, per object, a count of the new records that need it active (`needs`)
+    and of the records that need it but cannot load (`held`: its archive waits for them).
+    """
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []  # PlanEntry of archivable kinds
+        self.needs: Counter[tuple[str, str]] = Counter()  # (system, ref) -> new or changed records touching it
+        self.held: Counter[tuple[str, str]] = Counter()  # (system, ref) -> invalid records touching it
+        self.touches = Touches()
+        # A million time entries share a few thousand (project, task, person) combinations: count the
+        # combinations, expand them once in `plan`.
+        self._combos: Counter[tuple[str, str, tuple[str, ...], bool]] = Counter()
+
+    def note(self, entry: Any) -> None:
+        planned = entry.planned
+        system = planned.system
+        loaded = entry.action not in ("invalid", "skipped")
+        if planned.kind in ARCHIVABLE and loaded:
+            self.touches.register(planned)
+            if not entry.same_as:
+                self.objects.append(entry)
+        if REGISTRY[planned.kind].step or (entry.action not in _LOADING and entry.action != "invalid"):
+            return
+        waiting = entry.action == "invalid"
+        if REGISTRY[planned.kind].leaf:
+            self._combos[(system, planned.kind, tuple(planned.depends_on()), waiting)] += 1
+            return
+        touched = self.touches.touched(system, planned.kind, planned.depends_on())
+        edits = entry.action == "update" and set(entry.diff or {}) - {"is_active"}
+        if edits and planned.kind in ARCHIVABLE:
+            # Harvest edits no archived person, nor (we assume) any archived thing.
+            touched |= self.touches.touched(system, planned.kind, [planned.ref])
+        self._count(system, touched, waiting=waiting)
+
+    def _count(self, system: str, touched: set[str], times: int = 1, *, waiting: bool = False) -> None:
+        counter = self.held if waiting else self.needs
         for ref in touched:
-            self.needs[(system, ref)] += times
+            counter[(system, ref)] += times
 
     def plan(self, *, ledger: Ledger | None, target: TargetIndex) -> list[Any]:
         """The step entries (PlanEntry objects) the noted decisions need."""
-        for (system, kind, refs), times in self._combos.items():
-            self._count(system, self._touched(system, kind, refs), times)
+        for (system, kind, refs, waiting), times in self._combos.items():
+            self._count(system, self.touches.touched(system, kind, refs), times, waiting=waiting)
         self._combos.clear()
-        return plan_steps(self.objects, self.needs, ledger=ledger, target=target)
+        return plan_steps(self.objects, self.needs, ledger=ledger, target=target, held=self.held)
 
 
 def _target_active(target: TargetIndex, kind: str, v2_id: int | None, assumed: bool) -> bool:
@@ -144,9 +165,20 @@ def _target_active(target: TargetIndex, kind: str, v2_id: int | None, assumed: b
 
 
 def plan_steps(
-    entries: list[Any], needs: Counter[tuple[str, str]], *, ledger: Ledger | None, target: TargetIndex
+    entries: list[Any],
+    needs: Counter[tuple[str, str]],
+    *,
+    ledger: Ledger | None,
+    target: TargetIndex,
+    held: Counter[tuple[str, str]] | None = None,
 ) -> list[Any]:
-    """The `reactivations` and `archives` entries for decided archivable `entries` (PlanEntry objects)."""
+    """The `reactivations` and `archives` entries for decided archivable `entries` (PlanEntry objects).
+
+    History first: an object some record cannot load onto yet (`held`) is not archived by this
+    plan — the run that loads that record could not log it on an archived object. Its archive is
+    planned `invalid`, saying what it waits for; putting back an object we reactivated never waits.
+    """
+    held = held or Counter()
     from migrator.load.planstore import PlanEntry
 
     steps: list[PlanEntry] = []
@@ -178,6 +210,18 @@ def plan_steps(
         if not final_inactive or activates:
             continue
         archive = Planned("archives", sid, step_payload(planned, False), planned.origin)
+        waiting = held.get((system, planned.ref), 0)
+        if waiting and not reactivate and not window_open and (entry.action == "create" or target_active):
+            steps.append(
+                PlanEntry(
+                    archive,
+                    "invalid",
+                    target_id=entry.target_id,
+                    reason=f"archived in the source, but {waiting} record(s) that need it active cannot load yet "
+                    "(invalid): archived by the run that loads them",
+                )
+            )
+            continue
         if entry.action == "create":
             steps.append(
                 PlanEntry(

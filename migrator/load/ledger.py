@@ -9,6 +9,12 @@ It is the write-ahead log that makes loading exactly-once without idempotency ke
 
 Each step is its own transaction; WAL mode keeps readers and the single writer apart. Schema
 changes are numbered migrations tracked in `PRAGMA user_version`.
+
+An expense's receipt has its own little write-ahead log in the row's `receipt` column (JSON):
+`{"sha256", "size", "file_name", "state"}` where `state` is `done` (the target holds this file),
+`pending` (an upload whose outcome is unknown; `held` keeps what the target held before),
+`rejected` (refused: too large, or by Harvest, with `error`) or `kept` (an adopted expense's own
+receipt, never overwritten). The intent is committed before the upload, the outcome right after.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ from filelock import FileLock, Timeout
 from migrator import jsonio
 from migrator.errors import LedgerError
 
-STATES = ("pending", "done", "adopted", "rejected", "blocked", "deleted", "archived", "pruned")
+STATES = ("pending", "done", "adopted", "rejected", "blocked", "invalid", "deleted", "archived", "pruned")
 # The states of a record whose object is in the target: `done` (created by a batch of this ledger),
 # `adopted` (it existed: never touched), `archived` (created, then archived by a rollback that could
 # not delete it). `pending` is an intent whose outcome is unknown (a project: created, its automatic
 # assignments not yet settled, with its v2 id). `pruned`: archived because a newer export no longer
 # has the record (a cut-over's `run --prune archive`); `deleted`: removed by a rollback or a prune.
+# `invalid`: the plan could not map or place it (why in `last_error`); like `rejected` and `blocked`
+# it is a record the target does not hold, listed by `status --rejected`.
 LOADED_STATES = frozenset({"done", "adopted", "archived"})
 _LOADED_SQL = ", ".join(f"'{state}'" for state in sorted(LOADED_STATES))
 
@@ -79,7 +87,12 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE records ADD COLUMN origin TEXT;
     """,
+    # 3: an expense's receipt: its sha256, size and file name, and whether the target holds it
+    """
+    ALTER TABLE records ADD COLUMN receipt TEXT;
+    """,
 )
+KEEP_RECEIPT: Any = object()  # `record_result(receipt=...)` default: leave the receipt column as it is
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -128,6 +141,7 @@ class LedgerRow:
     created_at: str
     updated_at: str
     origin: str | None = None  # "file:line" where the record was last seen in the source
+    receipt: dict[str, Any] | None = None  # an expense's receipt (see the module docstring)
 
 
 class Ledger:
@@ -200,17 +214,44 @@ class Ledger:
     # --- target binding ----------------------------------------------------------------------------
 
     def bind_target(self, target: str, account_id: str) -> None:
-        """Record the target on first use; refuse any other target afterwards."""
+        """Record the target on first use; refuse any other target afterwards.
+
+        Call it only once a request to the target has succeeded with the credentials: a typo in the
+        account id or an unreachable URL on the first run must not bind the ledger for good.
+        """
         with self._tx() as db:
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if "target" not in rows:
                 db.execute("INSERT INTO meta VALUES ('target', ?), ('account_id', ?)", (target, account_id))
                 return
-        if rows["target"] != target or rows["account_id"] != account_id:
-            raise LedgerError(
-                f"ledger {self.path} belongs to account {rows['account_id']} at {rows['target']}, "
-                f"not account {account_id} at {target}; use another --ledger for another target"
+        self.check_target(target, account_id)
+
+    def check_target(self, target: str, account_id: str) -> None:
+        """Refuse a target other than the one this ledger is bound to (an unbound ledger takes any),
+        saying how to start over safely."""
+        bound = self.target()
+        if bound is None or bound == (target, account_id):
+            return
+        loaded = self.loaded_count()
+        if loaded:
+            advice = (
+                f"it maps {loaded} record(s) loaded into that account, so keep it (rollback and re-runs need it) "
+                "and pass --ledger NEW.sqlite for the other account"
             )
+        else:
+            advice = (
+                "it maps no loaded record yet, so it is safe to delete it (with the files beside it named "
+                f"{self.path.name}.*) or to pass --ledger NEW.sqlite"
+            )
+        raise LedgerError(
+            f"ledger {self.path} belongs to account {bound[1]} at {bound[0]}, not to account {account_id} at "
+            f"{target}: {advice}"
+        )
+
+    def loaded_count(self) -> int:
+        """How many records have an object in the target (loaded states)."""
+        with self._lock:
+            return int(self._db.execute(f"SELECT count(*) FROM records WHERE state IN ({_LOADED_SQL})").fetchone()[0])
 
     def target(self) -> tuple[str, str] | None:
         rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -243,12 +284,13 @@ class Ledger:
 
     _COLUMNS = (
         "system, kind, source_id, v2_id, payload_hash, payload, batch, state, attempts, last_error, "
-        "created_at, updated_at, origin"
+        "created_at, updated_at, origin, receipt"
     )
 
     def _row(self, values: tuple[Any, ...]) -> LedgerRow:
         items = list(values)
         items[5] = jsonio.loads(items[5]) if items[5] else None
+        items[13] = jsonio.loads(items[13]) if items[13] else None
         return LedgerRow(*items)
 
     def get(self, system: str, kind: str, source_id: str) -> LedgerRow | None:
@@ -317,18 +359,21 @@ class Ledger:
         batch: str,
         *,
         origin: str | None = None,
+        receipt: dict[str, Any] | None = None,
     ) -> None:
-        """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet)."""
+        """Commit a `pending` intent BEFORE the request that creates the object (no v2 id known yet);
+        `receipt`: the receipt file sent with it (a new object holds no other)."""
         now = _now()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO records (system, kind, source_id, payload_hash, payload, batch, state, attempts,"
-                " created_at, updated_at, origin) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?, ?)"
+                " created_at, updated_at, origin, receipt) VALUES (?,?,?,?,?,?, 'pending', 1, ?, ?, ?, ?)"
                 " ON CONFLICT (system, kind, source_id) DO UPDATE SET state='pending', attempts=attempts+1,"
                 " v2_id=NULL, payload_hash=excluded.payload_hash, payload=excluded.payload,"
-                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
-                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now, origin),
-            )
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin), receipt=excluded.receipt",
+                (system, kind, source_id, payload_hash(payload), jsonio.dumps(payload), batch, now, now, origin,
+                 jsonio.dumps(receipt) if receipt else None),
+            )  # fmt: skip
 
     def record_result(
         self,
@@ -342,8 +387,10 @@ class Ledger:
         batch: str,
         error: str | None = None,
         origin: str | None = None,
+        receipt: dict[str, Any] | None = KEEP_RECEIPT,
     ) -> None:
-        """Commit the outcome of a request (or of a reconciliation) right after it is known."""
+        """Commit the outcome of a request (or of a reconciliation) right after it is known;
+        `receipt`, when given, in the same transaction (None clears it)."""
         if state not in STATES:
             raise ValueError(state)
         now = _now()
@@ -359,11 +406,65 @@ class Ledger:
                 " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)",
                 (system, kind, source_id, v2_id, digest, body, batch, state, error, now, now, origin),
             )
+            if receipt is not KEEP_RECEIPT:
+                self._set_receipt(db, system, kind, source_id, receipt)
             db.execute(
                 "INSERT INTO events (at, batch, system, kind, source_id, action, v2_id, detail)"
                 " VALUES (?,?,?,?,?,?,?,?)",
                 (now, batch, system, kind, source_id, state, v2_id, error),
             )
+
+    def note_invalid(self, rows: Iterable[tuple[str, str, str, str, str | None]], *, batch: str) -> None:
+        """Remember records the plan found invalid — (system, kind, source_id, why, origin) — so that
+        `status --rejected` lists them; one transaction. A row that knows better stays as it is: a
+        loaded object (its older version is in the target) or an intent whose outcome is unknown."""
+        now = _now()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO records (system, kind, source_id, batch, state, last_error, created_at, updated_at,"
+                " origin) VALUES (?,?,?,?, 'invalid', ?,?,?,?) ON CONFLICT (system, kind, source_id) DO UPDATE SET"
+                " state='invalid', batch=excluded.batch, last_error=excluded.last_error,"
+                " updated_at=excluded.updated_at, origin=COALESCE(excluded.origin, origin)"
+                " WHERE state IN ('rejected', 'blocked', 'invalid') AND v2_id IS NULL",
+                ((system, kind, sid, batch, why, now, now, where) for system, kind, sid, why, where in rows),
+            )
+
+    def forget_not_loaded(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Drop the rows of records now deliberately left out (skipped) that only said why they did not
+        load (no object, no intent in doubt); one transaction."""
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM records WHERE system=? AND kind=? AND source_id=? AND v2_id IS NULL"
+                " AND state IN ('rejected', 'blocked', 'invalid')",
+                keys,
+            )
+
+    @staticmethod
+    def _set_receipt(
+        db: sqlite3.Connection, system: str, kind: str, source_id: str, receipt: dict[str, Any] | None
+    ) -> None:
+        db.execute(
+            "UPDATE records SET receipt=? WHERE system=? AND kind=? AND source_id=?",
+            (jsonio.dumps(receipt) if receipt else None, system, kind, source_id),
+        )
+
+    def record_receipt(
+        self, system: str, kind: str, source_id: str, receipt: dict[str, Any] | None, *, batch: str
+    ) -> None:
+        """Commit an expense's receipt state alone (an upload's intent before it, its outcome after it)."""
+        with self._tx() as db:
+            self._set_receipt(db, system, kind, source_id, receipt)
+            db.execute(
+                "INSERT INTO events (at, batch, system, kind, source_id, action, detail) VALUES (?,?,?,?,?,?,?)",
+                (_now(), batch, system, kind, source_id, f"receipt-{(receipt or {}).get('state', 'none')}",
+                 (receipt or {}).get("sha256")),
+            )  # fmt: skip
+
+    def receipt_rows(self, states: Iterable[str] = ("rejected", "pending")) -> Iterator[LedgerRow]:
+        """Rows whose receipt is in one of `states` (a refused receipt, an upload in doubt)."""
+        wanted = list(states)
+        clauses = [f"json_extract(receipt, '$.state') IN ({', '.join('?' * len(wanted))})"]
+        return self._stream(clauses, wanted)
 
     def log(
         self,
@@ -442,4 +543,5 @@ class LedgerLock:
 
     def __exit__(self, *exc: object) -> None:
         if self._lock.is_locked:
+            self.holder.unlink(missing_ok=True)  # nobody holds it now (the lock file itself stays: filelock's rule)
             self._lock.release()

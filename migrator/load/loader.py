@@ -36,16 +36,20 @@ from migrator.errors import (
     TargetUnreachableError,
     TransientError,
 )
+from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
+from migrator.harvest.receipts import refused_receipt
 from migrator.kinds import REGISTRY
+from migrator.load import receipts
 from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
 from migrator.load.identity import IdMap
 from migrator.load.invoices import guard_no_email, line_item_changes
 from migrator.load.lanes import LANES
-from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
+from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Ledger, LedgerRow
 from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
 from migrator.load.planner import Plan, alignment, diff
 from migrator.load.planstore import PlanEntry
+from migrator.load.receipts import ReceiptUploads
 from migrator.load.reconcile import CannotTell, Reconciler
 from migrator.load.target_index import TargetIndex
 from migrator.planned import parse_ref
@@ -82,6 +86,7 @@ class Loader:
         self.stop = stop or threading.Event()
         self.target = target or TargetIndex(client)
         self.reconciler = Reconciler(client, self.target, ledger)
+        self.receipts = ReceiptUploads(client, ledger, batch, self._log)
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._halt = threading.Event()  # set on a fatal error: no worker starts another request
@@ -139,8 +144,10 @@ class Loader:
         v2_id: int | None,
         payload: dict[str, Any] | None,
         error: str | None = None,
+        receipt: Any = KEEP_RECEIPT,
     ) -> None:
-        """Commit a record's outcome (its own transaction) and remember its v2 id for dependents."""
+        """Commit a record's outcome (its own transaction) and remember its v2 id for dependents;
+        `receipt`: an expense's receipt state, in the same transaction."""
         if state == "blocked" and (row := self._row(entry)) is not None and row.state == "pending":
             return  # a pending intent must survive being blocked: the next run reconciles it
         self.ledger.record_result(
@@ -151,6 +158,7 @@ class Loader:
             batch=self.batch,
             error=error,
             origin=entry.planned.origin.where(),
+            receipt=receipt,
         )
         if v2_id is not None and state in LOADED_STATES:
             self.ids.set(entry.planned.origin.system, entry.planned.ref, v2_id)
@@ -204,7 +212,9 @@ class Loader:
                 problem = self._settle_project(entry, target_id)  # ours: its automatic assignments may remain
                 if problem is not None:
                     return problem
-        return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=ours)
+        expense = entry.planned.kind == receipts.KIND and target_id is not None
+        obj = self.target.get(receipts.KIND, target_id) if expense and target_id is not None else None
+        return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=ours, obj=obj)
 
     def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         """PATCH only the fields that changed since the ledger's copy; the row keeps its state."""
@@ -219,11 +229,20 @@ class Loader:
         if body.get("is_active") is False:
             del body["is_active"]  # archived by the batch's `archives` step, once its history is in
         path = registry.item_path(resolved, int(entry.target_id or 0))
+        note: str | None = None
         try:
             if "line_items" in body and planned.kind in _DOCUMENTS:
                 current = self.client.get(path).get("line_items") or []
                 body["line_items"] = line_item_changes(current, body["line_items"] or [])
-            if body:
+            if self.receipts.due(entry, row, path):
+                # One multipart PATCH: the changed fields and the receipt file together.
+                held = row.receipt if row is not None else None
+                note, settled = self.receipts.upload(entry, int(entry.target_id or 0), body, held)
+                if settled == "pending":
+                    return Outcome("pending", entry.target_id, note, available=True)
+                if settled == "rejected" and body:
+                    self.client.patch(path, body)  # the receipt was refused, and the fields with it
+            elif body:
                 self.client.patch(path, body)
         except RejectedError as exc:
             # Keep the row as it was (state, old payload): the object is still there, unchanged,
@@ -234,7 +253,7 @@ class Loader:
             message = f"update not confirmed ({exc.message}); it is planned again on the next run"
             return Outcome("pending", entry.target_id, message, available=True)
         self._record(entry, state, v2_id=entry.target_id, payload=resolved)
-        return Outcome("updated", entry.target_id, available=True)
+        return Outcome("updated", entry.target_id, available=True, receipt=note)
 
     def _create(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
         planned = entry.planned
@@ -260,13 +279,26 @@ class Loader:
             return Outcome("rejected", message=exc.message)
         path = registry.path_for(resolved)
         last = ""
+        # An expense's receipt goes in its create request (multipart); one refused before sending does not.
+        planned_receipt = planned.receipt if planned.kind == receipts.KIND else None
+        wanted = receipts.sendable(planned_receipt)
+        note = planned_receipt.get("refused") if planned_receipt else None
+        sent_sha: str | None = None
         for attempt in range(MAX_ATTEMPTS):
             if attempt and self.halted():
                 break  # the intent stays pending; the next run reconciles it
-            self.ledger.record_intent(*self._key(entry), resolved, self.batch, origin=entry.planned.origin.where())
+            intent = receipts.record(wanted, "pending") if wanted else None
+            self.ledger.record_intent(*self._key(entry), resolved, self.batch, origin=entry.planned.origin.where(),
+                                      receipt=intent)  # fmt: skip
             sent = time.monotonic()
             try:
-                response = self.client.post(path, body)
+                if wanted is not None:
+                    response, sent_sha = self.client.upload("POST", path, body, ReceiptUpload.planned(wanted))
+                else:
+                    response = self.client.post(path, body)
+            except ReceiptChangedError as exc:
+                wanted, note = None, exc.message  # not sent, or cut short (the target keeps no part of it)
+                continue
             except RateLimitedError as exc:
                 last = exc.message  # every try was throttled, so none was processed: sending again is safe
                 continue
@@ -277,6 +309,9 @@ class Loader:
                 last = exc.message
                 continue
             except RejectedError as exc:
+                if wanted is not None and refused_receipt(exc):
+                    wanted, note = None, f"Harvest refused it: {exc.message}"
+                    continue  # the request was refused whole: the expense is created without its receipt
                 return self._rejected(entry, resolved, exc, since=sent)
             v2_id = int(response["id"]) if isinstance(response, dict) and "id" in response else None
             if isinstance(response, dict) and v2_id is not None:
@@ -287,8 +322,14 @@ class Loader:
                 problem = self._settle_project(entry, v2_id)
                 if problem is not None:
                     return problem
-            self._record(entry, "done", v2_id=v2_id, payload=resolved)
-            return Outcome("done", v2_id, available=True)
+            if wanted is not None:
+                held: Any = receipts.record(wanted, "done", sha256=sent_sha or wanted["sha256"])
+            elif planned_receipt is not None:
+                held = receipts.record(planned_receipt, "rejected", error=note)
+            else:
+                held = KEEP_RECEIPT
+            self._record(entry, "done", v2_id=v2_id, payload=resolved, receipt=held)
+            return Outcome("done", v2_id, available=True, receipt=note)
         if self.halted():
             return Outcome("pending", message="stopped before its outcome was known; the next run checks the target")
         message = f"outcome still unknown after {MAX_ATTEMPTS} attempts ({last}); it stays pending for the next run"
@@ -314,7 +355,7 @@ class Loader:
         # assigned" but the answer was lost: any adoption takes the source's settings.
         changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
         # Found after a POST of ours whose answer was lost: our POST made it.
-        return self._take_over(entry, resolved, found.v2_id, changes, ours=True)
+        return self._take_over(entry, resolved, found.v2_id, changes, ours=True, obj=found.obj)
 
     def _rejected(self, entry: PlanEntry, resolved: dict[str, Any], exc: RejectedError, *, since: float) -> Outcome:
         """Harvest said no. Check the target once before believing it.
@@ -332,7 +373,7 @@ class Loader:
             return Outcome("rejected", message=exc.message)
         self._log(entry, "reconciled", found.v2_id, f"after {exc.status}: {exc.message}; {found.how}")
         changes = alignment(entry.planned.kind, found.obj, resolved) if found.obj else {}
-        return self._take_over(entry, resolved, found.v2_id, changes, ours=self._on_our_project(entry))
+        return self._take_over(entry, resolved, found.v2_id, changes, ours=self._on_our_project(entry), obj=found.obj)
 
     def _on_our_project(self, entry: PlanEntry) -> bool:
         """Is this an assignment on a project of ours (so Harvest's own assignment there is ours too)?"""
@@ -350,13 +391,16 @@ class Loader:
         changes: dict[str, list[Any]],
         *,
         ours: bool = False,
+        obj: dict[str, Any] | None = None,
     ) -> Outcome:
         """Record an adoption; first set the source's settings on it where the planner asks (assignments).
 
         `ours`: the object was made by us (a POST whose answer was lost, Harvest's own assignment on a
         project we created): recorded `done`, so rollback removes it; else `adopted`, never touched.
+        An expense then gets its receipt, unless `obj` (the expense as the target shows it) holds it.
         """
         state = "done" if ours else "adopted"
+        changes = {name: change for name, change in changes.items() if name != "receipt"}
         if changes and v2_id is not None:
             try:
                 body = {name: resolved[name] for name in changes}
@@ -368,7 +412,13 @@ class Loader:
                 message = f"adopted, but its {', '.join(changes)} could not be set: {exc.message}"
                 return Outcome("rejected", v2_id, message, available=True)
         self._record(entry, state, v2_id=v2_id, payload=resolved)
-        return Outcome("done" if ours and entry.action == "create" else "adopted", v2_id, available=True)
+        # The ledger's word, everywhere (run, status, rollback): `done` is ours, whoever's POST made it.
+        outcome = Outcome(state, v2_id, available=True)
+        if entry.planned.kind == receipts.KIND and v2_id is not None:
+            note, settled = self.receipts.settle(entry, v2_id, obj, ours=ours)
+            if note is not None:
+                return Outcome(outcome.state, v2_id, available=True, receipt=note, receipt_state=settled)
+        return outcome
 
     # --- Harvest's own assignments and archived states -------------------------------------------
 
@@ -428,9 +478,28 @@ class Loader:
 
     # --- the run -------------------------------------------------------------------------------
 
+    def _not_loadable(self, result: LoadResult) -> None:
+        """Records the plan cannot load are problems of this run (its exit code says so) and rows of the
+        ledger (`status --rejected` lists them); a record now skipped on purpose loses such a row."""
+        invalid: list[tuple[str, str, str, str, str | None]] = []
+        for entry in self.plan.store.entries(actions=("invalid",)):
+            planned = entry.planned
+            why, where = entry.reason or "invalid", planned.origin.where()
+            invalid.append((planned.system, planned.kind, planned.source_id, why, where))
+            result.problems.append(Problem("invalid", planned.kind, planned.source_id, where, why, planned.system))
+            if len(invalid) >= 1000:
+                self.ledger.note_invalid(invalid, batch=self.batch)
+                invalid = []
+        if invalid:
+            self.ledger.note_invalid(invalid, batch=self.batch)
+        skipped = ((e.planned.system, e.planned.kind, e.planned.source_id)
+                   for e in self.plan.store.entries(actions=("skipped",)))  # fmt: skip
+        self.ledger.forget_not_loaded(skipped)
+
     def run(self) -> LoadResult:
         result = LoadResult()
         requests_before = self.client.stats.requests
+        self._not_loadable(result)
         tally = Tally()
         for kind, actions in self.plan.summary().items():
             for action, count in actions.items():
@@ -483,6 +552,13 @@ class Loader:
                 outcome.state, planned.kind, planned.source_id, where, outcome.message or "", planned.system
             )
             result.problems.append(problem)
+        if outcome.receipt is not None:
+            file = (planned.receipt or {}).get("file") or "its receipt"
+            message = f"receipt {file}: {outcome.receipt}"
+            result.problems.append(
+                Problem(outcome.receipt_state, planned.kind, planned.source_id, planned.origin.where(), message,
+                        planned.system)
+            )  # fmt: skip
         if not outcome.available and not REGISTRY[planned.kind].leaf:
             # What depends on it is blocked when its turn comes (a pending one only for this run).
             cause = f"blocked by {outcome.state} {planned.kind} {planned.source_id}: {outcome.message}"

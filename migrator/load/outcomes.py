@@ -1,4 +1,4 @@
-"""What a load reports: progress events while it runs, and a `LoadResult` at the end."""
+"""What a load reports: progress events while it (and the plan before it) runs, and a `LoadResult` at the end."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class Outcome:
     v2_id: int | None = None
     message: str | None = None
     available: bool = False  # dependents may go (the object exists in the target)
+    # An expense whose receipt did not reach the target: why, and whether it was refused ("rejected") or
+    # its upload's outcome is unknown ("pending": the next run settles it). The expense itself is `state`.
+    receipt: str | None = None
+    receipt_state: str = "rejected"
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,24 @@ class LoadEvent:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """A step before the load (reading, mapping, comparing): what it is, how far it got (`total` None: unknown)."""
+
+    what: str
+    done: int = 0
+    total: int | None = None
+    detail: str = ""  # the part being worked on (a kind), shown beside the count
+
+    def __str__(self) -> str:
+        count = f": {self.done:,}/{self.total:,}" if self.total else ""
+        return f"{self.what}{count}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
 class Problem:
     """A record the load could not finish, located in the source, with Harvest's message or the cause."""
 
-    state: str  # rejected | blocked | pending
+    state: str  # invalid | rejected | blocked | pending
     kind: str
     source_id: str
     where: str
@@ -90,6 +108,11 @@ class LoadResult:
         return [str(problem) for problem in self.problems if problem.state == state]
 
     @property
+    def invalid(self) -> list[str]:
+        """Records the plan could not load (unmappable, or depending on such a record), with why."""
+        return self._lines("invalid")
+
+    @property
     def rejected(self) -> list[str]:
         """Records Harvest refused, with its message."""
         return self._lines("rejected")
@@ -106,7 +129,8 @@ class LoadResult:
 
     @property
     def exit_code(self) -> int:
-        """CONTRACT: 0 done; 3 finished with records not loaded (rejected, blocked, unknown); 1 stopped early."""
+        """CONTRACT: 0 done; 3 finished with records not loaded (invalid, rejected, blocked, unknown);
+        1 stopped early."""
         if self.stopped:
             return 1
         return 3 if self.problems else 0

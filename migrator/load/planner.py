@@ -14,18 +14,20 @@ entries and expenses. Planning sends list reads only.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from migrator import jsonio
 from migrator.kinds import REGISTRY
+from migrator.load import receipts
 from migrator.load.archive import Steps, for_load
 from migrator.load.identity import IdMap
 from migrator.load.invoices import event_applied
 from migrator.load.lanes import LANES, lane_of
 from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, LOADED_STATES, Ledger, LedgerRow, payload_hash
+from migrator.load.outcomes import Phase
 from migrator.load.planstore import PlanEntry, PlanStore
 from migrator.load.target_index import TargetIndex, key_text
 from migrator.planned import Planned, PlannedRecord, parse_ref
@@ -131,8 +133,11 @@ class _Planner:
         create_users: bool,
         recreate_missing: bool,
         overrides: Any = None,
+        progress: Callable[[Phase], None] | None = None,
     ) -> None:
         self.store = store
+        self.progress = progress
+        self._decided = 0
         self.overrides = overrides  # the `--map` file: a person it names is adopted, never invited
         self.ledger = ledger
         self.target = target
@@ -149,11 +154,25 @@ class _Planner:
     # --- the walk --------------------------------------------------------------------------------
 
     def run(self) -> None:
+        total = self.store.count() if self.progress is not None else 0
         for lane in LANES:
             if REGISTRY[lane.kind].step:
                 continue
-            self.store.decide(self._decide_lane(lane.index, lane.kind))
+            self.store.decide(self._counted(self._decide_lane(lane.index, lane.kind), lane.kind, total))
         self._plan_steps()
+
+    def _counted(self, rows: Iterator[tuple[Any, ...]], kind: str, total: int) -> Iterator[tuple[Any, ...]]:
+        """`rows`, reporting progress every 1,000 decisions (a plan of a million records takes minutes)."""
+        if self.progress is None:
+            yield from rows
+            return
+        what, detail = "comparing with the ledger and the target", kind.replace("_", " ")
+        self.progress(Phase(what, self._decided, total, detail))
+        for row in rows:
+            self._decided += 1
+            if self._decided % 1000 == 0:
+                self.progress(Phase(what, self._decided, total, detail))
+            yield row
 
     def _decide_lane(self, lane: int, kind: str) -> Iterator[tuple[Any, ...]]:
         event = REGISTRY[kind].event
@@ -256,10 +275,17 @@ class _Planner:
                     reason=f"deleted in the target since batch {row.batch}; pass --recreate-missing to create it again",
                 )
         resolved = self._resolved(planned)
+        # An expense's receipt that is new, changed, refused before or in doubt is one PATCH (receipts.py).
+        upload = planned.kind == receipts.KIND and receipts.needs_upload(planned.receipt, row.receipt)
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
-        if payload_hash(resolved) == row.payload_hash or _has_refs(resolved):
+        if _has_refs(resolved) or (payload_hash(resolved) == row.payload_hash and not upload):
             return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
         changes = diff(row.payload, resolved)
+        if upload:
+            changes["receipt"] = [receipts.describe(row.receipt), receipts.describe(planned.receipt)]
+            if row.receipt is not None and row.receipt.get("state") == "pending":
+                reason = "an earlier upload of its receipt has an unknown outcome: checked before sending"
+                return PlanEntry(planned, "update", target_id=row.v2_id, diff=changes, reason=reason, ours=ours)
         if not entry.updatable:
             return PlanEntry(
                 planned,
@@ -309,13 +335,17 @@ class _Planner:
                 me = f"{system}|{planned.ref}"
                 first = self.first_with_key.setdefault((planned.kind, key_text(key)), me)
                 if not candidates and first != me:
-                    # Two source records with one natural key (a task "Design" in both exports): one object.
+                    # Two source records with one natural key (a task "Design" in both exports): one object,
+                    # ours when the other record's is (the loader decides it again from the ledger).
+                    first_system, _, first_ref = first.partition("|")
+                    other = self.decided.get((first_system, first_ref))
                     return PlanEntry(
                         planned,
                         "adopt",
                         same_as=first,
                         reason=f"same {entry.key_words} as {first.replace('|', ' ')} in this plan "
                         f"({describe_match(planned.kind, key)})",
+                        ours=other is not None and other.ours,
                     )
         if entry.many_per_key and candidates:
             taken = self._claimed(planned.kind)
@@ -351,6 +381,14 @@ class _Planner:
         changes = alignment(planned.kind, obj, resolved)
         if changes:
             reason += f"; its {', '.join(changes)} will be set as in the source"
+        wanted = receipts.sendable(planned.receipt) if planned.kind == receipts.KIND else None
+        if wanted is not None:
+            held = obj.get("receipt")
+            if not held:
+                changes["receipt"] = [None, receipts.describe(wanted)]
+                reason += "; its receipt will be attached"
+            elif not receipts.matches(held, wanted):
+                reason += f"; it keeps its own receipt ({held.get('file_name')}), not the source's"
         return PlanEntry(planned, "adopt", target_id=target_id, diff=changes or None, reason=reason, ours=ours)
 
     def _children(self, kind: str, parent: Any, key: Hashable) -> list[dict[str, Any]]:
@@ -433,10 +471,12 @@ def build_plan(
     create_users: bool = False,
     recreate_missing: bool = False,
     overrides: Any = None,
+    progress: Callable[[Phase], None] | None = None,
 ) -> Plan:
     """Decide an action for every planned object (see the module docstring). Sends only list reads.
 
-    `planned` is a plan store that mappings wrote into, or planned objects (stored first).
+    `planned` is a plan store that mappings wrote into, or planned objects (stored first);
+    `progress` hears how far the decisions got.
     """
     if isinstance(planned, PlanStore):
         store = planned
@@ -444,7 +484,7 @@ def build_plan(
         store = PlanStore()
         for item in planned:
             store.add(item)
-    _Planner(store, ledger, target, create_users, recreate_missing, overrides).run()
+    _Planner(store, ledger, target, create_users, recreate_missing, overrides, progress).run()
     return Plan(
         store,
         ledger_fingerprint=ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT,

@@ -34,7 +34,7 @@ CREATE TABLE planned (
     system TEXT NOT NULL, kind TEXT NOT NULL, source_id TEXT NOT NULL,
     status TEXT NOT NULL, reason TEXT,
     payload TEXT NOT NULL, refs TEXT NOT NULL, after TEXT, facts TEXT,
-    resource TEXT, record_id TEXT, file TEXT, line INTEGER
+    resource TEXT, record_id TEXT, file TEXT, line INTEGER, receipt TEXT
 );
 CREATE INDEX planned_kind ON planned (kind, seq);
 CREATE INDEX planned_ref ON planned (system, kind, source_id);
@@ -71,7 +71,9 @@ class StoredPlanned:
     """A planned object as stored, standing in for `Planned`: its payload and facts are parsed only
     when asked for. Deciding a million new time entries never parses one."""
 
-    __slots__ = ("_row", "_payload", "_facts", "kind", "source_id", "status", "reason", "after", "refs", "system")
+    __slots__ = (
+        "_row", "_payload", "_facts", "_receipt", "kind", "source_id", "status", "reason", "after", "refs", "system"
+    )  # fmt: skip
 
     def __init__(self, row: tuple[Any, ...]) -> None:
         self._row = row
@@ -80,6 +82,7 @@ class StoredPlanned:
         self.after: tuple[str, ...] = tuple(after.split(_SEP)) if after else ()
         self._payload: dict[str, Any] | None = None
         self._facts: Any = _UNSET
+        self._receipt: Any = _UNSET
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -96,6 +99,12 @@ class StoredPlanned:
         if self._facts is _UNSET:
             self._facts = jsonio.loads(self._row[9]) if self._row[9] else None
         return self._facts  # type: ignore[no-any-return]
+
+    @property
+    def receipt(self) -> dict[str, Any] | None:
+        if self._receipt is _UNSET:
+            self._receipt = jsonio.loads(self._row[14]) if self._row[14] else None
+        return self._receipt  # type: ignore[no-any-return]
 
     @property
     def origin(self) -> Origin:
@@ -118,7 +127,9 @@ _UNSET = object()
 
 
 def _planned(row: tuple[Any, ...]) -> Planned:
-    seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = row
+    _seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = (
+        row[:14]
+    )
     planned = Planned(
         kind,
         source_id,
@@ -128,23 +139,31 @@ def _planned(row: tuple[Any, ...]) -> Planned:
         reason,
         tuple(after.split(_SEP)) if after else (),
         jsonio.loads(facts) if facts else None,
+        jsonio.loads(row[14]) if row[14] else None,
     )
     return planned
 
 
 _PLANNED_COLUMNS = (
     "p.seq, p.system, p.kind, p.source_id, p.status, p.reason, p.payload, p.refs, p.after, p.facts, "
-    "p.resource, p.record_id, p.file, p.line"
+    "p.resource, p.record_id, p.file, p.line, p.receipt"
 )
+_PLANNED_WIDTH = 15  # columns of `_PLANNED_COLUMNS`; the entry's own columns follow them
 _ENTRY_COLUMNS = "e.action, e.target_id, e.diff, e.reason, e.same_as, e.ours"
 
 
 def _entry(row: tuple[Any, ...]) -> PlanEntry:
-    planned: Any = StoredPlanned(row[:14])
-    action, target_id, diff, reason, same_as, ours = row[14:]
+    planned: Any = StoredPlanned(row[:_PLANNED_WIDTH])
+    action, target_id, diff, reason, same_as, ours = row[_PLANNED_WIDTH:]
     return PlanEntry(
         planned, action, target_id, jsonio.loads(diff) if diff else None, reason, same_as, bool(ours), row[0]
     )
+
+
+def uploads(action: str, diff: dict[str, Any] | None) -> bool:
+    """Does an entry with a (sendable) receipt upload it? A create does; an update or adoption when its
+    diff names the receipt."""
+    return action == "create" or (action in ("update", "adopt") and diff is not None and "receipt" in diff)
 
 
 class PlanStore:
@@ -188,6 +207,7 @@ class PlanStore:
                 origin.source_id,
                 origin.file,
                 origin.line,
+                jsonio.dumps(planned.receipt) if planned.receipt else None,
             )
         )
         if len(self._planned) >= BATCH:
@@ -208,7 +228,7 @@ class PlanStore:
         with self._lock:
             if self._planned:
                 self._db.execute("BEGIN")
-                self._db.executemany(f"INSERT INTO planned VALUES ({', '.join('?' * 14)})", self._planned)
+                self._db.executemany(f"INSERT INTO planned VALUES ({', '.join('?' * _PLANNED_WIDTH)})", self._planned)
                 self._db.execute("COMMIT")
                 self._planned.clear()
             if self._lossy:
@@ -269,6 +289,30 @@ class PlanStore:
             ).rowcount
             self._db.execute("COMMIT")
         return int(changed)
+
+    def skip_dependents(self, kinds: Iterable[str]) -> int:
+        """Mark skipped every record that depends on a skipped one, as the planner decides it ("depends
+        on skipped clients 503"), walking `kinds` in load order; how many. So whatever reads the mapped
+        records (verify, with or without a map file) leaves out what plan and run leave out."""
+        self.flush()
+        with self._lock:
+            rows = self._db.execute("SELECT system, kind, source_id FROM planned WHERE status = 'skipped'").fetchall()
+        skipped = {(system, f"@{kind}:{source_id}") for system, kind, source_id in rows}
+        if not skipped:
+            return 0
+        marked: list[tuple[str, int]] = []
+        for kind in kinds:
+            for seq, system, source_id, refs in self.pilot_rows(kind):
+                cause = next((ref for ref in refs if (system, ref) in skipped), None)
+                if cause is not None:
+                    on_kind, _, on_id = cause[1:].partition(":")
+                    marked.append((f"depends on skipped {on_kind} {on_id}", seq))
+                    skipped.add((system, f"@{kind}:{source_id}"))
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("UPDATE planned SET status = 'skipped', reason = ? WHERE seq = ?", marked)
+            self._db.execute("COMMIT")
+        return len(marked)
 
     def has(self, system: str, kind: str, source_id: str) -> bool:
         """Does the source hold this record (zero padding aside)?"""
@@ -435,6 +479,26 @@ class PlanStore:
                 }
             )
         return {kind: {action: counts.get((kind, action), 0) for action in ACTIONS} for kind in PLAN_KINDS}
+
+    def receipts(self) -> dict[str, dict[str, int]]:
+        """Receipt files per kind: `upload` (count) and `bytes` to send, `unchanged` (already in the
+        target, or not to be sent), `refused` (over the limit); only kinds with a receipt, streamed."""
+        found: dict[str, dict[str, int]] = {}
+        sql = (
+            "SELECT p.kind, e.action, e.diff, p.receipt FROM entries e JOIN planned p ON p.seq = e.seq "
+            "WHERE p.receipt IS NOT NULL AND e.action NOT IN ('invalid', 'skipped')"
+        )
+        for kind, action, diff, text in self._rows(sql):
+            receipt = jsonio.loads(text)
+            counts = found.setdefault(kind, {"upload": 0, "bytes": 0, "unchanged": 0, "refused": 0})
+            if receipt.get("refused"):
+                counts["refused"] += 1
+            elif uploads(action, jsonio.loads(diff) if diff else None):
+                counts["upload"] += 1
+                counts["bytes"] += int(receipt["size"])
+            else:
+                counts["unchanged"] += 1
+        return found
 
     def work_count(self) -> dict[str, int]:
         """Entries that cost requests, per kind."""

@@ -62,8 +62,8 @@ class TargetIndex:
             """
             CREATE TABLE objects (kind TEXT NOT NULL, id INTEGER NOT NULL, parent INTEGER, key TEXT,
                                   updated_at TEXT, body TEXT, PRIMARY KEY (kind, id));
-            CREATE INDEX objects_key ON objects (kind, key);
-            CREATE INDEX objects_parent ON objects (kind, parent);
+            CREATE INDEX objects_key ON objects (kind, key, id);
+            CREATE INDEX objects_parent ON objects (kind, parent, id);
             """
         )
         self._read_at: dict[str, float] = {}  # kind -> monotonic time its last read started
@@ -116,6 +116,15 @@ class TargetIndex:
                 "personal access token to see and create everything"
             )
         return me
+
+    def token_user(self) -> dict[str, Any]:
+        """The token's user (`GET /users/me`, once per run): Harvest books work sent without a person to them."""
+        if self.client is None:
+            return {}
+        with self._lock:
+            if self.me is None:
+                self.me = self.client.me()
+            return self.me
 
     # --- storing what was read -----------------------------------------------------------------
 

@@ -24,11 +24,13 @@ from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.kinds import ARCHIVABLE, KINDS, REGISTRY
+from migrator.load import receipts
 from migrator.load.assignments import ASSIGNMENT_KINDS, other_id
 from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.load.planstore import PlanStore
 from migrator.load.target_index import TargetIndex
+from migrator.load.verify_entries import ENTRY_KINDS, EntryChecks, name_differences, source_hours
 from migrator.planned import SEVERITIES, Lossy, PlannedRecord
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
@@ -38,6 +40,7 @@ _EXPLAINS = {
     "due_amount": ("amount", "due_amount", "tax", "tax2", "discount", "lines", "csv_line_items", "state", "quantity"),
     "state": ("state", "status"),
     "hours": ("hours", "started_at", "started_time"),
+    "receipt": ("receipt",),  # a receipt over the limit: its lossy note says it was not sent
     "present": (),  # a record the target lacks is explained only by the plan's reason it was invalid
 }
 
@@ -64,6 +67,9 @@ class VerifyReport:
     totals: dict[str, dict[str, str]] = field(default_factory=dict)
     money: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     differences: list[dict[str, Any]] = field(default_factory=list)
+    rolled_back: dict[str, int] = field(default_factory=dict)  # batch -> its records a rollback deleted
+    # Hours per month, person and project: {"by_month": {key: {"source": …, "target": …}}, …} (verify_entries)
+    breakdown: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -84,7 +90,9 @@ class VerifyReport:
             "kinds": self.kinds,
             "totals": self.totals,
             "money": self.money,
+            "breakdown": self.breakdown,
             "differences": self.differences,
+            "rolled_back": self.rolled_back,
         }
 
 
@@ -123,6 +131,7 @@ class _Verifier:
         self.rows: dict[tuple[str, str], LedgerRow] = {}
         self.by_ref: dict[tuple[str, str], PlannedRecord] = {}
         self.hours = [Decimal(0), Decimal(0)]
+        self.entries = EntryChecks(self)  # hours per month/person/project; entries field by field
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -176,6 +185,9 @@ class _Verifier:
         self._archived_states()
         self._assignment_sets()
         self._billing()
+        self._receipts()
+        self.entries.finish()
+        name_differences(self.report, self.store)
         return self.report
 
     def _presence(self) -> None:
@@ -210,10 +222,13 @@ class _Verifier:
             row = rows.get(key)
             if row is not None:
                 self.rows[key] = row
+            mark = len(self.report.differences)
             obj = self._check_present(item, row)
             found += obj is not None
             if kind == "time_entries":
                 self._hours(item, obj)
+            if kind in ENTRY_KINDS:
+                self.entries.check(item, obj, self.report.differences[mark:])
             if leaf:
                 self.rows.pop(key, None)  # nothing refers to it: keep nothing of it
             else:
@@ -227,6 +242,11 @@ class _Verifier:
             self.differ(item, "present", "in the source", "not loadable", explained_by=item.reason)
             return None
         if v2_id is None:
+            if row is not None and row.state == "deleted":
+                batches = self.report.rolled_back
+                batches[row.batch] = batches.get(row.batch, 0) + 1
+                self.differ(item, "present", "in the source", f"deleted by a rollback of batch {row.batch}")
+                return None
             state = f"{row.state}: {row.last_error}" if row is not None and row.last_error else "never loaded"
             self.differ(item, "present", "in the source", row.state if row and not row.last_error else state)
             return None
@@ -236,8 +256,7 @@ class _Verifier:
         return obj
 
     def _hours(self, item: PlannedRecord, obj: dict[str, Any] | None) -> None:
-        facts = item.facts or {}
-        hours = _dec(facts["hours"] if "hours" in facts else item.payload.get("hours"))
+        hours = source_hours(item)
         self.hours[0] += hours
         if obj is None:
             return
@@ -289,6 +308,46 @@ class _Verifier:
                     source = f"{len(want)} assigned" + (f"; missing: {', '.join(missing)}" if missing else "")
                     target = f"{len(have)} assigned" + (f"; not in the source: {', '.join(extra)}" if extra else "")
                     self.differ(project, kind, source, target)
+
+    def _receipts(self) -> None:
+        """`totals.receipts`: expenses with a receipt file in the source, migrated expenses whose `receipt`
+        is set in the target; a `receipt` difference for each file the target lacks or holds at another
+        size (streamed like the presence check; the target's expenses come from the target index)."""
+        source = target = 0
+        kind = receipts.KIND
+        batch: list[PlannedRecord] = []
+
+        def check(items: list[PlannedRecord]) -> None:
+            nonlocal source, target
+            for system in {item.origin.system for item in items}:
+                ids = [item.source_id for item in items if item.origin.system == system]
+                rows = {row.source_id: row for row in self.ledger.get_many(system, kind, ids)}
+                for item in (item for item in items if item.origin.system == system):
+                    row = rows.get(item.source_id)
+                    v2_id = row.v2_id if row is not None and row.state in LOADED_STATES else None
+                    held = (self.target.get(kind, v2_id) or {}).get("receipt") if v2_id is not None else None
+                    target += bool(held)
+                    wanted = item.receipt
+                    if wanted is None:
+                        continue
+                    source += 1
+                    if v2_id is None:
+                        continue  # not in the target at all: the presence check names it
+                    shown = f"{wanted['file']} ({wanted['size']} bytes)"
+                    if not held:
+                        self.differ(item, "receipt", shown, "no receipt", v2_id=v2_id)
+                    elif held.get("file_size") != wanted["size"]:
+                        have = f"{held.get('file_name')} ({held.get('file_size')} bytes)"
+                        self.differ(item, "receipt", shown, have, v2_id=v2_id)
+
+        for _seq, item in self.store.planned_with_seq(kind):
+            if item.status == "ok":
+                batch.append(item)
+            if len(batch) >= 500:
+                check(batch)
+                batch = []
+        check(batch)
+        self.report.totals["receipts"] = {"source": source, "target": target}
 
     def _currency(self, item: PlannedRecord, obj: dict[str, Any] | None) -> str:
         stated = (item.facts or {}).get("currency") or item.payload.get("currency")

@@ -29,6 +29,22 @@ def plain(value: Any) -> str:
     return jsonio.dumps(value)
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `2 files` (nouns whose plural adds an s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def clip(text: str, width: int) -> str:
+    """At most `width` characters, cut at a word with `…` (never mid-word when a word boundary is near)."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
 class Namer:
     """References -> the labels of the objects they name, within one source system."""
 
@@ -56,7 +72,12 @@ class ShortPaths:
 
     def __init__(self, sources: Iterable[Path]) -> None:
         folders = [str(path if path.is_dir() else path.parent) for path in sources]
-        self.base = os.path.commonpath(folders) if folders else ""
+        if len({os.path.isabs(folder) for folder in folders}) > 1:
+            folders = [os.path.abspath(folder) for folder in folders]  # one absolute, one relative: compare alike
+        try:
+            self.base = os.path.commonpath(folders) if folders else ""
+        except ValueError:  # folders on two drives (Windows): no common parent
+            self.base = ""
 
     def show(self, file: str) -> str:
         if not self.base or not file:

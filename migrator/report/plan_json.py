@@ -11,8 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from migrator import jsonio
+from migrator.load.planstore import uploads
 
 _quote = jsonio._quote
+# What a change shows of its receipt file (the path the loader opens is the plan's business).
+_RECEIPT_FIELDS = ("file", "size", "sha256", "content_type")
 
 
 def _value(value: Any) -> str:
@@ -36,14 +39,23 @@ def change_text(entry: Any, indent: str = "    ") -> str:
         ("diff", _value(entry.diff)),
         ("reason", _value(entry.reason)),
     )
+    receipt = getattr(planned, "receipt", None)
+    if receipt:
+        shown = {name: receipt[name] for name in _RECEIPT_FIELDS}
+        shown["upload"] = not receipt.get("refused") and uploads(entry.action, entry.diff)
+        if receipt.get("refused"):
+            shown["refused"] = receipt["refused"]
+        fields += (("receipt", jsonio.dumps(shown)),)
     body = ",\n".join(f'{inner}"{name}": {text}' for name, text in fields)
     return f"{{\n{body}\n{indent}}}"
 
 
 def _tail(report: Any) -> dict[str, Any]:
     from migrator.load.orphans import planned_action
+    from migrator.report.plan_signoff import invitations
 
     return {
+        "invitations": [invitation.as_dict() for invitation in invitations(report)],
         "errors": report.errors,
         "warnings": report.warnings,
         "orphaned": [orphan.as_dict() | {"action": planned_action(orphan, report.prune)} for orphan in report.orphans],
@@ -52,7 +64,7 @@ def _tail(report: Any) -> dict[str, Any]:
 
 def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
     """The plan as indented JSON (decimals exact), written change by change through `write`."""
-    head = {"source": report.source, "summary": report.summary()}
+    head = {"source": report.source, "summary": report.summary(), "receipts": report.store.receipts()}
     parts = [
         f"{_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}"
         for name, value in head.items()

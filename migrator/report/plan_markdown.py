@@ -6,61 +6,19 @@ lossy mappings grouped by kind and field (count and examples), errors and warnin
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from decimal import Decimal
+from collections import Counter
 from typing import Any
 
-from migrator.harvest.invoice_math import cents, invoice_totals
+from migrator.harvest.receipts import size_text
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
 from migrator.load.orphans import planned_action
-from migrator.planned import SEVERITIES, parse_ref
-from migrator.report.naming import Namer, ShortPaths, plain
+from migrator.planned import SEVERITIES
+from migrator.report.naming import Namer, ShortPaths, plain, plural
+from migrator.report.plan_signoff import LIMIT, Cut, SignOff, collect, invitation_line
 
 
 def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _per_client(report: Any) -> list[tuple[str, Decimal, Decimal, Decimal]]:
-    """(client name, hours, invoiced amount, payments) for every client in the plan."""
-    names: dict[str, str] = {}
-    project_client: dict[str, str] = {}
-    invoice_client: dict[str, str] = {}
-    hours: dict[str, Decimal] = defaultdict(Decimal)
-    invoiced: dict[str, Decimal] = defaultdict(Decimal)
-    paid: dict[str, Decimal] = defaultdict(Decimal)
-    entries = [entry for entry in report.plan.entries if entry.action not in ("invalid", "skipped")]
-    for entry in entries:
-        planned = entry.planned
-        if planned.kind == "clients":
-            names[planned.ref] = str(planned.payload.get("name", planned.source_id))
-        elif planned.kind == "projects":
-            project_client[planned.ref] = str(planned.payload.get("client_id"))
-        elif planned.kind == "invoices":
-            client = str(planned.payload.get("client_id"))
-            invoice_client[planned.ref] = client
-            payload = planned.payload
-            invoiced[client] += invoice_totals(
-                payload.get("line_items") or [],
-                tax=payload.get("tax"),
-                tax2=payload.get("tax2"),
-                discount=payload.get("discount"),
-            ).amount
-    for entry in entries:
-        planned = entry.planned
-        if planned.kind == "time_entries" and planned.payload.get("hours") is not None:
-            client = project_client.get(str(planned.payload.get("project_id")), "(unknown)")
-            hours[client] += Decimal(str(planned.payload["hours"]))
-        elif planned.kind == "invoice_payments":
-            client = invoice_client.get(str(planned.payload.get("invoice_id")), "(unknown)")
-            paid[client] += Decimal(str(planned.payload.get("amount", 0)))
-    keys = sorted(set(hours) | set(invoiced) | set(paid), key=lambda key: names.get(key, key))
-    out = []
-    for key in keys:
-        parsed = parse_ref(key)
-        label = names.get(key) or (f"client {parsed[1]}" if parsed else key)
-        out.append((label, hours[key], cents(invoiced[key]), cents(paid[key])))
-    return out
 
 
 def render_plan_markdown(report: Any) -> str:
@@ -69,7 +27,7 @@ def render_plan_markdown(report: Any) -> str:
     lines = [
         "# Migration plan",
         "",
-        f"Source: **{source['system']}**, {source['files']} files, {source['records']} records. "
+        f"Source: **{source['system']}**, {plural(source['files'], 'file')}, {plural(source['records'], 'record')}. "
         + (
             "Compared with an empty target (offline)."
             if report.offline
@@ -87,21 +45,35 @@ def render_plan_markdown(report: Any) -> str:
             lines.append(f"| {kind} | " + " | ".join(str(summary[kind][action]) for action in ACTIONS) + " |")
     totals = report.totals()
     lines.append("| **total** | " + " | ".join(f"**{totals[action]}**" for action in ACTIONS) + " |")
-    clients = _per_client(report)
-    if clients:
+    receipts = report.store.receipts()
+    if receipts:
+        lines += ["", "## Receipt files", "", "| kind | to upload | bytes | already in the target | refused |",
+                  "|---|---:|---:|---:|---:|"]  # fmt: skip
+        for kind, counts in receipts.items():
+            lines.append(
+                f"| {kind} | {counts['upload']} | {size_text(counts['bytes'])} | {counts['unchanged']} | "
+                f"{counts['refused']} |"
+            )
+    signoff = collect(report, limit=LIMIT)
+    lines += _sign_off(signoff)
+    if signoff.clients:
         lines += [
             "",
             "## Hours and money per client",
             "",
-            "| client | hours | invoiced | payments |",
-            "|---|---:|---:|---:|",
+            "Money in each client's currency; totals per currency (amounts in different currencies are never added).",
+            "",
+            "| client | currency | hours | invoiced | payments |",
+            "|---|---|---:|---:|---:|",
         ]
-        for name, hours, invoiced, paid in clients:
-            lines.append(f"| {_cell(name)} | {hours} | {invoiced} | {paid} |")
-        lines.append(
-            f"| **total** | **{sum((c[1] for c in clients), Decimal(0))}** | "
-            f"**{sum((c[2] for c in clients), Decimal(0))}** | **{sum((c[3] for c in clients), Decimal(0))}** |"
-        )
+        for row in signoff.clients:
+            lines.append(f"| {_cell(row.client)} | {row.currency} | {row.hours} | {row.invoiced} | {row.paid} |")
+        for total in signoff.currency_totals():
+            lines.append(
+                f"| **total {total.currency}** | **{total.currency}** | **{total.hours}** | "
+                f"**{total.invoiced} {total.currency}** | **{total.paid} {total.currency}** |"
+            )
+        lines.append(f"| **hours, all clients** | | **{signoff.total_hours()}** | | |")
     namer, paths = Namer(report.store), ShortPaths(report.paths)
     updates = list(report.store.entries(actions=("update",)))
     if updates:
@@ -191,6 +163,46 @@ def render_plan_markdown(report: Any) -> str:
         lines += ["", "## Warnings", ""]
         lines += [f"- {_cell(message)}" + (f" (×{n})" if n > 1 else "") for message, n in counted.items()]
     return "\n".join(lines) + "\n"
+
+
+def _sign_off(signoff: SignOff) -> list[str]:
+    """What needs the reader's agreement: invitations, the people the map file names, skipped records
+    and what each map-file rule changed."""
+    lines: list[str] = []
+    if signoff.invitations:
+        count = len(signoff.invitations)
+        lines += [
+            "",
+            "## Invitations",
+            "",
+            f"Harvest will email {count} {'person' if count == 1 else 'people'} an invitation when `run` creates "
+            "them (the API has no way around it; to avoid one, invite the person in Harvest first or map them "
+            "with `[people]` in the map file):",
+            "",
+        ]
+        lines += [f"- {_cell(invitation_line(invitation))}" for invitation in signoff.invitations]
+    if signoff.people:
+        lines += ["", "## People the map file names (`[people]`)", "", "| record | person | target email | action |",
+                  "|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {p.record} | {_cell(p.name)} | {_cell(p.email)} | {p.action} |" for p in signoff.people]
+    if signoff.skipped.total:
+        lines += ["", "## Skipped records (not migrated)", "", "| record | what | where | why |", "|---|---|---|---|"]
+        lines += [
+            f"| {s.record} | {_cell(s.label)} | {_cell(s.where)} | {_cell(s.why)} |" for s in signoff.skipped.shown
+        ]
+        lines += _more(signoff.skipped, "skipped records")
+    if signoff.map_rules:
+        lines += ["", "## What the map file changed", "", "| rule | records | examples |", "|---|---:|---|"]
+        for rule, changed in sorted(signoff.map_rules.items()):
+            examples = "; ".join(f"{c.record} ({c.label})" if c.label else c.record for c in changed.shown)
+            lines.append(f"| {_cell(rule)} | {changed.total} | {_cell(examples)} |")
+    return lines
+
+
+def _more(cut: Cut, what: str) -> list[str]:
+    if not cut.more:
+        return []
+    return ["", f"… and {cut.more} more {what}: `plan --format json` lists every one."]
 
 
 def _name(planned: Any) -> str:

@@ -7,9 +7,11 @@ from typing import Any
 
 import click
 
-from migrator.kinds import PLAN_KINDS, STEPS, describe
+from migrator.harvest.receipts import size_text
+from migrator.kinds import PLAN_KINDS, REGISTRY, STEPS, describe
 from migrator.load.orphans import planned_action
-from migrator.report.naming import Namer, ShortPaths, plain
+from migrator.report.naming import Namer, ShortPaths, clip, plain, plural
+from migrator.report.plan_signoff import invitation_line, invitations
 
 SYMBOLS = {
     "create": ("+", "green"),
@@ -20,8 +22,12 @@ SYMBOLS = {
     "skipped": ("-", "magenta"),
 }
 MAX_LINES_PER_KIND = 25
+# How an adoption reads, the same words as `run` and `status` (done / adopted) and `rollback`.
+OURS = "ours (made by this migration): counted as done, and rollback removes it"
+THEIRS = "it existed before the migration: counted as adopted, and rollback never touches it"
 MAX_PROBLEMS = 50  # errors and warnings listed in full; the rest counted
 MONEY_NOTES_SHOWN = 25
+INVITATIONS_SHOWN = 100
 
 
 def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
@@ -29,7 +35,7 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
     symbol, colour = SYMBOLS[entry.action]
     label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
     where = paths.where(planned.origin)
-    text = f"  {symbol} {entry.action:<9} {planned.source_id:<18} {label[:48]:<48} {where}"
+    text = f"  {symbol} {entry.action:<9} {planned.source_id:<18} {clip(label, 48):<48} {where}"
     styled = click.style(text, fg=colour) if colour else text
     details = []
     if entry.diff:
@@ -37,6 +43,8 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
             details.append(f"        ~ {name}: {plain(old)} -> {plain(new)}")
     if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
+    if entry.action == "adopt" and planned.kind not in STEPS and not REGISTRY[planned.kind].event:
+        details.append(f"        {OURS if entry.ours else THEIRS}")
     return "\n".join([styled, *details])
 
 
@@ -53,9 +61,13 @@ def render_plan_text(report: Any) -> str:
     source = report.source
     target = "offline (the target is assumed empty)" if report.offline else "live target and ledger"
     lines.append(
-        f"Source: {source['system']} — {source['files']} files, {source['records']} records; compared with {target}."
+        f"Source: {source['system']} — {plural(source['files'], 'file')}, {plural(source['records'], 'record')}; "
+        f"compared with {target}."
     )
-    lines.append("Legend: + create  ~ update  = adopt (already in the target)  . unchanged  x invalid  - skipped")
+    lines.append(
+        "Legend: + create  ~ update  = adopt (take over an object instead of creating one)  . unchanged  "
+        "x invalid  - skipped"
+    )
     namer, paths = Namer(report.store), ShortPaths(report.paths)
     # Streamed: the first lines of each kind are kept, the rest only counted.
     shown: dict[str, list[str]] = defaultdict(list)
@@ -88,6 +100,16 @@ def render_plan_text(report: Any) -> str:
             lines.append(f"  ! {orphan.record} (v2 {orphan.v2_id}, batch {orphan.batch}{seen}): {action}")
         if len(report.orphans) > MAX_LINES_PER_KIND:
             lines.append(f"  … and {len(report.orphans) - MAX_LINES_PER_KIND} more (see --format json)")
+    invited = invitations(report)
+    if invited:
+        count = len(invited)
+        lines.append("")
+        whom = "this person" if count == 1 else "each of these people"
+        header = f"Invitations ({count}): Harvest will email {whom} an invitation when run creates them:"
+        lines.append(click.style(header, fg="yellow", bold=True))
+        lines.extend(f"  @ {invitation_line(invitation)}" for invitation in invited[:INVITATIONS_SHOWN])
+        if count > INVITATIONS_SHOWN:
+            lines.append(f"  … and {count - INVITATIONS_SHOWN} more (see --format json)")
     errors = report.errors
     if errors:
         lines.append("")
@@ -118,6 +140,7 @@ def render_plan_text(report: Any) -> str:
                                      fg="yellow"))  # fmt: skip
         if severities["money"] > MONEY_NOTES_SHOWN:
             lines.append(f"  … and {severities['money'] - MONEY_NOTES_SHOWN} more about money")
+    lines.extend(receipt_lines(report.store.receipts()))
     totals = report.totals()
     lines.append("")
     lines.append(
@@ -128,6 +151,19 @@ def render_plan_text(report: Any) -> str:
         )
     )
     return "\n".join(lines) + "\n"
+
+
+def receipt_lines(receipts: dict[str, dict[str, int]]) -> list[str]:
+    """`Receipts (expenses): 3 to upload (1.8 KB), 2 already in the target, 1 refused`, a line per kind."""
+    lines = []
+    for kind, counts in receipts.items():
+        parts = [f"{counts['upload']} to upload ({size_text(counts['bytes'])})"]
+        if counts["unchanged"]:
+            parts.append(f"{counts['unchanged']} already in the target")
+        if counts["refused"]:
+            parts.append(f"{counts['refused']} refused (over the receipt limit: see lossy notes)")
+        lines += ["", f"Receipts ({kind}): {', '.join(parts)}."]
+    return lines
 
 
 def _first(notes: Any, count: int) -> list[Any]:

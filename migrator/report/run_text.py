@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from migrator.kinds import kind_index
+from migrator.report.naming import plural
 from migrator.report.plan_text import render_plan_text
 from migrator.report.terminal import color_enabled
 
@@ -63,7 +64,8 @@ class ProgressPrinter:
 
 
 def render_run_summary(report: Any) -> str:
-    """Per-kind outcome table, records not loaded (rejected, blocked, outcome unknown), the one-line summary."""
+    """Per-kind outcome table, records not loaded (invalid, rejected, blocked, outcome unknown), the
+    one-line summary (how many were not loaded, and why), and what to do next."""
     result = report.result
     lines = [""]
     counts: dict[str, dict[str, int]] = result.counts
@@ -72,6 +74,7 @@ def render_run_summary(report: Any) -> str:
         if any(states.values()):
             lines.append(f"  {kind:<26} " + ", ".join(f"{n} {state}" for state, n in states.items() if n))
     for label, problems in (
+        ("invalid", list(getattr(result, "invalid", []))),
         ("rejected", list(getattr(result, "rejected", []))),
         ("blocked", list(getattr(result, "blocked", []))),
         ("outcome unknown (checked against the target on the next run)", list(getattr(result, "unknown", []))),
@@ -90,14 +93,58 @@ def render_run_summary(report: Any) -> str:
         lines.append(f"  no longer in the source: deleted {deleted}; archived {len(pruned.archived)}; "
                      f"left {len(pruned.left)}")  # fmt: skip
         lines.extend(f"    left: {why}" for why in pruned.left[:SHOWN])
-    verb = "resumed and finished" if report.resumed else "finished"
     summary = ", ".join(f"{n} {state}" for state, n in sorted(totals.items()) if n) or "nothing to do"
+    spent = f"{getattr(result, 'requests', '?')} requests in {getattr(result, 'elapsed', 0):.1f} s"
     lines.append("")
-    lines.append(
-        f"Batch {report.batch} {verb}: {summary}; {getattr(result, 'requests', '?')} requests "
-        f"in {getattr(result, 'elapsed', 0):.1f} s."
-    )
+    problems = list(getattr(result, "problems", []))
+    unread = list(getattr(getattr(report, "plan", None), "errors", None) or [])
+    if unread:
+        first = unread[0]
+        more = f" (and {len(unread) - 1} more, listed above)" if len(unread) > 1 else ""
+        lines.append(f"Not read, so not loaded (--keep-going): {first.get('message', first)}{more}")
+    if problems or unread:
+        what = _not_loaded(problems) if problems else f"{plural(len(unread), 'source error')}"
+        lines.append(f"Batch {report.batch} finished with {what}; {summary}; {spent}.")
+        fix = "what `migrator status --rejected` lists" if problems else "the files named above"
+        lines.append(
+            f"Next: fix {fix} (or leave it out with --map), then run the same command again: what is loaded is "
+            "never sent twice."
+        )
+    elif getattr(result, "stopped", False):
+        lines.append(f"Batch {report.batch} stopped before the end: {summary}; {spent}.")
+        lines.append("Next: run the same command again to resume: what is loaded is never sent twice.")
+    elif not any(n for state, n in totals.items() if state not in ("unchanged", "skipped")):
+        lines.append(f"Batch {report.batch}: nothing to do, every record is already in the target ({summary}); "
+                     f"{spent}.")  # fmt: skip
+    else:
+        verb = "resumed and finished" if report.resumed else "finished"
+        lines.append(f"Batch {report.batch} {verb}: {summary}; {spent}.")
+        lines.append("Next: `migrator verify` with the same sources and target compares the target with the source.")
     return "\n".join(lines) + "\n"
+
+
+def _not_loaded(problems: list[Any]) -> str:
+    """`33 records not loaded (33 invalid): users 701: no user with email … (and 30 that depend on it)`."""
+    by_state: dict[str, int] = {}
+    for problem in problems:
+        by_state[problem.state] = by_state.get(problem.state, 0) + 1
+    states = ", ".join(f"{n} {state}" for state, n in by_state.items())
+    # The cause worth reading first: a record's own problem, not one inherited from what it depends on.
+    derived = ("depends on", "blocked by", "archived in the source, but")
+    roots = [problem for problem in problems if not problem.message.startswith(derived)] or problems
+    first = roots[0]
+    others = len(problems) - 1
+    also = f" (and {others} more)" if others else ""
+    count = len(problems)
+    noun = "record" if count == 1 else "records"
+    return f"{count} {noun} NOT loaded ({states}) — {first.record}: {_short(first.message)}{also}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """At most `limit` characters, cut at a word."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def run_document(report: Any) -> dict[str, Any]:

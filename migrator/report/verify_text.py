@@ -7,6 +7,16 @@ from typing import Any
 import click
 
 MAX_DIFFERENCES = 200
+GROUP_FROM = 5  # as many differences alike (kind, field, target value, no note) read as one line
+
+
+def _grouped(differences: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Differences in order, those alike (a rolled-back batch's 116 records) gathered in one group."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for diff in differences:
+        alike = (diff["kind"], diff["field"], str(diff["target_value"])) if not diff.get("explained_by") else id(diff)
+        groups.setdefault(alike if isinstance(alike, tuple) else (alike,), []).append(diff)
+    return list(groups.values())
 
 
 def _mark(values: dict[str, Any]) -> str:
@@ -28,18 +38,37 @@ def render_verify(report: Any) -> str:
     if report.differences:
         explained = sum(1 for diff in report.differences if diff.get("explained_by"))
         lines.append("")
+        for batch, count in getattr(report, "rolled_back", {}).items():
+            lines.append(
+                f"Batch {batch} was rolled back: the target no longer holds {count} of the source's records it had "
+                f"loaded. Run `migrator run … --batch {batch}` again to load them."
+            )
         header = f"Differences ({len(report.differences)}, {explained} explained by a lossy note):"
         lines.append(click.style(header, fg="red", bold=True))
-        for diff in report.differences[:MAX_DIFFERENCES]:
-            target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
-            lines.append(
-                f"  {diff['source']}{target_id} {diff['field']}: source {diff['source_value']} / "
-                f"target {diff['target_value']}"
-            )
-            if diff.get("explained_by"):
-                lines.append(f"      explained: {diff['explained_by']}")
-        if len(report.differences) > MAX_DIFFERENCES:
-            lines.append(f"  … and {len(report.differences) - MAX_DIFFERENCES} more (see --format json)")
+        shown = 0
+        for group in _grouped(report.differences):
+            if shown >= MAX_DIFFERENCES:
+                break
+            shown += len(group)
+            diff = group[0]
+            if len(group) >= GROUP_FROM:
+                lines.append(
+                    f"  {len(group)} {diff['kind']} {diff['field']}: target {diff['target_value']} "
+                    f"({', '.join(d['source'] for d in group[:3])}, …)"
+                )
+                continue
+            for diff in group:
+                target_id = f" (v2 {diff['target_id']})" if diff.get("target_id") else ""
+                unit = f" {diff['currency']}" if diff.get("currency") else ""  # money never without its currency
+                month = f" in {diff['month']}" if diff.get("month") else ""
+                lines.append(
+                    f"  {diff['source']}{month}{target_id} {diff['field']}: source {diff['source_value']}{unit} / "
+                    f"target {diff['target_value']}{unit}"
+                )
+                if diff.get("explained_by"):
+                    lines.append(f"      explained: {diff['explained_by']}")
+        if len(report.differences) > shown:
+            lines.append(f"  … and {len(report.differences) - shown} more (see --format json)")
         lines.append("")
         if report.explained:
             verdict = "Verify: the target differs only where a lossy note explains it (--accept-explained)."

@@ -26,11 +26,18 @@ archives last):
 - archiving things that carry history, creating archived things (`is_active: false`),
   reactivating, the `is_active` list filter and deleting archived things without history all work.
 
+Receipts (`attachments`, `multipart`): an expense takes one `receipt` file in a multipart POST or
+PATCH, its fields as typed text; the receipt is shown as `receipt {url, file_name, file_size,
+content_type}`, served at its url to the same token, kept in the state file, refused over
+`receipt_limit` (422), and every upload is counted per expense in the stats (`receipt_uploads`).
+
 Deliberate deviations from Harvest, so that tests catch what a migration must never do:
 - a time entry that would start a running timer (no `hours`; or no start and end time on a
   timestamp account) is refused with 422;
 - every payment without `send_thank_you: false` counts as an email (Harvest: only the last one);
-- `line_items_import` is refused (not simulated).
+- `line_items_import` is refused (not simulated);
+- multipart text fields must read as their type (`"true"`/`"false"`, whole numbers for integers):
+  Rails would guess at `"yes"` or `"1.5"` units, a migration must send what it means.
 """
 
 from __future__ import annotations
@@ -42,10 +49,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from migrator.harvest.receipts import RECEIPT_LIMIT
 from migrator.sandbox.directory import insert_user
 from migrator.sandbox.faults import FAULT_KINDS, FaultInjector
 from migrator.sandbox.render import render
-from migrator.sandbox.server import SandboxServer
+from migrator.sandbox.server import listen
 from migrator.sandbox.store import Store
 from migrator.sandbox.throttle import RateWindow
 
@@ -73,12 +81,14 @@ class Sandbox:
         stall_seconds: float = 3.0,
         timestamp_timers: bool = False,
         state_path: str | Path | None = None,
+        receipt_limit: int = RECEIPT_LIMIT,
     ) -> None:
         self.token = token
         self.account_id = account_id
         self.store = Store(timestamp_timers=timestamp_timers, state_path=Path(state_path) if state_path else None)
-        self._server = SandboxServer(
-            (host, port),
+        self._server = listen(
+            host,
+            port,
             store=self.store,
             token=token,
             account_id=account_id,
@@ -86,6 +96,7 @@ class Sandbox:
             faults=FaultInjector(fault_rate, tuple(fault_kinds), fault_seed),
             latency_ms=latency_ms,
             stall_seconds=stall_seconds,
+            receipt_limit=receipt_limit,
         )
         self._thread: threading.Thread | None = None
 
@@ -127,7 +138,8 @@ class Sandbox:
     # --- instruments -------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """The same dict as GET /__sandbox/stats: requests, rate_limited, faults_injected, emails_sent, objects."""
+        """The same dict as GET /__sandbox/stats: requests, rate_limited, faults_injected, emails_sent, objects,
+        receipt_uploads (expense id -> receipts stored for it)."""
         return self._server.stats()
 
     def objects(self, kind: str) -> list[dict[str, Any]]:

@@ -18,6 +18,11 @@ seek, never a scan of the kind:
 
 Indexes are partial (`WHERE column IS NOT NULL`): a row costs an entry only in the indexes its kind
 uses (a time entry: order, project, task, user, reference).
+
+An expense's receipt file is a row of `receipts` (its bytes a BLOB, written and read in blocks);
+`receipt_uploads` counts the receipts stored per expense, kept when a receipt is replaced or its
+expense deleted, so a test can prove no receipt was ever uploaded twice. Both tables are created
+`IF NOT EXISTS`: a state file of an older sandbox gains them when it is opened.
 """
 
 from __future__ import annotations
@@ -88,6 +93,11 @@ CREATE INDEX IF NOT EXISTS objects_number ON objects (kind, number) WHERE number
 CREATE INDEX IF NOT EXISTS objects_number_value ON objects (kind, number_value) WHERE number_value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS objects_default ON objects (kind) WHERE is_default = 1;
 CREATE INDEX IF NOT EXISTS objects_future ON objects (kind) WHERE has_access_to_all_future_projects = 1;
+CREATE TABLE IF NOT EXISTS receipts (
+    expense_id INTEGER PRIMARY KEY, file_name TEXT NOT NULL, content_type TEXT NOT NULL,
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipt_uploads (expense_id INTEGER PRIMARY KEY, uploads INTEGER NOT NULL);
 """
 
 _ALL = ("id", "kind", "body", *DERIVED, *FIELDS)

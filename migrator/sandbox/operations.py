@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.kinds import KINDS
-from migrator.sandbox import billing, directory, events, projects, timesheets
+from migrator.sandbox import attachments, billing, directory, events, projects, timesheets
 from migrator.sandbox.columns import folded
+from migrator.sandbox.multipart import FilePart
 from migrator.sandbox.schema import clean
 from migrator.sandbox.store import KindRules, Raw, SandboxError, Store
 
@@ -27,8 +28,10 @@ def _unique_name(store: Store, kind: str, data: Raw, own_id: int | None = None) 
         raise SandboxError(422, "Name has already been taken")
 
 
-def create(store: Store, kind: str, body: Any, parent: int | None = None) -> Raw:
-    """Apply a POST (for nested kinds `parent` is the id in the path); return the raw object."""
+def create(store: Store, kind: str, body: Any, parent: int | None = None, *, upload: FilePart | None = None) -> Raw:
+    """Apply a POST (for nested kinds `parent` is the id in the path); return the raw object.
+
+    `upload`: an expense's receipt file (multipart), stored with the expense in one transaction."""
     rules = RULES[kind]
     with store.transaction():
         if rules.parent is not None:
@@ -37,21 +40,35 @@ def create(store: Store, kind: str, body: Any, parent: int | None = None) -> Raw
         if rules.parent is not None:
             data[rules.parent[1]] = parent
         _unique_name(store, kind, data)
-        return rules.create(store, data) if rules.create else store.insert(kind, dict(rules.defaults) | data)
+        if upload is not None:
+            data["receipt"] = attachments.meta(upload)
+        raw = rules.create(store, data) if rules.create else store.insert(kind, dict(rules.defaults) | data)
+        if upload is not None:
+            attachments.store_upload(store, raw["id"], upload)
+        return raw
 
 
-def update(store: Store, kind: str, obj_id: int, body: Any) -> Raw:
-    """Apply a PATCH: only the fields given change; `null` clears an optional field."""
+def update(store: Store, kind: str, obj_id: int, body: Any, *, upload: FilePart | None = None) -> Raw:
+    """Apply a PATCH: only the fields given change; `null` clears an optional field.
+
+    `delete_receipt: true` removes an expense's receipt; `upload` (multipart) replaces it."""
     rules = RULES[kind]
     with store.transaction():
         raw = store.get(kind, obj_id)
         data = clean(kind, body, create=False)
         _unique_name(store, kind, data, obj_id)
+        if data.pop("delete_receipt", None):
+            store.drop_receipt(obj_id)
+            data["receipt"] = None
+        if upload is not None:
+            data["receipt"] = attachments.meta(upload)
         if rules.update is not None:
             rules.update(store, raw, data)
         else:
             raw.update(data)
         store.touch(raw)
+        if upload is not None:
+            attachments.store_upload(store, obj_id, upload)
         return raw
 
 

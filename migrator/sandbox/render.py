@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from migrator.sandbox import attachments
 from migrator.sandbox.store import OWNER_ID, Raw, Store
 
 _STAMPS = ("created_at", "updated_at")
@@ -169,7 +170,7 @@ def expense(store: Store, raw: Raw) -> dict[str, Any]:
         "expense_category": _category(store, raw["expense_category_id"]),
         "user": _named(store, "users", raw["user_id"]),
         "user_assignment": _assignment(store, "user_assignments", raw.get("user_assignment_id")),
-        "receipt": None,
+        "receipt": attachments.view(store, raw),
         "invoice": None,
         "is_closed": False,
         "locked_reason": None,

@@ -4,6 +4,12 @@ Taken from the request bodies of `shared/specs/harvest-v2-openapi.yaml`. Like Ha
 the endpoint does not know is ignored (dropped here, so it is never stored either); a known one of
 the wrong JSON type, a missing required one, or a value outside an enum is a 422 with a Rails-style
 message ("Name can't be blank").
+
+A `multipart/form-data` body (how Harvest takes an expense with its receipt) carries every field as
+text: `from_form` reads each by the field's type (`"12"` an integer, `"12.50"` a number, `"true"`/
+`"false"` or `"1"`/`"0"` a boolean, `YYYY-MM-DD` a date, an empty text null) and refuses what does
+not read as that type with the same 422 a JSON body gets. Deliberately strict where Rails would
+guess (`"yes"`, `"1.5"` units): a migration must send exactly what it means.
 """
 
 from __future__ import annotations
@@ -93,8 +99,10 @@ UPDATE: dict[str, dict[str, str]] = {kind: dict(fields) for kind, fields in CREA
     "expenses": _without("expenses", "user_id"),
     "invoices": _without("invoices", "line_items_import"),
 }
+UPDATE["expenses"]["delete_receipt"] = "bool"
 for _events in ("invoice_payments", "invoice_messages", "estimate_messages"):
     del UPDATE[_events]  # append-only: Harvest has no PATCH for them
+FILE_FIELDS = {"expenses": "receipt"}  # the one file a kind takes (multipart only)
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "clients": ("name",),
@@ -210,6 +218,51 @@ def _check_fields(fields: dict[str, str], body: dict[str, Any], prefix: str = ""
     return out
 
 
+_INT_TEXT = re.compile(r"^[+-]?\d+$")
+_NUM_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_BOOL_TEXT = {"true": True, "1": True, "false": False, "0": False}
+
+
+class _NotText(Exception):
+    """A field whose type has no text form (an array or an object)."""
+
+
+def _from_text(code: str, text: str) -> Any:
+    """A form field's text as a JSON value of type `code`. Text that does not read as that type is
+    returned as is, so the type check refuses it with the message a JSON body gets."""
+    value = text.strip()
+    if value == "":
+        return None
+    if code == "str":
+        return text
+    if code == "int":
+        return int(value) if _INT_TEXT.match(value) else value
+    if code == "num":
+        return Decimal(value) if _NUM_TEXT.match(value) else value
+    if code == "bool":
+        return _BOOL_TEXT.get(value.lower(), value)
+    if code in ("date", "datetime"):
+        return value
+    raise _NotText(code)
+
+
+def from_form(kind: str, fields: dict[str, str], *, create: bool) -> dict[str, Any]:
+    """A multipart body's text fields as a JSON body (see the module docstring); unknown names dropped."""
+    known = (CREATE if create else UPDATE).get(kind)
+    if known is None:
+        raise SandboxError(404, "Not found")
+    body: dict[str, Any] = {}
+    for name, text in fields.items():
+        code = known.get(name)
+        if code is None:
+            continue
+        try:
+            body[name] = _from_text(code, text)
+        except _NotText:
+            raise SandboxError(422, f"{human(name)} cannot be sent as a form field: send JSON") from None
+    return body
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -225,6 +278,8 @@ def clean(kind: str, body: Any, *, create: bool) -> dict[str, Any]:
     fields = (CREATE if create else UPDATE).get(kind)
     if fields is None:
         raise SandboxError(404, "Not found")
+    if FILE_FIELDS.get(kind) in body:
+        raise SandboxError(422, f"{human(FILE_FIELDS[kind])} must be a file sent as multipart/form-data")
     data = _check_fields(fields, body)
     for name in REQUIRED[kind]:
         if (create or name in data) and _blank(data.get(name)):

@@ -3,6 +3,10 @@
 A `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive. Every /v2 request goes through, in order:
 User-Agent and token checks, the rate window (at arrival), the latency sleep, the fault draw, then the
 route. The instrument endpoints under /__sandbox/ need no auth and never fail on purpose.
+
+A `multipart/form-data` body (an expense with its receipt) is read as a stream (`multipart.py`): its
+file goes to disk, never whole into memory. Receipts are served at `/expenses/{id}/receipt` (outside
+/v2, like Harvest's receipt urls), to the account's token, block by block.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from migrator import jsonio
+from migrator.errors import ConfigError
+from migrator.harvest.receipts import RECEIPT_LIMIT
 from migrator.kinds import KINDS
-from migrator.sandbox import operations
+from migrator.sandbox import attachments, operations
 from migrator.sandbox.faults import FaultInjector
 from migrator.sandbox.listing import page_of
+from migrator.sandbox.multipart import Form, is_multipart, read_form
 from migrator.sandbox.render import company, render
+from migrator.sandbox.schema import from_form
 from migrator.sandbox.store import OWNER_ID, SandboxError, Store
 from migrator.sandbox.throttle import RateWindow
 
@@ -57,9 +65,13 @@ class SandboxServer(ThreadingHTTPServer):
         faults: FaultInjector,
         latency_ms: int,
         stall_seconds: float,
+        receipt_limit: int = RECEIPT_LIMIT,
     ) -> None:
         super().__init__(address, Handler)
         self.store = store
+        self.receipt_limit = receipt_limit
+        host, port = self.socket.getsockname()[:2]
+        store.base_url = f"http://{host}:{port}"
         self.token = token
         self.account_id = account_id
         self.window = window
@@ -98,6 +110,7 @@ class SandboxServer(ThreadingHTTPServer):
             "faults_injected": self.faults.injected,
             "emails_sent": emails,
             "objects": objects,
+            "receipt_uploads": self.store.receipt_uploads(),
         }
 
     def all_objects(self) -> dict[str, list[dict[str, Any]]]:
@@ -105,6 +118,18 @@ class SandboxServer(ThreadingHTTPServer):
         store = self.store
         with store.session():
             return {kind: [render(store, kind, raw) for raw in store.all(kind)] for kind in KINDS}
+
+
+def listen(host: str, port: int, **options: Any) -> SandboxServer:
+    """A `SandboxServer` bound to `host:port`; a port in use (or a host not of this machine) is a
+    `ConfigError` that says what to do, never a traceback."""
+    try:
+        return SandboxServer((host, port), **options)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: {reason.lower()}; choose another --port (0 picks a free one)"
+        ) from exc
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -168,13 +193,63 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
-        raw_body = self._read_body()  # always drained, so the connection stays usable after any answer
-        if url.path.startswith("/__sandbox/"):
-            self._instrument(method, url.path)
-        elif url.path == "/v2" or url.path.startswith("/v2/"):
-            self._v2(method, url.path.removeprefix("/v2"), dict(parse_qsl(url.query)), raw_body)
-        else:
+        try:
+            multipart = method in ("POST", "PATCH") and is_multipart(self.headers.get("Content-Type"))
+            body = self._form() if multipart else None
+        except SandboxError as exc:  # the body was drained: answer, keep the connection
+            self._send(exc.status, {"message": exc.message})
+            return
+        raw_body = self._read_body() if body is None else b""  # always drained: the connection stays usable
+        try:
+            if url.path.startswith("/__sandbox/"):
+                self._instrument(method, url.path)
+            elif url.path == "/v2" or url.path.startswith("/v2/"):
+                self._v2(method, url.path.removeprefix("/v2"), dict(parse_qsl(url.query)), body or raw_body)
+            elif method == "GET" and _receipt_path(url.path) is not None:
+                self._receipt(_receipt_path(url.path) or 0)
+            else:
+                self._send(404, {"message": "Not found"})
+        finally:
+            if body is not None:
+                body.close()
+
+    def _form(self) -> Form:
+        """A multipart body, read as a stream (a 400 if malformed; the connection closes if its end is unknown)."""
+        try:
+            length = int(self.headers.get("Content-Length") or -1)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise SandboxError(411, "A multipart/form-data body needs a Content-Length")
+        content_type = self.headers.get("Content-Type") or ""
+        return read_form(self.rfile, length, content_type, file_limit=self.server.receipt_limit)
+
+    def _receipt(self, expense_id: int) -> None:
+        """GET /expenses/{id}/receipt: the receipt's bytes, to the account's token only."""
+        refusal = self._refusal()
+        self.server.count()
+        if refusal is not None:
+            self._send(*refusal)
+            return
+        store = self.server.store
+        with store.session():
+            raw = store.lookup("expenses", expense_id)
+            kept = (raw or {}).get("receipt")
+        if not kept:
             self._send(404, {"message": "Not found"})
+            return
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", kept["content_type"])
+            self.send_header("Content-Length", str(kept["file_size"]))
+            self.send_header("Content-Disposition", f'attachment; filename="{kept["file_name"]}"')
+            self.end_headers()
+            for block in store.receipt_blocks(expense_id):
+                self.wfile.write(block)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _refusal(self) -> tuple[int, dict[str, str]] | None:
         """400 without a User-Agent, 401 for a wrong token or account (the token is never echoed)."""
@@ -189,7 +264,7 @@ class Handler(BaseHTTPRequestHandler):
             }
         return None
 
-    def _v2(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> None:
+    def _v2(self, method: str, path: str, query: dict[str, str], raw_body: bytes | Form) -> None:
         server = self.server
         refusal = self._refusal()
         wait = server.window.admit() if refusal is None else None  # at arrival, before the latency
@@ -220,10 +295,12 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(server.stall_seconds)
             self._send(status, payload)
 
-    def _answer(self, method: str, path: str, query: dict[str, str], raw_body: bytes) -> tuple[int, Any]:
+    def _answer(self, method: str, path: str, query: dict[str, str], raw_body: bytes | Form) -> tuple[int, Any]:
         try:
-            body = None
-            if method in ("POST", "PATCH"):
+            body: Any = None
+            if isinstance(raw_body, Form):
+                body = raw_body
+            elif method in ("POST", "PATCH"):
                 try:
                     body = jsonio.loads(raw_body) if raw_body.strip() else {}
                 except ValueError as exc:
@@ -257,6 +334,10 @@ class Handler(BaseHTTPRequestHandler):
         if parts == ["users", "me"] and method == "GET":
             return 200, render(store, "users", store.get("users", OWNER_ID))
         kind, parent, obj_id = _resolve(parts)
+        upload = None
+        if isinstance(body, Form):  # typed text fields and at most one receipt file
+            upload = attachments.upload_of(kind, body, self.server.receipt_limit)
+            body = from_form(kind, body.fields, create=method == "POST")
         if obj_id is None:
             if method == "GET":
                 if parent is not None:
@@ -264,7 +345,7 @@ class Handler(BaseHTTPRequestHandler):
                 where = (parent[1], parent[2]) if parent else None
                 return 200, page_of(store, kind, query, f"{self._base()}/v2{path.rstrip('/')}", where)
             if method == "POST" and (parent is not None or kind not in READ_ONLY_TOP):
-                raw = operations.create(store, kind, body, parent[2] if parent else None)
+                raw = operations.create(store, kind, body, parent[2] if parent else None, upload=upload)
                 return 201, render(store, kind, raw)
             raise _not_found()
         raw = store.get(kind, obj_id)
@@ -273,7 +354,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             return 200, render(store, kind, raw)
         if method == "PATCH":
-            return 200, render(store, kind, operations.update(store, kind, obj_id, body))
+            return 200, render(store, kind, operations.update(store, kind, obj_id, body, upload=upload))
         if method == "DELETE":
             operations.delete(store, kind, obj_id)
             return 200, None
@@ -282,6 +363,14 @@ class Handler(BaseHTTPRequestHandler):
 
 def _not_found() -> SandboxError:
     return SandboxError(404, "Not found")
+
+
+def _receipt_path(path: str) -> int | None:
+    """The expense id of `/expenses/{id}/receipt`, else None."""
+    parts = [part for part in path.split("/") if part]
+    if len(parts) == 3 and parts[0] == "expenses" and parts[2] == "receipt" and parts[1].isdigit():
+        return int(parts[1])
+    return None
 
 
 def _resolve(parts: list[str]) -> tuple[str, tuple[str, str, int] | None, int | None]:

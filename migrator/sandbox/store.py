@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from migrator.errors import ConfigError
 from migrator.kinds import KINDS
@@ -115,6 +115,7 @@ def _is_id(value: Any) -> bool:
 
 
 CACHE_SIZE = 10_000  # decoded objects kept between requests (a few MB)
+RECEIPT_BLOCK = 1 << 20  # bytes of a receipt written or read at a time
 
 
 class Store:
@@ -136,6 +137,7 @@ class Store:
         self.next_id = 1
         self.emails_sent = 0
         self.closed = False
+        self.base_url = ""  # http://HOST:PORT, where receipts are served (set by the server)
         self._counts = dict.fromkeys(KINDS, 0)
         self._version: int | None = None  # `PRAGMA data_version` when the account row was last read
         self._depth = 0  # transactions open (nested ones join the outermost)
@@ -448,6 +450,50 @@ class Store:
             if not self.closed:
                 self._read_account()
             return dict(self._counts)
+
+    # --- receipt files (see `columns`) -------------------------------------------------------------
+
+    def put_receipt(self, expense_id: int, meta: Mapping[str, Any], data: BinaryIO, size: int) -> None:
+        """Store an expense's receipt (replacing any), its bytes copied from `data` in blocks; count the upload."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO receipts VALUES (?, ?, ?, ?, ?, zeroblob(?))",
+                (expense_id, meta["file_name"], meta["content_type"], size, meta["sha256"], size),
+            )
+            if size:
+                with self._db.blobopen("receipts", "data", expense_id) as blob:
+                    while block := data.read(RECEIPT_BLOCK):
+                        blob.write(block)
+            self._db.execute(
+                "INSERT INTO receipt_uploads VALUES (?, 1)"
+                " ON CONFLICT (expense_id) DO UPDATE SET uploads = uploads + 1",
+                (expense_id,),
+            )
+
+    def drop_receipt(self, expense_id: int) -> None:
+        """Forget an expense's receipt file (deleted with `delete_receipt`, or with its expense)."""
+        with self.transaction():
+            self._db.execute("DELETE FROM receipts WHERE expense_id = ?", (expense_id,))
+
+    def receipt_blocks(self, expense_id: int) -> Iterator[bytes]:
+        """The bytes of an expense's receipt, block by block (the lock is held per block, not throughout)."""
+        offset = 0
+        while True:
+            with self.lock:
+                found = self._db.execute("SELECT size FROM receipts WHERE expense_id = ?", (expense_id,)).fetchone()
+                if found is None or offset >= found[0]:
+                    return
+                with self._db.blobopen("receipts", "data", expense_id, readonly=True) as blob:
+                    blob.seek(offset)
+                    block = blob.read(RECEIPT_BLOCK)
+            offset += len(block)
+            yield block
+
+    def receipt_uploads(self) -> dict[str, int]:
+        """Receipts stored so far per expense id (replacements included): the exactly-once instrument."""
+        with self.lock:
+            rows = self._db.execute("SELECT expense_id, uploads FROM receipt_uploads ORDER BY expense_id").fetchall()
+        return {str(expense_id): int(uploads) for expense_id, uploads in rows}
 
     def trace(self, callback: Callable[[str], None] | None) -> None:
         """Call `callback` with every SQL statement the store runs (None stops): tests count them."""

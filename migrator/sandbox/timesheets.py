@@ -179,8 +179,9 @@ def update_expense(store: Store, raw: Raw, data: Raw) -> None:
 
 
 def delete_expense(store: Store, raw: Raw) -> None:
-    """Like a time entry: locked while its project, client or person is archived."""
+    """Like a time entry: locked while its project, client or person is archived. Its receipt goes with it."""
     _refuse_locked(store, raw)
+    store.drop_receipt(raw["id"])
 
 
 RULES: dict[str, KindRules] = {

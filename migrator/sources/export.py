@@ -3,6 +3,8 @@
 File names and layout do not matter: each file is routed by its root element to the reader of its
 source system. Non-XML files are skipped with a notice; a bad file is an error that names it, and
 stops the read unless `keep_going` is set, in which case it is listed and the rest is read.
+Folders named `receipts` hold receipt files, not responses: they are attached to the expenses of
+the system whose files lie beside them (`migrator.sources.receipts`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from migrator.errors import ConfigError, SourceError, SourceParseError
 from migrator.export import MANIFEST_NAME
 from migrator.sources.gcmode import bulk_gc
+from migrator.sources.receipts import ReceiptFile, attach_receipts, in_receipts_folder, receipt_folders
 from migrator.sources.record import (
     FileReport,
     RawRecord,
@@ -74,6 +77,10 @@ class SourceExport:
         typed = (self._typed_or_none(raw) for raw in self.store.children(resource, parent))
         return [record for record in typed if record is not None]
 
+    def receipt(self, source_id: str) -> ReceiptFile | None:
+        """The receipt file found for the expense with this source id, if any."""
+        return self.store.receipt(source_id)
+
     @property
     def record_count(self) -> int:
         return self.store.count()
@@ -82,12 +89,15 @@ class SourceExport:
         self.store.close()
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every file under `paths` (files as given, folders walked recursively, sorted, hidden skipped)."""
+def iter_files(paths: Iterable[Path], *, receipts: bool = False) -> Iterator[Path]:
+    """Every file under `paths` (files as given, folders walked recursively, sorted, hidden skipped).
+
+    Files inside a folder named `receipts` are receipts, not responses: left out unless `receipts`."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and (receipts or not in_receipts_folder(child, path)):
                     yield child
         elif path.exists():
             yield path
@@ -149,6 +159,8 @@ def _read_exports(
     exports: dict[str, SourceExport] = {}
     orphans: list[SourceError] = []
     notices: list[SourceWarning] = []
+    folders = receipt_folders(paths)
+    beside: dict[Path, set[str]] = {folder.parent: set() for folder in folders}  # folder's parent -> systems
 
     def export_for(name: str) -> SourceExport:
         if name not in exports:
@@ -181,6 +193,10 @@ def _read_exports(
         export = export_for(name)
         report.system = name
         export.files.append(report)
+        if beside:
+            for parent in path.parents:
+                if parent in beside:
+                    beside[parent].add(name)
 
         def emit(record: RawRecord, _report: FileReport = report, _export: SourceExport = export) -> None:
             _report.records += 1
@@ -203,6 +219,11 @@ def _read_exports(
             report.records = 0
             report.resources.clear()
     result = list(exports.values())
+    try:
+        attach_receipts(folders, beside, exports, system, keep_going)
+    except BaseException:
+        _close_all(exports)
+        raise
     for export in result:
         export.warnings.extend(export.store.warnings)
         late = export.reader.finish()

@@ -19,12 +19,15 @@ they are rare, so merging them in Python costs nothing on the common path.
 from __future__ import annotations
 
 import marshal
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from migrator.sources.coerce import to_datetime
+from migrator.sources.receipts import ReceiptFile
 from migrator.sources.record import RawRecord, SourceWarning
 
 _BATCH = 2000  # rows buffered per resource before one executemany
@@ -56,6 +59,12 @@ class StagingStore:
         # A scratch file: durability buys nothing here, speed does.
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
+        # Receipt files found beside the export, one per expense id (`migrator.sources.receipts`): kept
+        # here, not in memory, as an old account can hold a receipt for most of its expenses.
+        self._db.execute(
+            "CREATE TABLE receipt_files (id TEXT PRIMARY KEY, path BLOB NOT NULL, shown TEXT NOT NULL,"
+            " size INTEGER NOT NULL, sha256 TEXT NOT NULL, content_type TEXT NOT NULL)"
+        )
         self._db.execute("BEGIN")
         self._seq = 0
         self._files: dict[str, int] = {}
@@ -207,6 +216,43 @@ class StagingStore:
         """Conflicts between versions of a record, in the order the later version was read."""
         self._settle_if_needed()
         return [warning for _seq, warning in sorted(self._warnings, key=lambda item: item[0])]
+
+    # --- receipt files -----------------------------------------------------------------------------
+
+    def add_receipt(self, receipt: ReceiptFile) -> str | None:
+        """Keep one expense's receipt file; if that expense has one already, keep it and return its name."""
+        found = self._db.execute("SELECT shown FROM receipt_files WHERE id=?", (receipt.source_id,)).fetchone()
+        if found is not None:
+            return str(found[0])
+        self._db.execute(
+            "INSERT INTO receipt_files VALUES (?,?,?,?,?,?)",
+            (receipt.source_id, os.fsencode(receipt.path), receipt.shown, receipt.size, receipt.sha256,
+             receipt.content_type),
+        )  # fmt: skip
+        return None
+
+    def drop_receipt(self, source_id: str) -> None:
+        """Forget an expense's receipt file (two files claimed it: neither is used)."""
+        self._db.execute("DELETE FROM receipt_files WHERE id=?", (source_id,))
+
+    @staticmethod
+    def _receipt(row: tuple[Any, ...]) -> ReceiptFile:
+        source_id, path, shown, size, sha256, content_type = row
+        return ReceiptFile(source_id, Path(os.fsdecode(path)), shown, int(size), sha256, content_type)
+
+    def receipt(self, source_id: str) -> ReceiptFile | None:
+        """The receipt file of the expense with this source id (zero padding ignored), or None."""
+        row = self._db.execute(
+            "SELECT id, path, shown, size, sha256, content_type FROM receipt_files WHERE id=?",
+            (source_id.lstrip("0") or "0",),
+        ).fetchone()
+        return self._receipt(row) if row is not None else None
+
+    def receipts(self) -> Iterator[ReceiptFile]:
+        """Every receipt file kept, by expense id."""
+        cursor = self._db.execute("SELECT id, path, shown, size, sha256, content_type FROM receipt_files ORDER BY id")
+        while batch := cursor.fetchmany(_BATCH):
+            yield from (self._receipt(row) for row in batch)
 
     # --- reading -----------------------------------------------------------------------------------
 

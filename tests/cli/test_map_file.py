@@ -135,7 +135,14 @@ def test_only_a_date_window_plans_the_dated_records_inside_it(tmp_path: Path) ->
         pytest.param('[people]\n"harvest-v1:users:702" = "not an email"\n', "is not an email address", id="bad-email"),
         pytest.param('[only]\nsince = "2015"\n', "[only] since: '2015' is not a date", id="bad-date"),
         pytest.param('[rename]\n"harvest-v1:users:702" = "X"\n', "users cannot be renamed", id="not-renamable"),
-        pytest.param("[skip\n", "not valid TOML", id="not-toml"),
+        pytest.param("[skip\n", "map.toml:1: not valid TOML ([skip)", id="not-toml"),
+        pytest.param("[only]\nsince = 2015-13-01\n", "map.toml:2: since: 2015-13-01 is not a date", id="no-such-day"),
+        pytest.param(
+            '[people]\n"harvest-v1:users:702" = "ben@newco.example"\n"ben@northwind.example" = "b@newco.example"\n',
+            '[people] "harvest-v1:users:702" and "ben@northwind.example" are the same person, mapped to two '
+            "addresses (ben@newco.example and b@newco.example): keep one",
+            id="one-person-two-addresses",
+        ),
     ],
 )
 def test_a_bad_map_file_is_one_line_naming_the_file_and_the_key(tmp_path: Path, text: str, needle: str) -> None:
@@ -143,4 +150,4 @@ def test_a_bad_map_file_is_one_line_naming_the_file_and_the_key(tmp_path: Path, 
     done = migrator("plan", V1, "--offline", "--map", str(mapping))
     assert done.returncode == 1 and done.stdout == ""
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith(f"Error: map file {mapping}: ") and needle in line, line
+    assert line.startswith(f"Error: map file {mapping}") and needle in line, line

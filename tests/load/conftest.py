@@ -180,6 +180,11 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
     return sink.planned
 
 
+def is_upload(request: httpx.Request) -> bool:
+    """A multipart request (an expense with its receipt), whose body streams from a file."""
+    return request.headers.get("Content-Type", "").startswith("multipart/form-data")
+
+
 class Recorder(httpx.HTTPTransport):
     """The real HTTP transport, remembering each request's method, path and JSON body."""
 
@@ -189,7 +194,10 @@ class Recorder(httpx.HTTPTransport):
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = jsonio.loads(request.content) if request.content else None
+        if is_upload(request):  # streamed from the receipt file: left unread, the transport sends it
+            body: Any = {"multipart": request.headers["Content-Length"]}
+        else:
+            body = jsonio.loads(request.content) if request.content else None
         with self._lock:
             self.sent.append((request.method, request.url.path.removeprefix("/v2"), body))
         return super().handle_request(request)

@@ -30,7 +30,7 @@ def test_intent_then_result_survive_reopening(tmp_path: Path) -> None:
         row = ledger.get("harvest-v1", "clients", "7")
         assert row is not None and (row.state, row.v2_id) == ("done", 501)
         assert ledger.counts() == {"b1": {"clients": {"done": 1}}}
-        assert ledger.schema_version == 2
+        assert ledger.schema_version == len(_MIGRATIONS) == 3
 
 
 def test_payload_hash_ignores_key_order_and_keeps_decimals_exact() -> None:
@@ -56,7 +56,7 @@ def test_a_ledger_written_by_the_previous_release_is_migrated_in_place(tmp_path:
         )
         db.execute("PRAGMA user_version = 1")
     with Ledger(path) as ledger:
-        assert ledger.schema_version == len(_MIGRATIONS) == 2
+        assert ledger.schema_version == len(_MIGRATIONS) == 3
         row = ledger.get("harvest-v1", "clients", "7")
         assert row is not None and (row.state, row.v2_id) == ("done", 501)
 

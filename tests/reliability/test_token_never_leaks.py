@@ -179,7 +179,7 @@ def test_a_failing_target_never_shows_the_token(failure: Failure, tmp_path: Path
         url, account = sandbox.url + failure.url_suffix, sandbox.account_id
         first = tmp_path / "first.sqlite"  # a ledger the right token has written to, with a batch to roll back
         setup = spec_for(sandbox.url, TOKEN, account)
-        assert api.run(SMALL, batch="first", target=setup, ledger_path=first).exit_code == 0
+        assert api.run(SMALL, batch="first", target=setup, ledger_path=first, create_users=True).exit_code == 0
         failure.break_target(sandbox)
         folders = {name: tmp_path / name for name in COMMANDS}
         for folder in folders.values():

@@ -101,7 +101,7 @@ def test_stats_and_objects_need_no_auth_and_list_every_kind(api: Api) -> None:
     api.post("/clients", {"name": "Acme"})
     root = api.sandbox.url.removesuffix("/v2")
     stats = httpx.get(f"{root}/__sandbox/stats").json()
-    assert set(stats) == {"requests", "rate_limited", "faults_injected", "emails_sent", "objects"}
+    assert set(stats) == {"requests", "rate_limited", "faults_injected", "emails_sent", "objects", "receipt_uploads"}
     assert list(stats["objects"]) == list(KINDS)
     assert stats["requests"] == 1 and stats["objects"]["clients"] == 1
     assert stats["objects"]["users"] == 1  # the owner

@@ -25,6 +25,7 @@ from migrator.generate.expected import ExpectedBuilder, record_name
 from migrator.generate.freshbooks.expect import DELETED, SYSTEM
 from migrator.generate.freshbooks.model import TAXES, Account, Bill, Client, EntrySlot, Line, Payment, Project
 from migrator.generate.pools import NOTES
+from migrator.generate.receipts import ReceiptWriter
 from migrator.generate.timeline import Timeline
 from migrator.generate.xmlout import Folder, PagedList, esc, fb, fb_money, plain_decimal, write_paged
 
@@ -395,9 +396,16 @@ def write_entries(
 
 
 def write_expenses(
-    folder: Folder, account: Account, timeline: Timeline, rng: random.Random, count: int, expected: ExpectedBuilder
+    folder: Folder,
+    account: Account,
+    timeline: Timeline,
+    rng: random.Random,
+    count: int,
+    expected: ExpectedBuilder,
+    receipts: ReceiptWriter | None = None,
 ) -> None:
-    """Stream `count` expenses; those in the deleted folder go to their own list (held until the end)."""
+    """Stream `count` expenses; those in the deleted folder go to their own list (held until the end).
+    `receipts` gives about one in three of the others a receipt file (FreshBooks has no flag for it)."""
     deleted = account.deleted_expenses
     kept = PagedList(folder, "work/expense.list", "expenses", count - len(deleted), per_page(count - len(deleted)))
     gone: list[str] = []
@@ -437,6 +445,8 @@ def write_expenses(
             expected.skip(record_name(SYSTEM, "expenses", expense_id), DELETED)
         else:
             kept.add(record)
+            if receipts is not None and receipts.chance(0.3):
+                receipts.add(expense_id, f"Receipt {expense_id}: {fb_money(amount)} on {day}")
     kept.close()
     _list(folder, "archive/expense.list.deleted", "expenses", gone, deleted=True)
     expected.count("expenses", count - len(deleted))

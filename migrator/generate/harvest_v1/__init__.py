@@ -9,12 +9,13 @@ from migrator.generate.expected import Expected, ExpectedBuilder
 from migrator.generate.harvest_v1.build import build
 from migrator.generate.harvest_v1.expect import SYSTEM, expect_account
 from migrator.generate.harvest_v1.write import write_account, write_entries, write_expenses
+from migrator.generate.receipts import LARGE_RECEIPT, ReceiptWriter
 from migrator.generate.scale import Scale
 from migrator.generate.timeline import Timeline
 from migrator.generate.xmlout import Folder
 
 
-def generate_harvest_v1(out_dir: Path, *, entries: int, seed: int) -> Expected:
+def generate_harvest_v1(out_dir: Path, *, entries: int, seed: int, large_receipt: int = LARGE_RECEIPT) -> Expected:
     """Write a Harvest v1 account of `entries` day entries into `out_dir`; what v2 must hold after."""
     scale = Scale.of(entries)
     timeline = Timeline()
@@ -25,5 +26,8 @@ def generate_harvest_v1(out_dir: Path, *, entries: int, seed: int) -> Expected:
     folder = Folder(out_dir)
     write_account(folder, account)
     write_entries(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:entries"), entries, expected)
-    write_expenses(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected)
+    receipts = ReceiptWriter(out_dir, random.Random(f"{SYSTEM}:{seed}:receipts"), expected, SYSTEM, large=large_receipt)
+    write_expenses(
+        folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected, receipts
+    )
     return expected.freeze()

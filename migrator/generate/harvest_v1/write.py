@@ -39,6 +39,7 @@ from migrator.generate.harvest_v1.model import (
     currency_display,
 )
 from migrator.generate.pools import NOTES
+from migrator.generate.receipts import MISSING_SHARE, ReceiptWriter
 from migrator.generate.timeline import Timeline
 from migrator.generate.xmlout import Folder, esc, ruby_decimal, v1, v1_list, v1_record
 
@@ -486,9 +487,15 @@ def write_entries(
 
 
 def write_expenses(
-    folder: Folder, account: Account, timeline: Timeline, rng: random.Random, count: int, expected: ExpectedBuilder
+    folder: Folder,
+    account: Account,
+    timeline: Timeline,
+    rng: random.Random,
+    count: int,
+    expected: ExpectedBuilder,
+    receipts: ReceiptWriter | None = None,
 ) -> None:
-    """Stream `count` expenses, one file per year."""
+    """Stream `count` expenses, one file per year; `receipts` writes the file of each that has one."""
     handle = None
     year = 0
     for index, day, (_project, pid, uid, category_index) in timeline.sweep(
@@ -508,8 +515,10 @@ def write_expenses(
         else:
             units, total = None, Decimal(rng.randint(450, 95_000)) / 100
         closed = day < dt.date(2018, 1, 1) and rng.random() < 0.5
-        receipt = rng.random() < 0.1
+        receipt = rng.random() < 0.3
         expense_id = EXPENSE_BASE + index * 5
+        if receipt and receipts is not None:
+            receipts.add(expense_id, f"Receipt {expense_id}: {total} on {day}", missing_share=MISSING_SHARE)
         fields = [
             v1("expense-category-id", category.id, "integer"),
             v1("id", expense_id, "integer"),
