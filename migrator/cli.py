@@ -604,7 +604,8 @@ def export_command(
     )  # fmt: skip
     with ExportProgressPrinter() as progress:
         report = api.export(settings, progress=progress.update)
-    click.echo(jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_export_summary(report), nl=fmt == "json")
+    text = jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_export_summary(report)
+    click.echo(text, nl=fmt == "json")
 
 
 @cli.command("sandbox")

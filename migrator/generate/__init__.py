@@ -21,7 +21,8 @@ from migrator.errors import ConfigError
 from migrator.generate.expected import COUNTED_KINDS, Expected, LossyAmount
 from migrator.generate.receipts import LARGE_RECEIPT
 from migrator.generate.scale import MIN_ENTRIES, Scale
-from migrator.systems import NAMES, system as source_system
+from migrator.systems import NAMES
+from migrator.systems import system as source_system
 
 SYSTEMS = NAMES  # every source system has a generator (`migrator.systems`)
 

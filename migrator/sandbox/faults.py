@@ -22,7 +22,12 @@ class FaultInjector:
     """Decides, per request, whether and how it fails. Deterministic for a given seed and request order."""
 
     def __init__(
-        self, rate: float = 0.0, kinds: tuple[str, ...] = FAULT_KINDS, seed: int = 0, *, known: tuple[str, ...] = FAULT_KINDS
+        self,
+        rate: float = 0.0,
+        kinds: tuple[str, ...] = FAULT_KINDS,
+        seed: int = 0,
+        *,
+        known: tuple[str, ...] = FAULT_KINDS,
     ) -> None:
         # `known`: the fault kinds the server using this injector implements (the legacy sandboxes have their own).
         unknown = sorted(set(kinds) - set(known))
