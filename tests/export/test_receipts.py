@@ -24,10 +24,11 @@ def _account(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES, folder)
     expenses = folder / "timesheets" / "expenses-2013-03.xml"
     text = expenses.read_text(encoding="utf-8")
-    text = text.replace(
-        '<has-receipt type="boolean">false</has-receipt>', '<has-receipt type="boolean">true</has-receipt>', 2
+    text = text.replace(  # 1301 and 1304 say so already; 1302 is the first that does not
+        '<has-receipt type="boolean">false</has-receipt>', '<has-receipt type="boolean">true</has-receipt>', 1
     )
     expenses.write_text(text, encoding="utf-8")
+    shutil.rmtree(folder / "receipts")  # the fixture's own receipt (1304.png) makes way for this test's files
     (folder / "receipts").mkdir()
     (folder / "receipts" / "1304.pdf").write_bytes(PDF)
     (folder / "receipts" / "1301.html").write_text("<html><title>Sign in</title></html>", encoding="utf-8")
