@@ -74,7 +74,9 @@ class Expected:
 
     - `counts`: v2 kind -> how many source records become v2 objects of that kind.
     - `assignments`: project name -> (task names, user emails) the project holds, exactly.
-    - `inactive`: kind -> names that end archived; everything else of those kinds ends active.
+    - `inactive`: kind -> names that end archived; everything else of those kinds ends active. With
+      `assignments` it gives every assignment's state: inactive are a deactivated Harvest v1 one and
+      a FreshBooks one only the history implies (the project does not list it); the rest active.
     - `hours`, `hours_by_project`: the source's hours, every entry counted.
     - `money`: ISO currency -> {"invoice_amount", "invoice_due", "payments"} from the source's
       stated figures of migrated invoices and their payments (credits excluded).

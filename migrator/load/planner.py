@@ -215,7 +215,7 @@ class _Planner:
 
     def decide(self, planned: PlannedRecord, row: LedgerRow | None) -> PlanEntry:
         entry = self._decide(planned, row)
-        if planned.status == "ok" and planned.reason:  # what the map file changed, said on the entry
+        if planned.status == "ok" and planned.reason:  # why the mapping or the map file planned it so
             entry.reason = f"{entry.reason}; {planned.reason}" if entry.reason else planned.reason
         kind = REGISTRY[planned.kind]
         system = planned.system

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from mappings import map_all
+from mappings.freshbooks.usage import Implied
 from migrator import jsonio
 from migrator.harvest.invoice_math import invoice_totals
 from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
+from migrator.sources.record import Origin
 from tests.conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -99,6 +101,40 @@ def test_implied_assignments_cover_every_time_entry(mapped: MapSink) -> None:
         project = entry.payload["project_id"].split(":")[1]
         assert f"{project}:{entry.payload['user_id'].split(':')[1]}" in users
         assert f"{project}:{entry.payload['task_id'].split(':')[1]}" in tasks
+
+
+def test_an_assignment_the_project_does_not_list_is_planned_inactive_where_its_history_is(mapped: MapSink) -> None:
+    """FreshBooks lists a project's staff and tasks as they are today: one only the history names is
+    inactive, found at its first time entry (never the project's line), and says why."""
+    planned = {(p.kind, p.source_id): p for p in mapped.planned if p.kind.endswith("_assignments")}
+    implied = {key: p for key, p in planned.items() if p.payload["is_active"] is False}
+    assert sorted(implied) == [
+        ("task_assignments", "44:31"),
+        ("user_assignments", "41:3"),
+        ("user_assignments", "42:2"),
+        ("user_assignments", "44:3"),
+    ]
+    priya = implied[("user_assignments", "41:3")]
+    assert (priya.origin.file.endswith("work/time_entries-2.xml"), priya.origin.line) == (True, 6)
+    assert priya.reason == "implied by 1 time entry, not on the project in FreshBooks"
+    listed = planned[("user_assignments", "41:1")]
+    assert (listed.origin.file.endswith("work/projects.xml"), listed.origin.line, listed.reason) == (True, 4, None)
+    assert not [n for n in mapped.lossy_notes if n.kind.endswith("_assignments")]  # nothing is lost any more
+
+
+@pytest.mark.parametrize(
+    ("time_entries", "expenses", "words"),
+    [
+        pytest.param(1, 0, "implied by 1 time entry", id="one-entry"),
+        pytest.param(1_250, 0, "implied by 1,250 time entries", id="entries"),
+        pytest.param(0, 1, "implied by 1 expense", id="one-expense"),
+        pytest.param(3, 2, "implied by 3 time entries and 2 expenses", id="both"),
+    ],
+)
+def test_an_implied_assignment_says_how_much_history_implies_it(time_entries: int, expenses: int, words: str) -> None:
+    origin = Origin("freshbooks", "time_entries", "1", "t.xml", 1)
+    implied = Implied(origin, time_entries=time_entries, expenses=expenses)
+    assert implied.reason() == f"{words}, not on the project in FreshBooks"
 
 
 def test_fractional_estimate_quantities_are_folded_and_noted(mapped: MapSink) -> None:
