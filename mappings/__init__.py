@@ -16,16 +16,10 @@ MapFunction = Callable[[SourceExport, MapSink, MapContext], None]
 
 
 def mapper_for(system: str) -> MapFunction:
-    """The `map_export` function of a source system."""
-    if system == "harvest-v1":
-        from mappings.harvest_v1 import map_export as v1
+    """The `map_export` function of a source system (declared in `migrator.systems`)."""
+    from migrator.systems import SYSTEMS
 
-        return v1
-    if system == "freshbooks":
-        from mappings.freshbooks import map_export as fb
-
-        return fb
-    raise KeyError(system)
+    return SYSTEMS[system].mapper()
 
 
 def map_all(exports: list[SourceExport], sink: MapSink, ctx: MapContext) -> None:

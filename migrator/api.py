@@ -486,3 +486,16 @@ def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = DEFAULT_LEDG
         result = undo(client=session.client, ledger=session.ledger, batch=batch)
         session.ledger.finish_batch(batch, "rolled-back")
         return result
+
+
+def export(settings: Any, *, progress: Callable[[Any], None] | None = None) -> Any:
+    """Export a live legacy account (or its system's built-in sandbox) into a folder of its API
+    responses, resumably (`migrator.export`): an `ExportReport`; `MigratorError` when it cannot
+    finish (what was fetched stays, and the same call resumes).
+
+        from migrator.export import ExportSettings
+        report = api.export(ExportSettings.for_sandbox("harvest-v1", Path("out")))
+    """
+    from migrator.export import run as run_export
+
+    return run_export(settings, progress=progress)

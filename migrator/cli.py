@@ -19,6 +19,7 @@ import click
 from migrator import __version__, api
 from migrator.errors import MigratorError, redact
 from migrator.report.terminal import safe_streams, set_color, set_verbose
+from migrator.systems import NAMES, SECRET_ENV
 from migrator.target import TargetSpec
 
 
@@ -46,7 +47,7 @@ def _source_options(f: Any) -> Any:
     f = click.option(
         "--from",
         "system",
-        type=click.Choice(["harvest-v1", "freshbooks"]),
+        type=click.Choice(NAMES),
         help="Force the source system instead of detecting it from each file's root element.",
     )(f)
     f = click.option(
@@ -527,6 +528,86 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
     click.echo(f"Rolled back batch {batch}: deleted {deleted}; archived {len(result.archived)}.")
 
 
+@cli.command("export")
+@click.argument("system", type=click.Choice(NAMES))
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--url",
+    metavar="URL",
+    help="The account's address, e.g. https://acme.harvestapp.com. Default: $HARVEST_V1_URL (harvest-v1), "
+    "$FRESHBOOKS_URL (freshbooks).",
+)
+@click.option("--sandbox", is_flag=True, help="Export the system's built-in sandbox (its shipped fixture account).")
+@click.option(
+    "--rate",
+    metavar="N/S",
+    help="Client-side request budget: N requests per S seconds, shared by every request. Default for "
+    "harvest-v1: 100/15 (Harvest's limit).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-receipts", is_flag=True, help="Do not fetch receipt files (a later run without it fetches them).")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Fetch everything again into the same OUT; files an earlier export had that the account no longer "
+    "produces are removed, so OUT holds exactly the current account.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Requests in flight at once (all within the one budget).",
+)
+@_terminal_options
+def export_command(
+    system: str,
+    out: Path,
+    url: str | None,
+    sandbox: bool,
+    rate: str | None,
+    fmt: str,
+    no_receipts: bool,
+    refresh: bool,
+    concurrency: int,
+) -> None:
+    """Read a whole live legacy account into OUT: every API response as received, plus export.json.
+
+    Harvest v1: who the credentials belong to first (an administrator, or nothing is written),
+    every list, each project's assignments and day entries and each person's expenses in date
+    windows covering every possible date, every invoice with its line items, payments and
+    messages, and every receipt (OUT/receipts/<expense id>.<ext>). Throttling (503 +
+    Retry-After) holds every request; failures are retried. Run it again to resume: only what
+    was in flight is fetched again, and a complete OUT costs no request. Then `migrator plan OUT`.
+
+    \b
+    Credentials (never written anywhere, never shown):
+      HARVEST_V1_URL                          the account's address (or --url)
+      HARVEST_V1_EMAIL, HARVEST_V1_PASSWORD   an administrator's login (HTTP Basic), or
+      HARVEST_V1_TOKEN                        an administrator's OAuth2 token
+
+    Exit code: 0 complete, 1 error (one line naming the request; what was fetched stays).
+
+    \b
+    Examples:
+      migrator export harvest-v1 out/ --sandbox && migrator plan out/ --offline
+      HARVEST_V1_URL=https://acme.harvestapp.com HARVEST_V1_EMAIL=… HARVEST_V1_PASSWORD=… \\
+        migrator export harvest-v1 exports/acme
+    """
+    from migrator import jsonio
+    from migrator.export.settings import ExportSettings
+    from migrator.report.export_text import ExportProgressPrinter, render_export_summary
+
+    settings = ExportSettings.from_options(
+        system, out, env=os.environ, url=url, sandbox=sandbox, rate=rate, receipts=not no_receipts,
+        refresh=refresh, concurrency=concurrency,
+    )  # fmt: skip
+    with ExportProgressPrinter() as progress:
+        report = api.export(settings, progress=progress.update)
+    text = jsonio.dumps(report.document(), indent=2) if fmt == "json" else render_export_summary(report)
+    click.echo(text, nl=fmt == "json")
+
+
 @cli.command("sandbox")
 @_terminal_options
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -549,6 +630,28 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
     show_default=True,
     help="Largest expense receipt file accepted (422 beyond), e.g. 10MB.",
 )
+@click.option(
+    "--system",
+    type=click.Choice(NAMES),
+    help="Serve this legacy system's API instead of Harvest v2, from a folder of saved responses.",
+)
+@click.option(
+    "--from",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="With --system: the folder of saved responses to serve. Default: the shipped fixture account.",
+)
+@click.option(
+    "--trap",
+    "traps",
+    multiple=True,
+    metavar="NAME[=PATH]",
+    help="With --system harvest-v1: non-admin, inactive, bad-id, narrow-hints, shifting-pages, truncated, "
+    "hostile (repeatable; PATH picks the record a trap hits).",
+)
+@click.option(
+    "--page-size", type=click.IntRange(1), default=50, show_default=True, help="With --system: records per list page."
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -557,27 +660,47 @@ def sandbox_command(
     fault_rate: float,
     timestamp_timers: bool,
     state: Path | None,
+    system: str | None,
+    folder: Path | None,
+    traps: tuple[str, ...],
+    page_size: int,
     receipt_limit: str,
 ) -> None:
-    """Serve the built-in Harvest v2 sandbox until interrupted.
+    """Serve the built-in Harvest v2 sandbox until interrupted, or with --system a legacy API.
 
-    The first line printed is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`.
-    GET /__sandbox/stats reports requests, 429s, injected faults and emails Harvest would have sent.
+    The first line printed is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`
+    (with --system harvest-v1: `Harvest v1 sandbox listening on http://HOST:PORT`).
+    GET /__sandbox/stats reports requests, 429s (503s), injected faults and emails Harvest would
+    have sent (for a legacy API: the request log with every Retry-After window it gave).
 
     \b
-    Point migrator at it with its credentials (the same every time):
+    Point migrator at the v2 sandbox with its credentials (the same every time):
       HARVEST_ACCESS_TOKEN=sandbox-token HARVEST_ACCOUNT_ID=1000001 \\
         migrator run fixtures/harvest-v1 --target http://127.0.0.1:8080/v2 --batch demo --create-users
 
     \b
-    Example:
+    Examples:
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
+      migrator sandbox --system harvest-v1 --rate 5/1 --trap shifting-pages --page-size 2
     """
     from migrator.config import RateLimit
+
+    limit = RateLimit.parse(rate)
+    if system is not None:
+        if latency_ms or timestamp_timers or state is not None:
+            raise click.UsageError("--latency-ms, --timestamp-timers and --state are for the Harvest v2 sandbox")
+        from migrator.sandbox.legacy import serve as serve_legacy
+
+        serve_legacy(
+            system, folder=folder, host=host, port=port, rate=(limit.requests, limit.seconds), traps=traps,
+            fault_rate=fault_rate, page_size=page_size,
+        )  # fmt: skip
+        return
+    if folder is not None or traps:
+        raise click.UsageError("--from and --trap need --system (a legacy API)")
     from migrator.harvest.receipts import parse_size
     from migrator.sandbox import serve
 
-    limit = RateLimit.parse(rate)
     largest = parse_size(receipt_limit)
     serve(
         host=host,
@@ -609,7 +732,7 @@ def main() -> None:
     A usage error (an unknown option, a missing path, a bad value) exits 1 too: exit 2 means
     "changes planned" / "differences" to scripts, never "you typed it wrong" (CONTRACT.md).
     """
-    token = os.environ.get("HARVEST_ACCESS_TOKEN")
+    secrets = [os.environ.get(name) for name in SECRET_ENV]  # the v2 token and every legacy credential
     safe_streams()
     try:
         cli.main(standalone_mode=False)
@@ -625,7 +748,7 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except MigratorError as exc:
-        click.echo(f"Error: {one_line(redact(str(exc), token))}", err=True)
+        click.echo(f"Error: {one_line(redact(str(exc), *secrets))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)

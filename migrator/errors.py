@@ -4,6 +4,7 @@
 - `MappingError`: a record cannot be represented in Harvest v2 (report it, plan the rest).
 - `ConfigError`: the command line or environment is incomplete (fix the settings).
 - `HarvestError`: the target answered badly; subclasses say whether to retry, reconcile, report or stop.
+- `ExportError`: a live legacy API answered something an export cannot keep (fix access, run again).
 - `LedgerError`: the ledger cannot be used (locked, other target, disk full): stop, nothing was sent.
 - `PlanError`: a saved plan no longer matches the source, ledger or target.
 """
@@ -72,6 +73,10 @@ class UnsafeXMLError(SourceError):
 
 class SourceParseError(SourceError):
     """The document is not well-formed XML, or is of an unknown shape."""
+
+
+class MalformedXMLError(SourceParseError):
+    """The document is not well-formed: broken, or cut short (a truncated body fails this way)."""
 
 
 class SourceFailResponse(SourceError):
@@ -159,6 +164,26 @@ class AuthError(HarvestError):
 
 class RateLimitedError(TransientError):
     """429 persisted past every retry."""
+
+
+# --- export (a live legacy API) --------------------------------------------------------------------
+
+
+class ExportError(MigratorError):
+    """A live legacy API answered something an export cannot keep, named by its request (never the
+    credential). What was fetched before stays in the export folder; running it again resumes."""
+
+    def __init__(self, message: str, *, request: str = "", status: int | None = None) -> None:
+        self.message = message
+        self.request = request
+        self.status = status
+        status_text = f" -> {status}" if status is not None else ""
+        super().__init__(f"{request}{status_text}: {message}" if request else message)
+
+
+class ExportAccessError(ExportError):
+    """The credentials were refused (401/403), or they belong to someone who cannot see everything:
+    an export with them would miss records. Nothing more is requested."""
 
 
 # --- ledger and plans ------------------------------------------------------------------------------

@@ -36,8 +36,9 @@ from typing import Any
 from migrator.errors import ConfigError
 from migrator.kinds import KINDS, load_order
 from migrator.planned import Planned
+from migrator.systems import NAMES
 
-SYSTEMS = ("harvest-v1", "freshbooks")
+SYSTEMS = NAMES  # the source systems a record name may start with
 RENAMABLE = ("clients", "tasks", "projects", "expense_categories")
 # The date that places a dated record in an `[only]` window.
 DATED = {

@@ -21,8 +21,10 @@ from migrator.errors import ConfigError
 from migrator.generate.expected import COUNTED_KINDS, Expected, LossyAmount
 from migrator.generate.receipts import LARGE_RECEIPT
 from migrator.generate.scale import MIN_ENTRIES, Scale
+from migrator.systems import NAMES
+from migrator.systems import system as source_system
 
-SYSTEMS = ("harvest-v1", "freshbooks")
+SYSTEMS = NAMES  # every source system has a generator (`migrator.systems`)
 
 __all__ = ["COUNTED_KINDS", "MIN_ENTRIES", "SYSTEMS", "Expected", "LossyAmount", "Scale", "generate"]
 
@@ -38,18 +40,12 @@ def generate(
 
     Raises `ConfigError` for an unknown system, too few entries or a folder that is not empty.
     """
-    if system not in SYSTEMS:
-        raise ConfigError(f"unknown source system {system!r}: choose one of {', '.join(SYSTEMS)}")
+    declared = source_system(system)  # a ConfigError naming the known systems
     if entries < MIN_ENTRIES:
         raise ConfigError(f"--entries must be at least {MIN_ENTRIES}: fewer cannot carry every trap")
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError(f"{out_dir} is not an empty folder: generate into a new one (old files would mix in)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    if system == "harvest-v1":
-        from migrator.generate.harvest_v1 import generate_harvest_v1
-
-        return generate_harvest_v1(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)
-    from migrator.generate.freshbooks import generate_freshbooks
-
-    return generate_freshbooks(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)
+    expected: Expected = declared.load_generator()(out_dir, entries=entries, seed=seed, large_receipt=large_receipt)
+    return expected

@@ -6,7 +6,7 @@
 - A console whose encoding cannot show a character (a Windows cp1252 console, output redirected
   to a file in the legacy code page) gets it escaped, never a `UnicodeEncodeError`.
 - `-v` / `--verbose`: what the client and the loader log (retries, 429 waits, reconciliation
-  decisions) on stderr, with the access token redacted, as everywhere.
+  decisions) on stderr, with the access token and every legacy credential redacted, as everywhere.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from migrator.errors import redact
+from migrator.systems import SECRET_ENV
 
 _state: dict[str, bool | None] = {"color": None}  # None: decide by NO_COLOR and the terminal
 
@@ -70,6 +71,6 @@ def set_verbose(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._migrator = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    handler.addFilter(_Redacting((os.environ.get("HARVEST_ACCESS_TOKEN"),)))
+    handler.addFilter(_Redacting(tuple(os.environ.get(name) for name in SECRET_ENV)))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -21,10 +21,18 @@ FAULT_KINDS: tuple[str, ...] = ("error_500", "commit_502", "commit_drop", "stall
 class FaultInjector:
     """Decides, per request, whether and how it fails. Deterministic for a given seed and request order."""
 
-    def __init__(self, rate: float = 0.0, kinds: tuple[str, ...] = FAULT_KINDS, seed: int = 0) -> None:
-        unknown = sorted(set(kinds) - set(FAULT_KINDS))
+    def __init__(
+        self,
+        rate: float = 0.0,
+        kinds: tuple[str, ...] = FAULT_KINDS,
+        seed: int = 0,
+        *,
+        known: tuple[str, ...] = FAULT_KINDS,
+    ) -> None:
+        # `known`: the fault kinds the server using this injector implements (the legacy sandboxes have their own).
+        unknown = sorted(set(kinds) - set(known))
         if unknown or not kinds:
-            raise ValueError(f"fault kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds!r}")
+            raise ValueError(f"fault kinds must be a non-empty subset of {known}, got {kinds!r}")
         self.kinds = tuple(kinds)
         self._random = random.Random(seed)
         self._lock = threading.Lock()

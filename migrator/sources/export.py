@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.errors import ConfigError, SourceError, SourceParseError
+from migrator.export import MANIFEST_NAME
 from migrator.sources.gcmode import bulk_gc
 from migrator.sources.receipts import ReceiptFile, attach_receipts, in_receipts_folder, receipt_folders
 from migrator.sources.record import (
@@ -27,6 +28,7 @@ from migrator.sources.record import (
 from migrator.sources.staging import StagingStore
 from migrator.sources.typer import RecordTyper
 from migrator.sources.xmlsafe import Head, XmlStream, display_name, sniff_head
+from migrator.systems import SYSTEMS
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -125,11 +127,8 @@ def looks_like_xml(path: Path) -> bool:
 
 
 def _readers() -> list[SourceReader]:
-    # Imported here so that `migrator.sources` stays importable while a reader is broken.
-    from migrator.sources.freshbooks.reader import FreshBooksReader
-    from migrator.sources.harvest_v1.reader import HarvestV1Reader
-
-    return [HarvestV1Reader(), FreshBooksReader()]
+    # Loaded here, not at import, so that `migrator.sources` stays importable while a reader is broken.
+    return [system.load_reader() for system in SYSTEMS.values()]
 
 
 def read_exports(
@@ -179,7 +178,7 @@ def _read_exports(
                     _close_all(exports)
                     raise error
                 orphans.append(error)
-            else:
+            elif path.name != MANIFEST_NAME:  # `migrator export`'s manifest: part of every export, not news
                 notices.append(SourceWarning(display_name(path), None, "skipped: not an XML file"))
             continue
         head = sniff_head(path)
@@ -245,11 +244,8 @@ def _read_exports(
 def _detect(readers: dict[str, SourceReader], head: Head | None) -> str | None:
     if head is None:
         return None
-    if head.root == "request":
-        # FreshBooks requests carry method="client.list"; Harvest v1's 2009 rate-limit body does not.
-        return "freshbooks" if "method" in head.attrs else "harvest-v1"
     for name, reader in readers.items():
-        if reader.claims(head.root):
+        if reader.claims_head(head):
             return name
     return None
 
@@ -263,8 +259,9 @@ def _unknown_root_error(path: Path, head: Head | None) -> SourceError:
         except SourceError as exc:
             return exc
         return SourceParseError("could not read the root element", file=display_name(path), line=1)
+    labels = " or ".join(system.label for system in SYSTEMS.values())
     return SourceParseError(
-        f"unknown root element <{head.root}>: not a Harvest v1 or FreshBooks Classic response "
+        f"unknown root element <{head.root}>: not a {labels} response "
         "(use --from to force the system if this is a known export)",
         file=display_name(path),
         line=head.line,

@@ -66,6 +66,11 @@ class ExportReader:
         """True when a document whose root element is `root_name` belongs to this system."""
         raise NotImplementedError
 
+    def claims_head(self, head: Head) -> bool:
+        """True when a document with this head belongs to this system (by default: by its root's name;
+        a system sharing a root name with another tells them apart by the root's attributes)."""
+        return self.claims(head.root)
+
     def layout(self, root: etree._Element, attrs: dict[str, str], file: ReadingFile) -> Layout | None:
         """Where the records of a document sit, from its root (`attrs`: the root's attributes by local
         name); None skips the rest of the file; a body that cannot be read raises `SourceError`."""

@@ -116,6 +116,10 @@ class SourceReader(Protocol):
         """True when a document whose root element is `root_name` belongs to this system."""
         ...
 
+    def claims_head(self, head: Any) -> bool:
+        """True when a document with this head (`xmlsafe.Head`: root name and attributes) belongs here."""
+        ...
+
     def read(self, path: Any, emit: Emit, warn: Callable[[SourceWarning], None]) -> None:
         """Stream every record of `path` to `emit`; raise `SourceError` for a bad file."""
         ...

@@ -9,6 +9,7 @@ streamed with `iterparse` and cleared once handled, so memory stays flat whateve
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from migrator.errors import SourceParseError, UnsafeXMLError
+from migrator.errors import MalformedXMLError, SourceParseError, UnsafeXMLError
 
 # libxml2 refuses single text nodes over 10 MB unless huge_tree is set; keeping that limit is a
 # deliberate defence (a legitimate export never has a 10 MB text node).
@@ -195,6 +196,7 @@ class XmlStream:
             scan.finished(context.root)
 
 
+_ENTITY_LIMIT = re.compile(r"amplification|entity reference loop|entities? .*(?:too many|exceeded)", re.IGNORECASE)
 _RELEASE_EVERY = 256  # records kept in the tree between two releases (memory vs per-record cost)
 
 
@@ -253,7 +255,15 @@ def _located(path: Path) -> Iterator[None]:
         yield
     except etree.XMLSyntaxError as exc:
         line, message = _syntax_error(exc)
-        raise SourceParseError(f"not well-formed XML: {message}", file=display_name(path), line=line) from exc
+        if _ENTITY_LIMIT.search(message):
+            # libxml2 stopped an entity bomb itself (before our DOCTYPE check saw it): hostile, not broken.
+            raise UnsafeXMLError(
+                f"refused: entity expansion past libxml2's limit ({message}); entity expansion is never "
+                "performed on export files",
+                file=display_name(path),
+                line=line,
+            ) from exc
+        raise MalformedXMLError(f"not well-formed XML: {message}", file=display_name(path), line=line) from exc
     except OSError as exc:
         raise SourceParseError(f"cannot read file: {exc.strerror or exc}", file=display_name(path)) from exc
 

@@ -87,6 +87,10 @@ class FreshBooksReader(ExportReader):
     def claims(self, root_name: str) -> bool:
         return root_name in ("response", "request")
 
+    def claims_head(self, head: Head) -> bool:
+        # A FreshBooks request says which method it calls; a `<request>` without one is Harvest v1's.
+        return head.root == "response" or (head.root == "request" and "method" in head.attrs)
+
     def list_layout(self, head: Head) -> Layout | None:
         ok = head.root == "response" and head.attrs.get("status", "").lower() == "ok"
         return ENVELOPE if ok and head.first_child in ENVELOPE.lists else None

@@ -95,6 +95,12 @@ class HarvestV1Reader(ExportReader):
         """True for every root element Harvest v1 answers with (never FreshBooks' `request`/`response`)."""
         return self.fields.spell(root_name) in ROOTS
 
+    def claims_head(self, head: Head) -> bool:
+        # `<request>` is FreshBooks' unless it lacks `method=`: Harvest v1's 2009 rate-limit status used it.
+        if head.root == "request":
+            return "method" not in head.attrs
+        return self.claims(head.root)
+
     def spellings(self, name: str) -> tuple[str, ...]:
         return (name, name.replace("_", "-"))  # REST lists are dash-case, `/daily` snake_case
 
@@ -167,6 +173,11 @@ class HarvestV1Reader(ExportReader):
             "user_id": user.get("id"),
             "user_email": user.get("email"),
             "user_timezone": user.get("timezone"),
+            # Who the export ran as: `migrator export` refuses anyone but an administrator.
+            "user_admin": user.get("admin"),
+            "user_first_name": user.get("first_name"),
+            "user_last_name": user.get("last_name"),
+            "company_active": company.get("active"),
         }
         file.emit(RawRecord("account", "account", account, file.name, root.sourceline, detail=True))
 

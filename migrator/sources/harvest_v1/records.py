@@ -38,6 +38,10 @@ class Account(SourceRecord):
     user_id: XId = None
     user_email: XStr = None
     user_timezone: XStr = None
+    user_admin: XBool = None
+    user_first_name: XStr = None
+    user_last_name: XStr = None
+    company_active: XBool = None
 
 
 class Client(_V1Record):
