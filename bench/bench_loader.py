@@ -37,8 +37,8 @@ from migrator.config import RateLimit, TargetSettings  # noqa: E402
 from migrator.harvest.client import HarvestClient  # noqa: E402
 from migrator.load.ledger import Ledger  # noqa: E402
 from migrator.load.loader import LoadEvent, LoadResult, load  # noqa: E402
-from migrator.load.planner import build_plan  # noqa: E402
-from migrator.load.target_index import TargetIndex  # noqa: E402
+from migrator.plan.planner import build_plan  # noqa: E402
+from migrator.plan.target_index import TargetIndex  # noqa: E402
 from migrator.planned import MapSink, Planned  # noqa: E402
 from migrator.sandbox import Sandbox  # noqa: E402
 from migrator.sources.record import Origin  # noqa: E402

@@ -24,8 +24,8 @@ from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.outcomes import Phase
-from migrator.load.planstore import PlanStore
 from migrator.overrides import Overrides, pilot_order, restrict
+from migrator.plan.planstore import PlanStore
 from migrator.planned import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
@@ -58,12 +58,12 @@ class PlanReport:
     """
 
     source: dict[str, Any]
-    plan: Any  # migrator.load.planner.Plan
+    plan: Any  # migrator.plan.planner.Plan
     export_errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     offline: bool = False
     paths: tuple[Path, ...] = ()  # the sources given: reports show files relative to them
-    orphans: list[Any] = field(default_factory=list)  # migrator.load.orphans.Orphan: loaded, no longer in the source
+    orphans: list[Any] = field(default_factory=list)  # migrator.plan.orphans.Orphan: loaded, no longer in the source
     prune: str | None = None  # what `run --prune` would do with the orphans ("archive" / "delete")
     options: dict[str, Any] = field(default_factory=dict)  # what changes the plan (a saved plan keeps them)
 
@@ -187,11 +187,11 @@ class Session:
         self.ledger: Ledger | None = None
         self.opened: OpenTarget | None = None
         self.client: Any = None
-        self.index: Any = None  # migrator.load.target_index.TargetIndex
+        self.index: Any = None  # migrator.plan.target_index.TargetIndex
 
     def __enter__(self) -> Session:
         from migrator.harvest.client import HarvestClient
-        from migrator.load.target_index import TargetIndex
+        from migrator.plan.target_index import TargetIndex
 
         try:
             if self.write:
@@ -243,8 +243,8 @@ class Session:
     ) -> PlanReport:
         """Read, map and decide (list reads only): the plan, in its own plan store, and what the ledger
         holds that the source no longer has. `progress` hears each phase and how far it got."""
-        from migrator.load.orphans import find_orphans
-        from migrator.load.planner import build_plan
+        from migrator.plan.orphans import find_orphans
+        from migrator.plan.planner import build_plan
 
         tell = progress or (lambda phase: None)
         overrides = options.overrides()
@@ -322,7 +322,7 @@ class RunReport:
     result: Any  # migrator.load.outcomes.LoadResult
     batch: str
     resumed: bool
-    pruned: Any = None  # migrator.load.orphans.PruneResult, with --prune
+    pruned: Any = None  # migrator.load.prune.PruneResult, with --prune
     unread: int = 0  # files or records that could not be read (--keep-going loads the rest)
 
     @property
@@ -352,7 +352,7 @@ def run(
 
     `prune` ("archive" / "delete"): then act on what the ledger holds and the source no longer has."""
     from migrator.load.loader import load
-    from migrator.load.orphans import prune as prune_orphans
+    from migrator.load.prune import prune as prune_orphans
 
     if target.mode == "offline":
         raise ConfigError("run needs a target: --target URL, HARVEST_* variables, or --sandbox")
@@ -368,7 +368,7 @@ def run(
             report.close()
             raise ConfigError(f"{errors[0]['message']} (fix the source, or pass --keep-going to load the rest)")
         if saved_plan is not None:
-            from migrator.load.saved_plan import check
+            from migrator.plan.saved_plan import check
 
             check(saved_plan, report, options.paths)
         if on_plan is not None:
@@ -450,7 +450,7 @@ def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dic
 
 def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER) -> Any:
     """Re-read the target and compare it with the source through the ledger (a `VerifyReport`)."""
-    from migrator.load.verify import verify as compare
+    from migrator.verify.verifier import verify as compare
 
     if target.mode == "offline":
         raise ConfigError("verify needs a target: --target URL, HARVEST_* variables, or --sandbox")

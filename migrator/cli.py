@@ -238,7 +238,7 @@ def plan(
         )
     with report:
         if save_plan:
-            from migrator.load.saved_plan import save
+            from migrator.plan.saved_plan import save
 
             save(save_plan, report, source)
             click.echo(f"Plan saved to {save_plan}; apply it with `migrator run … --plan {save_plan}`.", err=True)

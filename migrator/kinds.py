@@ -308,7 +308,7 @@ def _values_at(value: Any, path: tuple[str, ...]) -> Iterator[str]:
 
 
 def _step(name: str, depends_on: tuple[str, ...]) -> Kind:
-    # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.load.archive`).
+    # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.plan.steps`).
     return Kind(name, depends_on, step=True, extra_refs=(("object",), ("project_id",)), label=_label_step)
 
 
@@ -456,7 +456,7 @@ _DECLARED: tuple[Kind, ...] = (
         models.TimeEntryCreate,
         models.TimeEntryUpdate,
         leaf=True,
-        # verify compares every field the mapping sends (migrator.load.verify_entries)
+        # verify compares every field the mapping sends (migrator.verify.entries)
         slim=("hours", "spent_date", "project", "user", "task", "billable", "notes"),
         label=_label_time,
     ),

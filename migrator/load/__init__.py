@@ -1,1 +1,2 @@
-"""Loading into Harvest v2: the ID-mapping ledger, the resource registry, the planner and the loader."""
+"""Loading into Harvest v2: the ID-mapping ledger, one id map per session, the loader and what it
+needs (reconciliation, history-first steps, Harvest's own assignments, receipts), rollback and prune."""

@@ -44,14 +44,14 @@ from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
 from migrator.load.identity import IdMap
 from migrator.load.invoices import guard_no_email, line_item_changes
-from migrator.load.lanes import LANES
 from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Ledger, LedgerRow
 from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
-from migrator.load.planner import Plan, alignment, diff
-from migrator.load.planstore import PlanEntry
 from migrator.load.receipts import ReceiptUploads
 from migrator.load.reconcile import CannotTell, Reconciler
-from migrator.load.target_index import TargetIndex
+from migrator.plan.lanes import LANES
+from migrator.plan.planner import Plan, alignment, diff
+from migrator.plan.planstore import PlanEntry
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import parse_ref
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
 from migrator.harvest.receipts import refused_receipt, size_text
 from migrator.kinds import REGISTRY
 from migrator.load.ledger import Ledger, LedgerRow
-from migrator.load.planstore import PlanEntry
+from migrator.plan.planstore import PlanEntry
 
 KIND = "expenses"
 

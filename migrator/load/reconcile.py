@@ -21,8 +21,8 @@ from typing import Any
 from migrator.kinds import REGISTRY
 from migrator.load.invoices import event_applied
 from migrator.load.ledger import Ledger
-from migrator.load.planner import describe_match
-from migrator.load.target_index import TargetIndex
+from migrator.plan.planner import describe_match
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import PlannedRecord
 
 

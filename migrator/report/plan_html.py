@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
-from migrator.load.orphans import planned_action
+from migrator.plan.orphans import planned_action
 from migrator.planned import SEVERITIES
 from migrator.report.html import Column, esc, more, page, table
 from migrator.report.naming import ShortPaths

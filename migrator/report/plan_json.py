@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from migrator import jsonio
-from migrator.load.planstore import uploads
+from migrator.plan.planstore import uploads
 
 _quote = jsonio._quote
 # What a change shows of its receipt file (the path the loader opens is the plan's business).
@@ -51,7 +51,7 @@ def change_text(entry: Any, indent: str = "    ") -> str:
 
 
 def _tail(report: Any) -> dict[str, Any]:
-    from migrator.load.orphans import planned_action
+    from migrator.plan.orphans import planned_action
     from migrator.report.plan_signoff import invitations
 
     return {

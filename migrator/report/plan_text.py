@@ -9,7 +9,7 @@ import click
 
 from migrator.harvest.receipts import size_text
 from migrator.kinds import PLAN_KINDS, REGISTRY, STEPS, describe
-from migrator.load.orphans import planned_action
+from migrator.plan.orphans import planned_action
 from migrator.report.naming import Namer, ShortPaths, clip, plain, plural
 from migrator.report.plan_signoff import invitation_line, invitations
 

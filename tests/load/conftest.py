@@ -28,8 +28,8 @@ from migrator.kinds import KINDS, REGISTRY
 from migrator.load.identity import resolve
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, LoadResult, load
-from migrator.load.planner import Plan, build_plan
-from migrator.load.target_index import TargetIndex
+from migrator.plan.planner import Plan, build_plan
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import MapSink, Planned, iter_refs, ref
 from migrator.sandbox import Sandbox
 from migrator.sources.record import Origin

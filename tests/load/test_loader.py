@@ -14,8 +14,8 @@ from migrator.config import RateLimit
 from migrator.errors import AuthError, LedgerError, TargetUnreachableError, TransientError
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, load
-from migrator.load.planner import build_plan
-from migrator.load.target_index import TargetIndex
+from migrator.plan.planner import build_plan
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import Planned
 from migrator.sandbox import Sandbox
 from tests.load.conftest import (

@@ -12,8 +12,8 @@ import pytest
 from migrator.errors import AuthError
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
 from migrator.load.ledger import Ledger
-from migrator.load.planner import Plan, build_plan
-from migrator.load.target_index import TargetIndex
+from migrator.plan.planner import Plan, build_plan
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import MapSink, Planned, ref
 from migrator.sandbox import Sandbox
 from tests.load.conftest import ADA, SYSTEM, harvest, origin, world

@@ -12,7 +12,7 @@ import pytest
 
 from migrator import api
 from migrator.load.outcomes import Phase
-from migrator.load.target_index import TargetIndex
+from migrator.plan.target_index import TargetIndex
 from migrator.target import TargetSpec
 from tests.conftest import REPO
 

@@ -115,8 +115,8 @@ def _media_boxes(pdf: bytes) -> list[str]:
 
 def test_a_hostile_name_neither_runs_nor_fetches(browser: Any, tmp_path: Path) -> None:
     """A name from a source file that tries to be markup stays text: no script runs, nothing is fetched."""
-    from migrator.load.verify import VerifyReport
     from migrator.report.verify_html import render_verify_html
+    from migrator.verify.verifier import VerifyReport
 
     hostile = (
         '<img src="http://127.0.0.1:9/x.png" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'

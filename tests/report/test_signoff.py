@@ -10,8 +10,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from migrator.load.verify import VerifyReport
 from migrator.report.verify_html import render_verify_html
+from migrator.verify.verifier import VerifyReport
 from tests.cli.test_plan_and_errors import migrator
 from tests.conftest import REPO
 from tests.report.conftest import SignedOff

@@ -22,14 +22,15 @@ from typing import Any
 from migrator import jsonio
 from migrator.kinds import REGISTRY
 from migrator.load import receipts
-from migrator.load.archive import Steps, for_load
+from migrator.load.archive import for_load
 from migrator.load.identity import IdMap
 from migrator.load.invoices import event_applied
-from migrator.load.lanes import LANES, lane_of
 from migrator.load.ledger import EMPTY_LEDGER_FINGERPRINT, LOADED_STATES, Ledger, LedgerRow, payload_hash
 from migrator.load.outcomes import Phase
-from migrator.load.planstore import PlanEntry, PlanStore
-from migrator.load.target_index import TargetIndex, key_text
+from migrator.plan.lanes import LANES, lane_of
+from migrator.plan.planstore import PlanEntry, PlanStore
+from migrator.plan.steps import Steps
+from migrator.plan.target_index import TargetIndex, key_text
 from migrator.planned import Planned, PlannedRecord, parse_ref
 
 

@@ -29,10 +29,10 @@ from migrator.load import receipts
 from migrator.load.assignments import ASSIGNMENT_KINDS, other_id
 from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
-from migrator.load.planstore import PlanStore
-from migrator.load.target_index import TargetIndex
-from migrator.load.verify_entries import ENTRY_KINDS, EntryChecks, name_differences, source_hours
+from migrator.plan.planstore import PlanStore
+from migrator.plan.target_index import TargetIndex
 from migrator.planned import SEVERITIES, Lossy, PlannedRecord
+from migrator.verify.entries import ENTRY_KINDS, EntryChecks, name_differences, source_hours
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
 # Which lossy notes can explain a difference in a field (by the note's field name, or its prefix).
