@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -111,32 +110,6 @@ def _compact(value: Any) -> str:
         return "[" + ", ".join([_compact(item) for item in value]) + "]"
     out: list[str] = []
     _encode(value, out, None, 0)
-    return "".join(out)
-
-
-def dump_items(
-    head: dict[str, Any], key: str, items: Iterable[Any], tail: dict[str, Any], write: Callable[[str], Any]
-) -> None:
-    """Write `{**head, key: [*items], **tail}` as indented JSON through `write`, one item at a time.
-
-    For documents with one huge list (the changes of a plan): only one item is ever encoded in
-    memory, so writing a 100,000-change report does not need the whole text at once.
-    """
-    parts = [f"{_quote(name)}: {_indented(value, 1)}" for name, value in head.items()]
-    write("{\n  " + ",\n  ".join(parts) + (",\n  " if parts else "") + _quote(key) + ": [")
-    first = True
-    for item in items:
-        write(("\n    " if first else ",\n    ") + _indented(item, 2))
-        first = False
-    write("]" if first else "\n  ]")
-    for name, value in tail.items():
-        write(f",\n  {_quote(name)}: {_indented(value, 1)}")
-    write("\n}")
-
-
-def _indented(value: Any, level: int) -> str:
-    out: list[str] = []
-    _encode(value, out, 2, level)
     return "".join(out)
 
 

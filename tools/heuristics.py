@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import re
 import sys
+import tokenize
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -112,12 +114,33 @@ def unused_functions() -> list[str]:
 
 
 def _mentions(texts: Iterable[str]) -> dict[str, int]:
-    """How often each identifier appears in `texts`."""
+    """How often each identifier is mentioned in `texts` (Python source): every name of the code itself,
+    and, inside strings and comments, only what is written as a reference to one (`name(`, `.name`,
+    `` `name` ``, `module:name`). So a word that merely shares a function's name in SQL or HTML
+    (`FROM meta`, `class="meta"`) does not count as calling it."""
     words: dict[str, int] = {}
     for text in texts:
-        for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
-            words[word] = words.get(word, 0) + 1
+        for token in _tokens(text):
+            if token.type == tokenize.NAME:
+                found = [token.string]
+            elif token.type in (tokenize.STRING, tokenize.COMMENT):
+                found = [next(group for group in m.groups() if group) for m in _REFERENCE.finditer(token.string)]
+            else:
+                continue
+            for word in found:
+                words[word] = words.get(word, 0) + 1
     return words
+
+
+# Inside text: an identifier in backticks, right before `(`, or right after `.` or `:` (an import path).
+_REFERENCE = re.compile(r"`([A-Za-z_]\w*)|([A-Za-z_]\w*)\(|[.:]([A-Za-z_]\w*)")
+
+
+def _tokens(text: str) -> Iterator[tokenize.TokenInfo]:
+    try:
+        yield from tokenize.generate_tokens(io.StringIO(text).readline)
+    except (tokenize.TokenError, SyntaxError):
+        return
 
 
 def ref_builders() -> list[str]:

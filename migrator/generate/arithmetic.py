@@ -192,11 +192,6 @@ def v2_taxes(lines: Sequence[FreshBooksLine]) -> V2Taxes:
     return V2Taxes(tax, tax2, out)
 
 
-def distinct_rates(lines: Sequence[FreshBooksLine]) -> int:
-    """How many different tax percents the lines carry, in either slot."""
-    return len({tax.rate for line in lines for tax in (line.tax1, line.tax2) if tax is not None})
-
-
 @dataclass(frozen=True)
 class FreshBooksFigures:
     """A FreshBooks invoice's stated amount beside what Harvest v2 will compute for it."""

@@ -47,7 +47,6 @@ CREATE INDEX entries_lane ON entries (lane, action, seq);
 CREATE TABLE lossy (seq INTEGER PRIMARY KEY, system TEXT, kind TEXT, source_id TEXT, field TEXT, note TEXT,
                     severity TEXT);
 CREATE TABLE errors (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
@@ -118,9 +117,6 @@ class StoredPlanned:
     def depends_on(self) -> list[str]:
         return list(self.refs)
 
-    def materialise(self) -> Planned:
-        """The full `Planned` object."""
-        return _planned(self._row)
 
 
 _UNSET = object()
@@ -354,12 +350,6 @@ class PlanStore:
         with self._lock:
             return {system for (system,) in self._db.execute("SELECT DISTINCT system FROM planned")}
 
-    def planned_at(self, seq: int) -> Planned:
-        """One planned object by its `seq`."""
-        with self._lock:
-            row = self._db.execute(f"SELECT {_PLANNED_COLUMNS} FROM planned p WHERE seq = ?", (seq,)).fetchone()
-        return _planned(row)
-
     def count(self, kind: str | None = None) -> int:
         self.flush()
         where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
@@ -400,11 +390,6 @@ class PlanStore:
         with self._lock:
             counts = dict(self._db.execute("SELECT severity, count(*) FROM lossy GROUP BY severity").fetchall())
         return {name: int(counts.get(name, 0)) for name in SEVERITIES}
-
-    def lossy_count(self) -> int:
-        self.flush()
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM lossy").fetchone()[0])
 
     def lossy_kinds(self) -> list[str]:
         self.flush()
@@ -499,25 +484,6 @@ class PlanStore:
             else:
                 counts["unchanged"] += 1
         return found
-
-    def work_count(self) -> dict[str, int]:
-        """Entries that cost requests, per kind."""
-        with self._lock:
-            return dict(
-                self._db.execute(
-                    "SELECT p.kind, count(*) FROM entries e JOIN planned p ON p.seq = e.seq "
-                    "WHERE e.action IN ('create', 'update', 'adopt') GROUP BY p.kind"
-                ).fetchall()
-            )
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    def meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
 
     def close(self) -> None:
         with self._lock:

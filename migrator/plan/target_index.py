@@ -285,8 +285,3 @@ class TargetIndex:
             ):
                 digest.update(f"{kind}@{parent}:{obj_id}:{updated}\n".encode())
         return digest.hexdigest()[:32]
-
-    def kinds_read(self) -> list[str]:
-        """Account-wide kinds read so far (in reading order)."""
-        with self._lock:
-            return list(self._read_at)

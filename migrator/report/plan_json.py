@@ -85,9 +85,3 @@ def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
         write(f",\n  {_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}")
     write("\n}\n")
 
-
-def render_plan_json(report: Any) -> str:
-    """The plan as indented JSON (decimals exact)."""
-    parts: list[str] = []
-    write_plan_json(report, parts.append)
-    return "".join(parts)

@@ -154,10 +154,6 @@ class StagingStore:
             self._db.execute("COMMIT")
         self._db.execute("BEGIN")
 
-    def seal(self) -> None:
-        """Finish writing (kept for callers that mark the end of a read explicitly)."""
-        self.settle()
-
     def _merge(self, resource: str, record_id: str) -> None:
         """Fold every version of one id, in the order read, into the one that wins; delete the rest."""
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM r_{resource} WHERE id=? ORDER BY seq", (record_id,)).fetchall()

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -49,50 +49,6 @@ def local_name(tag: object) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rsplit("}", 1)[-1]
-
-
-@dataclass(slots=True)
-class XNode:
-    """A small, detached copy of one record element: name, attributes, text, children, line."""
-
-    name: str
-    line: int | None
-    attrs: dict[str, str] = field(default_factory=dict)
-    text: str | None = None
-    children: list[XNode] = field(default_factory=list)
-
-    def child(self, name: str) -> XNode | None:
-        """The first child called `name`, or None."""
-        for node in self.children:
-            if node.name == name:
-                return node
-        return None
-
-    def all(self, name: str) -> list[XNode]:
-        """Every child called `name`, in document order."""
-        return [node for node in self.children if node.name == name]
-
-    @property
-    def is_nil(self) -> bool:
-        """`nil="true"` wins over any content (Rails writes `<x nil="true">0</x>` in places)."""
-        return self.attrs.get("nil", "").strip().lower() == "true"
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self.children
-
-
-def to_node(elem: etree._Element, *, normalise: bool = False) -> XNode:
-    """Copy `elem` and its subtree into an `XNode` (names local; `-` -> `_` when `normalise`)."""
-    name = local_name(elem.tag)
-    if normalise:
-        name = name.replace("-", "_")
-    attrs = {local_name(k): v for k, v in elem.attrib.items()}
-    node = XNode(name=name, line=elem.sourceline, attrs=attrs, text=elem.text)
-    for child in elem:
-        if isinstance(child.tag, str):  # skip entity references and other non-elements
-            node.children.append(to_node(child, normalise=normalise))
-    return node
 
 
 def _doctype_line(path: Path, root_line: int) -> int:
@@ -329,8 +285,3 @@ def sniff_head(path: Path) -> Head | None:
         line=root.sourceline or 1,
     )
 
-
-def sniff_root(path: Path) -> str | None:
-    """The root element's local name (see `sniff_head`); None if not XML-looking."""
-    head = sniff_head(path)
-    return head.root if head is not None else None

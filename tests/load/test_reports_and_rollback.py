@@ -10,7 +10,7 @@ import pytest
 
 from migrator import api
 from migrator.load.ledger import Ledger
-from migrator.report.plan_json import render_plan_json
+from migrator.report.plan_json import write_plan_json
 from migrator.report.plan_markdown import render_plan_markdown
 from migrator.report.plan_text import render_plan_text
 from migrator.sandbox import Sandbox
@@ -20,6 +20,13 @@ from tests.golden import assert_no_stale_golden, check_golden
 from tests.load.test_exactly_once import FB, _spec, run
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def render_plan_json(report: api.PlanReport) -> str:
+    """The plan's JSON as `plan --format json` writes it (change by change, through `write`)."""
+    parts: list[str] = []
+    write_plan_json(report, parts.append)
+    return "".join(parts)
 
 
 @pytest.mark.parametrize("fixture", ["harvest-v1", "freshbooks"])
