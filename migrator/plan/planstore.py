@@ -118,14 +118,13 @@ class StoredPlanned:
         return list(self.refs)
 
 
-
 _UNSET = object()
 
 
 def _planned(row: tuple[Any, ...]) -> Planned:
-    _seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = (
-        row[:14]
-    )
+    _seq, system, kind, source_id, status, reason, payload, _refs, after, facts, resource, record_id, file, line = row[
+        :14
+    ]
     planned = Planned(
         kind,
         source_id,

@@ -84,4 +84,3 @@ def write_plan_json(report: Any, write: Callable[[str], Any]) -> None:
     for name, value in _tail(report).items():
         write(f",\n  {_quote(name)}: {jsonio.dumps(value, indent=2).replace(chr(10), chr(10) + '  ')}")
     write("\n}\n")
-

@@ -284,4 +284,3 @@ def sniff_head(path: Path) -> Head | None:
         doctype=bool(docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url),
         line=root.sourceline or 1,
     )
-
