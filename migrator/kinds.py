@@ -4,8 +4,12 @@ One `Kind` per v2 resource (CONTRACT.md "Kinds") and per step of ours: its creat
 payload models, its paths, how it is found in the target (natural keys, both from a payload and
 from a target object, which must agree), what it depends on (load order is a topological sort of
 it), whether it is archived last, adopted as many-per-key, an event or a step, and how a person
-would call one. The planner, the loader, reconciliation, verification, rollback and the reports
-iterate this table; a new resource is one entry here plus a mapping module.
+would call one. Behaviour that belongs to one kind is an attribute here, never an `if kind == …`
+elsewhere: which assignments exist and what their other side is, which assignments a time entry
+implies, what Harvest adds by itself, what a rollback must guard, what creating one sends by email,
+which fields hold money, which date places a record in a window. The planner, the loader,
+reconciliation, verification, rollback and the reports iterate this table; a new resource is one
+entry here plus a mapping module (ARCHITECTURE.md lists the rest).
 """
 
 from __future__ import annotations
@@ -189,6 +193,26 @@ def _label_step(payload: dict[str, Any], name: Callable[[Any], str] = str) -> st
     return f"{what}: {name(payload.get('object'))}"
 
 
+def _title_person(payload: dict[str, Any]) -> str:
+    return f"{payload.get('first_name') or ''} {payload.get('last_name') or ''}".strip()
+
+
+def _singular(name: str) -> str:
+    """`time_entries` -> `time_entry`, `expense_categories` -> `expense_category`: Harvest's own word
+    for one (a nested object's key, `{"task": {"id": 7}}`) and, with spaces, a report's."""
+    return name[:-3] + "y" if name.endswith("ies") else name[:-1]
+
+
+@dataclass(frozen=True)
+class AutoAdded:
+    """Harvest adds assignments of this kind to a new project by itself: one for every active `source`
+    object whose `flag` is set (research harvest-v2.md §8). `why` names such an object in the ledger's log."""
+
+    source: str
+    flag: str
+    why: str
+
+
 # --- the declaration ---------------------------------------------------------------------------------
 
 
@@ -208,12 +232,9 @@ class Kind:
     create_model: type[models.Payload] | None = None
     update_model: type[models.Payload] | None = None  # None: Harvest cannot change one after creation
     event_of: str | None = None  # a state change of the parent kind (invoice/estimate message)
-    step: bool = False  # a PATCH of `is_active` on an object that exists (`reactivations`, `archives`)
     # Has `is_active`: an archived source record is created active, receives its history, and is
     # archived by an `archives` step at the end of the batch (Harvest refuses history on archived things).
     archivable: bool = False
-    # Harvest adds some by itself to a new project: adopting one also sets the source's settings.
-    align_on_adopt: bool = False
     # Harvest does not keep the natural key unique (two equal payments on one invoice are two):
     # a target object another record owns is never adopted for a second record.
     many_per_key: bool = False
@@ -224,11 +245,40 @@ class Kind:
     slim: tuple[str, ...] = ()
     label: Callable[[dict[str, Any]], str] = _label_name
     extra_refs: tuple[tuple[str, ...], ...] = ()  # reference fields no create model declares (steps)
+    # "first": runs before everything (`reactivations`); "last": after everything (`archives`).
+    step: str | None = None
+    # --- behaviour particular to some kinds (each default means "not this kind's business") ---
+    singular: str = ""  # Harvest's word for one ("time_entry"); derived from the name
+    noun: str = ""  # how a bookkeeper calls one in a report ("person"); the singular in words by default
+    # Its name without particulars, where its label has more (a person without their email).
+    title: Callable[[dict[str, Any]], str] | None = None
+    # An assignment: the kind on the other side of its project ("tasks"), and what Harvest adds by itself.
+    other: str | None = None
+    auto_added: AutoAdded | None = None
+    implies: tuple[str, ...] = ()  # assignments Harvest requires (and checks active) when one is logged
+    hours: bool = False  # carries logged hours: verify totals them, the sign-off counts them per client
+    # The list filter that finds the time entries and expenses on one: deleting one that carries history
+    # another batch made would destroy it, so rollback and prune archive it instead.
+    guarded_by: str | None = None
+    invites: bool = False  # creating one makes Harvest email an invitation (`--create-users`, `[people]`)
+    lookup_param: str | None = None  # a list filter that finds one by its natural key (reconciliation)
+    no_email: tuple[tuple[str, Any], ...] = ()  # fields every request sets so that Harvest emails nobody
+    later_after: str | None = None  # an event kind whose non-`send` events load after this kind's lane
+    money: tuple[str, ...] = ()  # fields holding money: a report shows them with their currency
+    label_shows_money: bool = False  # its label holds an amount: shown with the currency too
+    dated: str | None = None  # the date that places one in the map file's `[only]` window
+    renamable: bool = False  # the map file's `[rename]` may give it another v2 name
+    receipts: bool = False  # carries a receipt file, uploaded with it (multipart)
+    defaults_to_token_user: bool = False  # a record sent without one is booked to the token's user
     ref_fields: tuple[tuple[str, ...], ...] = field(default=(), init=False)
+    parent: str | None = field(default=None, init=False)  # the kind `parent_field` names ("projects")
+    automatic: tuple[str, ...] = field(default=(), init=False)  # assignment kinds Harvest fills on a new one
 
     def __post_init__(self) -> None:
         declared = tuple(_ref_paths(self.create_model)) if self.create_model else ()
         object.__setattr__(self, "ref_fields", declared + self.extra_refs)
+        object.__setattr__(self, "singular", self.singular or _singular(self.name))
+        object.__setattr__(self, "noun", self.noun or self.singular.replace("_", " "))
 
     @property
     def event(self) -> bool:
@@ -237,6 +287,26 @@ class Kind:
     @property
     def updatable(self) -> bool:
         return self.update_model is not None
+
+    @property
+    def align_on_adopt(self) -> bool:
+        """Harvest adds some by itself to a new project: adopting one also sets the source's settings."""
+        return self.auto_added is not None
+
+    @property
+    def assignment(self) -> bool:
+        """A project's assignment of a task or a person (`other` names which)."""
+        return self.other is not None
+
+    @property
+    def other_field(self) -> str:
+        """An assignment's payload field naming its other side (`task_id`)."""
+        return f"{_singular(self.other or '')}_id"
+
+    @property
+    def other_object(self) -> str:
+        """The key of an assignment's other side in Harvest's answer (`{"task": {"id": 7}}`)."""
+        return _singular(self.other or "")
 
     @property
     def nested(self) -> bool:
@@ -252,9 +322,18 @@ class Kind:
         return f"{self.path_for(payload_or_parent)}/{v2_id}"
 
     def refs(self, payload: dict[str, Any]) -> Iterator[str]:
-        """Every `@kind:id` reference the payload holds (from the fields the create model types as one)."""
+        """Every `@kind:id` reference the payload holds (in the fields the create model types as one)."""
+        found: list[str] = []
+        self.map_refs(payload, lambda ref: found.append(ref))
+        return iter(found)
+
+    def map_refs(self, payload: dict[str, Any], replace: Callable[[str], Any]) -> dict[str, Any]:
+        """`payload` with each reference in a reference field replaced by `replace(reference)` (None:
+        left as it is). The one walker of a payload's references: text elsewhere that merely looks like
+        one ("@ana: please review") is never touched. Copies only what it changes."""
         for path in self.ref_fields:
-            yield from _values_at(payload, path)
+            payload = _replaced_at(payload, path, replace)
+        return payload
 
 
 def _ref_paths(model: type[models.Payload], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -294,22 +373,30 @@ def _payload_in(annotation: Any) -> tuple[type[models.Payload] | None, bool]:
     return None, False
 
 
-def _values_at(value: Any, path: tuple[str, ...]) -> Iterator[str]:
+def _replaced_at(value: Any, path: tuple[str, ...], replace: Callable[[str], Any]) -> Any:
+    """`value` with the reference at `path` (`*`: every item of a list) replaced; the same object when
+    nothing changed."""
     if not path:
         if isinstance(value, str) and value.startswith("@"):
-            yield value
-        return
+            new = replace(value)
+            return value if new is None else new
+        return value
     head, rest = path[0], path[1:]
     if head == "*":
-        for item in value if isinstance(value, list) else ():
-            yield from _values_at(item, rest)
-    elif isinstance(value, dict) and value.get(head) is not None:
-        yield from _values_at(value[head], rest)
+        if not isinstance(value, list):
+            return value
+        items = [_replaced_at(item, rest, replace) for item in value]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
+    if isinstance(value, dict) and value.get(head) is not None:
+        inner = _replaced_at(value[head], rest, replace)
+        return value if inner is value[head] else value | {head: inner}
+    return value
 
 
-def _step(name: str, depends_on: tuple[str, ...]) -> Kind:
-    # A step PATCHes `is_active` on the object its payload's `object` ref names (see `migrator.plan.steps`).
-    return Kind(name, depends_on, step=True, extra_refs=(("object",), ("project_id",)), label=_label_step)
+def _step(name: str, depends_on: tuple[str, ...], runs: str) -> Kind:
+    # A step PATCHes `is_active` on the object its payload's `object` ref names (decided by
+    # `migrator.plan.steps`, sent by `migrator.load.archive`).
+    return Kind(name, depends_on, step=runs, extra_refs=(("object",), ("project_id",)), label=_label_step)
 
 
 def _category(name: str) -> Kind:
@@ -318,7 +405,7 @@ def _category(name: str) -> Kind:
 
 
 _DECLARED: tuple[Kind, ...] = (
-    _step("reactivations", ()),
+    _step("reactivations", (), "first"),
     Kind(
         "clients",
         (),
@@ -332,6 +419,7 @@ _DECLARED: tuple[Kind, ...] = (
         models.ClientCreate,
         models.ClientUpdate,
         archivable=True,
+        renamable=True,
     ),
     Kind(
         "contacts",
@@ -363,6 +451,11 @@ _DECLARED: tuple[Kind, ...] = (
         models.UserUpdate,
         archivable=True,
         label=_label_user,
+        title=_title_person,
+        noun="person",
+        guarded_by="user_id",
+        invites=True,
+        defaults_to_token_user=True,
     ),
     Kind(
         "tasks",
@@ -377,6 +470,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.TaskCreate,
         models.TaskUpdate,
         archivable=True,
+        guarded_by="task_id",
+        renamable=True,
     ),
     Kind(
         "expense_categories",
@@ -391,6 +486,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.ExpenseCategoryCreate,
         models.ExpenseCategoryUpdate,
         archivable=True,
+        noun="category",
+        renamable=True,
     ),
     _category("invoice_item_categories"),
     _category("estimate_item_categories"),
@@ -410,6 +507,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.ProjectUpdate,
         archivable=True,
         scope="client_id",
+        guarded_by="project_id",
+        renamable=True,
     ),
     Kind(
         "user_assignments",
@@ -424,7 +523,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.UserAssignmentCreate,
         models.UserAssignmentUpdate,
         archivable=True,
-        align_on_adopt=True,
+        other="users",
+        auto_added=AutoAdded("users", "has_access_to_all_future_projects", "a user with access to all future projects"),
         label=_label_assignment,
     ),
     Kind(
@@ -440,7 +540,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.TaskAssignmentCreate,
         models.TaskAssignmentUpdate,
         archivable=True,
-        align_on_adopt=True,
+        other="tasks",
+        auto_added=AutoAdded("tasks", "is_default", "a default task"),
         label=_label_assignment,
     ),
     Kind(
@@ -456,6 +557,10 @@ _DECLARED: tuple[Kind, ...] = (
         models.TimeEntryCreate,
         models.TimeEntryUpdate,
         leaf=True,
+        implies=("user_assignments", "task_assignments"),
+        hours=True,
+        lookup_param="external_reference_id",  # the anchor the mapping sets
+        dated="spent_date",
         # verify compares every field the mapping sends (migrator.verify.entries)
         slim=("hours", "spent_date", "project", "user", "task", "billable", "notes"),
         label=_label_time,
@@ -474,8 +579,22 @@ _DECLARED: tuple[Kind, ...] = (
         models.ExpenseUpdate,
         scope="project_id",
         leaf=True,
-        slim=("total_cost", "spent_date", "project", "user", "expense_category", "billable", "notes", "units",
-              "receipt"),
+        implies=("user_assignments",),
+        money=("total_cost",),
+        label_shows_money=True,
+        dated="spent_date",
+        receipts=True,
+        slim=(
+            "total_cost",
+            "spent_date",
+            "project",
+            "user",
+            "expense_category",
+            "billable",
+            "notes",
+            "units",
+            "receipt",
+        ),
         label=_label_expense,
     ),
     Kind(
@@ -492,6 +611,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.EstimateUpdate,
         scope="client_id",
         label=_label_document,
+        money=("amount",),
+        dated="issue_date",
     ),
     Kind(
         "estimate_messages",
@@ -521,6 +642,8 @@ _DECLARED: tuple[Kind, ...] = (
         models.InvoiceUpdate,
         scope="client_id",
         label=_label_document,
+        money=("amount", "due_amount"),
+        dated="issue_date",
     ),
     Kind(
         "invoice_payments",
@@ -535,6 +658,9 @@ _DECLARED: tuple[Kind, ...] = (
         models.InvoicePaymentCreate,
         many_per_key=True,
         label=_label_payment,
+        no_email=(("send_thank_you", False),),  # Harvest would thank the client by email
+        money=("amount",),
+        dated="paid_date",
     ),
     Kind(
         "invoice_messages",
@@ -549,13 +675,31 @@ _DECLARED: tuple[Kind, ...] = (
         models.InvoiceMessageEvent,
         event_of="invoices",
         label=_label_event,
+        later_after="invoice_payments",  # `close` after the payments, `send` before them
     ),
-    _step("archives", KINDS),
+    _step("archives", KINDS, "last"),
 )
 
 REGISTRY: dict[str, Kind] = {kind.name: kind for kind in _DECLARED}
 assert tuple(REGISTRY) == PLAN_KINDS, "declare every kind, in CONTRACT order, between the steps"
+_BY_FIELD = {f"{kind.singular}_id": kind.name for kind in _DECLARED if not kind.step}
+
+
+def kind_of_field(name: str) -> str | None:
+    """The kind a reference field names by Harvest's convention (`project_id` -> `projects`), or None."""
+    return _BY_FIELD.get(name)
+
+
+for _kind in _DECLARED:  # what one kind's declaration says about another
+    object.__setattr__(_kind, "parent", kind_of_field(_kind.parent_field or ""))
+    object.__setattr__(
+        _kind,
+        "automatic",
+        tuple(k.name for k in _DECLARED if k.auto_added and kind_of_field(k.parent_field or "") == _kind.name),
+    )
 ARCHIVABLE: frozenset[str] = frozenset(name for name, kind in REGISTRY.items() if kind.archivable)
+LEAVES: tuple[str, ...] = tuple(name for name in KINDS if REGISTRY[name].leaf)  # nothing refers to one
+ASSIGNMENTS: tuple[str, ...] = tuple(name for name in KINDS if REGISTRY[name].assignment)
 # Views of the declaration, for what iterates one aspect of it (the contract tests, the mappings).
 CREATE_MODELS: dict[str, type[models.Payload]] = {n: k.create_model for n, k in REGISTRY.items() if k.create_model}
 UPDATE_MODELS: dict[str, type[models.Payload]] = {n: k.update_model for n, k in REGISTRY.items() if k.update_model}

@@ -34,20 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
-from migrator.kinds import KINDS, load_order
-from migrator.planned import Planned
+from migrator.kinds import KINDS, REGISTRY, load_order
+from migrator.planned import Planned, Ref
 from migrator.systems import NAMES
 
 SYSTEMS = NAMES  # the source systems a record name may start with
-RENAMABLE = ("clients", "tasks", "projects", "expense_categories")
-# The date that places a dated record in an `[only]` window.
-DATED = {
-    "time_entries": "spent_date",
-    "expenses": "spent_date",
-    "invoices": "issue_date",
-    "estimates": "issue_date",
-    "invoice_payments": "paid_date",
-}
+RENAMABLE = tuple(kind for kind in KINDS if REGISTRY[kind].renamable)
 _NAME = re.compile(r"^(?P<system>[a-z0-9-]+):(?P<kind>[a-z_]+):(?P<id>.+)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _TABLES = {"people": None, "rename": None, "skip": {"records", "kinds"}, "only": {"since", "until", "clients"}}
@@ -236,7 +228,7 @@ class Overrides:
             old, new = planned.payload.get("name"), self.rename[name]
             planned.payload = planned.payload | {"name": new}
             planned.reason = f"renamed by the map file: {old!r} -> {new!r}"
-        if planned.kind == "users":
+        if REGISTRY[planned.kind].invites:  # a person: the map may say who they are in the target
             self.seen_emails.add(str(planned.payload.get("email") or "").strip().casefold())
             email = self.person(planned)
             if email is not None:
@@ -268,7 +260,7 @@ class Overrides:
             return f"skipped by the map file {self.path.name} ([skip] records)"
         if planned.kind in self.skip_kinds:
             return f"skipped by the map file {self.path.name} ([skip] kinds: {planned.kind})"
-        field_name = DATED.get(planned.kind)
+        field_name = REGISTRY[planned.kind].dated
         if field_name and (self.since or self.until) and planned.status == "ok":
             day = _day(planned.payload.get(field_name))
             if day is not None and ((self.since and day < self.since) or (self.until and day > self.until)):
@@ -313,13 +305,14 @@ def restrict(overrides: Overrides, store: Any) -> int:
     if not overrides.clients:
         return 0
     kinds = pilot_order()
-    chosen = {(name.split(":", 2)[0], f"@clients:{name.split(':', 2)[2]}") for name in overrides.clients}
+    named = (name.split(":", 2) for name in overrides.clients)
+    chosen = {(system, str(Ref(kind, source_id))) for system, kind, source_id in named}
     keep: set[int] = set()
     needed: set[tuple[str, str]] = set()
     for kind in kinds:
         for seq, system, source_id, refs in store.pilot_rows(kind):
-            ref = f"@{kind}:{source_id}"
-            if (system, ref) in chosen or (kind != "clients" and any((system, r) in chosen for r in refs)):
+            ref = str(Ref(kind, source_id))
+            if (system, ref) in chosen or any((system, r) in chosen for r in refs):
                 keep.add(seq)
                 chosen.add((system, ref))
                 needed.update((system, r) for r in refs)
@@ -330,7 +323,7 @@ def restrict(overrides: Overrides, store: Any) -> int:
         grown = False
         for kind in kinds:
             for seq, system, source_id, refs in store.pilot_rows(kind):
-                if seq not in keep and (system, f"@{kind}:{source_id}") in needed:
+                if seq not in keep and (system, str(Ref(kind, source_id))) in needed:
                     keep.add(seq)
                     fresh = {(system, r) for r in refs} - needed
                     grown = grown or bool(fresh)

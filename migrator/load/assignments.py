@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import NotFoundError
-
-ASSIGNMENT_KINDS = {"task_assignments": "task", "user_assignments": "user"}
+from migrator.kinds import REGISTRY, nested_id
 
 
 @dataclass
@@ -30,22 +29,20 @@ class Settled:
 
 def other_id(kind: str, obj: dict[str, Any]) -> int | None:
     """The task or user id of an assignment as Harvest returns it (`{"task": {"id": 7}}`)."""
-    name = ASSIGNMENT_KINDS[kind]
-    inner = obj.get(name)
-    value = inner.get("id") if isinstance(inner, dict) else obj.get(f"{name}_id")
+    value = nested_id(obj, REGISTRY[kind].other_object)
     return int(value) if value is not None else None
 
 
 def settle_new_project(
-    client: Any, project_id: int, wanted: Mapping[str, Iterable[int]], kinds: Iterable[str] = tuple(ASSIGNMENT_KINDS)
+    client: Any, project_id: int, wanted: Mapping[str, Iterable[int]], kinds: Iterable[str]
 ) -> Settled:
     """Keep the assignments (of `kinds`) of new project `project_id` whose task/user is in `wanted[kind]`;
     delete the rest."""
     settled = Settled()
     for kind in kinds:
         keep = set(wanted.get(kind, ()))
-        path = f"/projects/{project_id}/{kind}"
-        for obj in client.list(path, kind):
+        path = REGISTRY[kind].create_path.format(project_id=project_id)
+        for obj in client.list(path, REGISTRY[kind].list_key):
             if other_id(kind, obj) in keep:
                 settled.kept.append((kind, obj))
                 continue
@@ -56,9 +53,9 @@ def settle_new_project(
 
 
 def describe_removed(kind: str, obj: dict[str, Any]) -> str:
-    """`default task 'Admin' (v2 12)`: what Harvest had added, for the ledger's events."""
-    name = ASSIGNMENT_KINDS[kind]
-    held = obj.get(name)
+    """`a default task 'Admin' (v2 12)`: what Harvest had added, for the ledger's events."""
+    entry = REGISTRY[kind]
+    held = obj.get(entry.other_object)
     inner: dict[str, Any] = held if isinstance(held, dict) else {}
-    why = "a default task" if kind == "task_assignments" else "a user with access to all future projects"
+    why = entry.auto_added.why if entry.auto_added else "an assignment"
     return f"{why} {inner.get('name')!r} (v2 {other_id(kind, obj)}), added by Harvest; not on the source project"

@@ -53,9 +53,10 @@ def guard_no_email(kind: str, body: dict[str, Any]) -> dict[str, Any]:
 
     Mappings already do this; the loader checks again because one slip emails a real client.
     """
-    if kind == "invoice_payments":
-        return body | {"send_thank_you": False}
-    if REGISTRY[kind].event and not body.get("event_type"):
+    entry = REGISTRY[kind]
+    if entry.no_email:
+        return body | dict(entry.no_email)
+    if entry.event and not body.get("event_type"):
         raise RejectedError(
             "refused to send: a message without event_type makes Harvest email the client; "
             "state changes must name their event_type"

@@ -38,10 +38,10 @@ from migrator.errors import (
 )
 from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
 from migrator.harvest.receipts import refused_receipt
-from migrator.kinds import REGISTRY
+from migrator.kinds import ASSIGNMENTS, REGISTRY
 from migrator.load import receipts
 from migrator.load.archive import for_load, object_kind, step_path
-from migrator.load.assignments import ASSIGNMENT_KINDS, describe_removed, other_id, settle_new_project
+from migrator.load.assignments import describe_removed, other_id, settle_new_project
 from migrator.load.identity import IdMap
 from migrator.load.invoices import guard_no_email, line_item_changes
 from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Ledger, LedgerRow
@@ -52,12 +52,11 @@ from migrator.plan.lanes import LANES
 from migrator.plan.planner import Plan, alignment, diff
 from migrator.plan.planstore import PlanEntry
 from migrator.plan.target_index import TargetIndex
-from migrator.planned import parse_ref
+from migrator.planned import Ref
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # POSTs of one record in one run, each after a reconciliation found nothing
 _FATAL = (AuthError, TargetUnreachableError, LedgerError)
-_DOCUMENTS = ("invoices", "estimates")  # their line_items need Harvest's line ids to be updated
 
 
 class Loader:
@@ -98,12 +97,13 @@ class Loader:
         self.failed: dict[tuple[str, str], str] = {}
         # (system, project ref) -> assignment kind -> refs of the tasks/users the source assigns to it
         self.wanted: dict[tuple[str, str], dict[str, set[str]]] = {}
-        for kind, other_name in ASSIGNMENT_KINDS.items():
+        for kind in ASSIGNMENTS:
+            declared = REGISTRY[kind]
             for entry in plan.store.entries(kind=kind):
                 planned = entry.planned
                 if entry.action not in ("invalid", "skipped"):
-                    other = planned.payload.get(f"{other_name}_id")
-                    project = (planned.origin.system, str(planned.payload.get("project_id")))
+                    other = planned.payload.get(declared.other_field)
+                    project = (planned.origin.system, str(planned.payload.get(declared.parent_field or "")))
                     self.wanted.setdefault(project, {}).setdefault(kind, set()).add(str(other))
         # (kind, project v2 id, task/user v2 id) -> an assignment Harvest added to a new project that
         # the source has too: its planned record takes it over without a request.
@@ -203,18 +203,18 @@ class Loader:
                 self._record(entry, "blocked", v2_id=None, payload=None, error=message)
                 return Outcome("blocked", message=message)
             # One object for two source records: ours when the other record's batch created it.
-            parsed = parse_ref(ref)
+            parsed = Ref.parse(ref)
             other = self.ledger.get(system, *parsed) if parsed else None
             ours = other is not None and other.state == "done"
         row = self._row(entry)
         if row is not None and row.state == "pending":
             self._log(entry, "reconciled", target_id, entry.reason or "found in the target")
-            if entry.planned.kind == "projects" and target_id is not None:
+            if REGISTRY[entry.planned.kind].automatic and target_id is not None:
                 problem = self._settle_project(entry, target_id)  # ours: its automatic assignments may remain
                 if problem is not None:
                     return problem
-        expense = entry.planned.kind == receipts.KIND and target_id is not None
-        obj = self.target.get(receipts.KIND, target_id) if expense and target_id is not None else None
+        kind = entry.planned.kind
+        obj = self.target.get(kind, target_id) if REGISTRY[kind].receipts and target_id is not None else None
         return self._take_over(entry, resolved, target_id, entry.diff or {}, ours=ours, obj=obj)
 
     def _update(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
@@ -232,7 +232,7 @@ class Loader:
         path = registry.item_path(resolved, int(entry.target_id or 0))
         note: str | None = None
         try:
-            if "line_items" in body and planned.kind in _DOCUMENTS:
+            if "line_items" in body:  # a document's lines: Harvest needs its own line ids to change them
                 current = self.client.get(path).get("line_items") or []
                 body["line_items"] = line_item_changes(current, body["line_items"] or [])
             if self.receipts.due(entry, row, path):
@@ -265,8 +265,8 @@ class Loader:
             found = self._reconcile(entry, resolved, since=self.target.created)
             if found is not None:
                 return found
-        if planned.kind in ASSIGNMENT_KINDS:
-            other = resolved.get(f"{ASSIGNMENT_KINDS[planned.kind]}_id")
+        if registry.assignment:
+            other = resolved.get(registry.other_field)
             existing = self.kept.pop((planned.kind, resolved.get("project_id"), other), None)  # type: ignore[arg-type]
             if existing is not None:  # Harvest assigned it to the new project itself
                 self._log(entry, "adopted-automatic", int(existing["id"]), "assigned by Harvest to the new project")
@@ -281,7 +281,7 @@ class Loader:
         path = registry.path_for(resolved)
         last = ""
         # An expense's receipt goes in its create request (multipart); one refused before sending does not.
-        planned_receipt = planned.receipt if planned.kind == receipts.KIND else None
+        planned_receipt = planned.receipt if registry.receipts else None
         wanted = receipts.sendable(planned_receipt)
         note = planned_receipt.get("refused") if planned_receipt else None
         sent_sha: str | None = None
@@ -317,7 +317,7 @@ class Loader:
             v2_id = int(response["id"]) if isinstance(response, dict) and "id" in response else None
             if isinstance(response, dict) and v2_id is not None:
                 self.target.add(planned.kind, response, resolved.get(registry.parent_field or ""))
-            if planned.kind == "projects" and v2_id is not None:
+            if registry.automatic and v2_id is not None:
                 # Created, but not finished until Harvest's own assignments are settled (see assignments.py).
                 self._record(entry, "pending", v2_id=v2_id, payload=resolved)
                 problem = self._settle_project(entry, v2_id)
@@ -348,7 +348,7 @@ class Loader:
         if found is None:
             return None
         self._log(entry, "reconciled", found.v2_id, found.how)
-        if entry.planned.kind == "projects" and found.v2_id is not None:
+        if REGISTRY[entry.planned.kind].automatic and found.v2_id is not None:
             problem = self._settle_project(entry, found.v2_id)
             if problem is not None:
                 return problem
@@ -378,8 +378,9 @@ class Loader:
 
     def _on_our_project(self, entry: PlanEntry) -> bool:
         """Is this an assignment on a project of ours (so Harvest's own assignment there is ours too)?"""
-        parsed = parse_ref(entry.planned.payload.get("project_id"))
-        if entry.planned.kind not in ASSIGNMENT_KINDS or parsed is None:
+        declared = REGISTRY[entry.planned.kind]
+        parsed = Ref.parse(entry.planned.payload.get(declared.parent_field or ""))
+        if not declared.assignment or parsed is None:
             return False
         row = self.ledger.get(entry.planned.origin.system, *parsed)
         return row is not None and row.state in ("done", "pending")
@@ -415,7 +416,7 @@ class Loader:
         self._record(entry, state, v2_id=v2_id, payload=resolved)
         # The ledger's word, everywhere (run, status, rollback): `done` is ours, whoever's POST made it.
         outcome = Outcome(state, v2_id, available=True)
-        if entry.planned.kind == receipts.KIND and v2_id is not None:
+        if REGISTRY[entry.planned.kind].receipts and v2_id is not None:
             note, settled = self.receipts.settle(entry, v2_id, obj, ours=ours)
             if note is not None:
                 return Outcome(outcome.state, v2_id, available=True, receipt=note, receipt_state=settled)
@@ -431,7 +432,7 @@ class Loader:
             ids = (self._v2_id(system, ref) for ref in refs)
             wanted[kind] = {v2 for v2 in ids if v2 is not None}
         # Only read what Harvest may have added (no default task, nobody on all future projects: nothing).
-        kinds = [kind for kind in ASSIGNMENT_KINDS if self.target.may_auto_assign(kind)]
+        kinds = [kind for kind in REGISTRY[entry.planned.kind].automatic if self.target.may_auto_assign(kind)]
         try:
             settled = settle_new_project(self.client, project_id, wanted, kinds)
         except (RejectedError, TransientError) as exc:
@@ -457,13 +458,13 @@ class Loader:
         planned = entry.planned
         system, source_id = planned.origin.system, planned.source_id
         v2_id = int(resolved["object"])
-        if planned.kind == "archives" and self.unknown:
+        if REGISTRY[planned.kind].step == "last" and self.unknown:
             # History first: records whose outcome is unknown are sent again by the next run, which
             # could not log them on an archived object. Archives run once nothing is in doubt.
             return Outcome("pending", v2_id, f"archived by the next run, once {self.unknown} record(s) in doubt are in")
         path = step_path(object_kind(planned), resolved)
         try:
-            if planned.kind == "reactivations":
+            if REGISTRY[planned.kind].step == "first":
                 # Write-ahead: whatever happens next, this object must end archived again.
                 restore = {"object": planned.payload["object"], "is_active": False}
                 self.ledger.record_intent(system, "archives", source_id, restore, self.batch)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import NotFoundError, RejectedError
-from migrator.kinds import ARCHIVABLE, REGISTRY, load_order
+from migrator.kinds import ARCHIVABLE, LEAVES, REGISTRY, kind_index, kind_of_field, load_order, nested_id
 from migrator.load.ledger import Ledger
-from migrator.plan.orphans import _GUARDED, PRUNE_MODES, Orphan
+from migrator.plan.orphans import PRUNE_MODES, Orphan
 
 
 @dataclass
@@ -33,46 +33,55 @@ def _path(ledger: Ledger, orphan: Orphan) -> str:
 
 
 def _has_history(client: Any, orphan: Orphan) -> bool:
-    param = _GUARDED[orphan.kind]
-    for kind in ("time_entries", "expenses"):
+    param = REGISTRY[orphan.kind].guarded_by
+    for kind in LEAVES:
         for _obj in client.list(REGISTRY[kind].list_path, REGISTRY[kind].list_key, {param: orphan.v2_id}):
             return True
     return False
 
 
-# The objects a time entry or expense sits on: archived, they lock it (Harvest deletes no entry there).
-_PARENTS = {
-    "project_id": "projects",
-    "task_id": "tasks",
-    "user_id": "users",
-    "expense_category_id": "expense_categories",
-}
+def _lock_fields(kind: str) -> list[tuple[str, str]]:
+    """(field, kind) of the archivable objects one of `kind` sits on: its top-level references."""
+    found = []
+    for path in REGISTRY[kind].ref_fields:
+        parent = kind_of_field(path[0]) if len(path) == 1 else None
+        if parent in ARCHIVABLE:
+            found.append((path[0], str(parent)))
+    return found
+
+
+def _sits_on(kind: str, obj: dict[str, Any]) -> set[tuple[str, int]]:
+    """(kind, v2 id) of the archivable objects `obj` sits on (a payload as sent holds `project_id: 12`,
+    the target's answer `project: {"id": 12}`). Archived, they lock it."""
+    found: set[tuple[str, int]] = set()
+    for field_name, parent in _lock_fields(kind):
+        value = nested_id(obj, field_name.removesuffix("_id"))
+        if isinstance(value, int):
+            found.add((parent, value))
+    return found
 
 
 def _reopen(orphans: list[Orphan], client: Any, ledger: Ledger) -> list[tuple[str, int]]:
-    """Reactivate what locks the orphaned entries we are about to delete; return what to archive again."""
+    """Reactivate what locks the orphaned entries we are about to delete (what they sit on, and what that
+    sits on: a project's client); return what to archive again."""
     parents: set[tuple[str, int]] = set()
     for orphan in orphans:
         if orphan.ours and REGISTRY[orphan.kind].leaf:
             row = ledger.get(orphan.system, orphan.kind, orphan.source_id)
-            for name, kind in _PARENTS.items():
-                value = (row.payload or {}).get(name) if row is not None else None
-                if isinstance(value, int):
-                    parents.add((kind, value))
+            parents |= _sits_on(orphan.kind, (row.payload if row is not None else None) or {})
     for kind, v2_id in sorted(parents):
-        if kind == "projects":
-            try:
-                project = client.get(f"/projects/{v2_id}")
-            except NotFoundError:
-                continue
-            owner = (project.get("client") or {}).get("id")
-            if owner is not None:
-                parents.add(("clients", int(owner)))
-    reopened: list[tuple[str, int]] = []
-    for kind, v2_id in sorted(parents, key=lambda item: item[0] != "clients"):  # a client before its projects
+        if not _lock_fields(kind):
+            continue  # sits on nothing archivable: nothing to read
         try:
-            if client.get(f"/{kind}/{v2_id}").get("is_active", True) is False:
-                client.patch(f"/{kind}/{v2_id}", {"is_active": True})
+            parents |= _sits_on(kind, client.get(REGISTRY[kind].item_path({}, v2_id)))
+        except NotFoundError:
+            continue
+    reopened: list[tuple[str, int]] = []
+    for kind, v2_id in sorted(parents, key=lambda item: (kind_index(item[0]), item[1])):  # a client before its projects
+        path = REGISTRY[kind].item_path({}, v2_id)
+        try:
+            if client.get(path).get("is_active", True) is False:
+                client.patch(path, {"is_active": True})
                 reopened.append((kind, v2_id))
         except NotFoundError:
             continue
@@ -82,7 +91,7 @@ def _reopen(orphans: list[Orphan], client: Any, ledger: Ledger) -> list[tuple[st
 def _close(reopened: list[tuple[str, int]], client: Any) -> None:
     for kind, v2_id in reversed(reopened):  # projects before their client
         try:
-            client.patch(f"/{kind}/{v2_id}", {"is_active": False})
+            client.patch(REGISTRY[kind].item_path({}, v2_id), {"is_active": False})
         except NotFoundError:
             continue  # pruned meanwhile
 
@@ -105,7 +114,7 @@ def _prune(orphans: list[Orphan], *, client: Any, ledger: Ledger, batch: str, mo
     result = PruneResult()
     order = {kind: index for index, kind in enumerate(reversed(load_order()))}
     for orphan in sorted((o for o in orphans if o.ours), key=lambda o: order.get(o.kind, 0)):
-        archive = mode == "archive" or (orphan.kind in _GUARDED and _has_history(client, orphan))
+        archive = mode == "archive" or (REGISTRY[orphan.kind].guarded_by is not None and _has_history(client, orphan))
         if archive and orphan.kind not in ARCHIVABLE:
             result.left.append(f"{orphan.record}: cannot be archived")
             continue

@@ -30,8 +30,6 @@ from migrator.kinds import REGISTRY
 from migrator.load.ledger import Ledger, LedgerRow
 from migrator.plan.planstore import PlanEntry
 
-KIND = "expenses"
-
 
 def sendable(planned: dict[str, Any] | None) -> dict[str, Any] | None:
     """The planned receipt if it is to be sent at all (present, not refused before sending)."""
@@ -157,7 +155,7 @@ class ReceiptUploads:
 
     def due(self, entry: PlanEntry, row: LedgerRow | None, path: str) -> bool:
         """Must this update send the expense's receipt? An upload in doubt is settled first (one GET)."""
-        planned = sendable(entry.planned.receipt) if entry.planned.kind == KIND else None
+        planned = sendable(entry.planned.receipt) if REGISTRY[entry.planned.kind].receipts else None
         held = row.receipt if row is not None else None
         if planned is None or not needs_upload(planned, held):
             return False
@@ -181,7 +179,7 @@ class ReceiptUploads:
         assert planned is not None
         key = _key(entry)
         self.ledger.record_receipt(*key, record(planned, "pending", held=held), batch=self.batch)
-        path = REGISTRY[KIND].item_path({}, v2_id)
+        path = REGISTRY[entry.planned.kind].item_path({}, v2_id)
         try:
             _obj, sent = self.client.upload("PATCH", path, body, ReceiptUpload.planned(planned))
         except ReceiptChangedError as exc:

@@ -97,8 +97,8 @@ class Reconciler:
 
     def _candidates(self, kind: str, resolved: dict[str, Any], key: Any, since: float) -> list[dict[str, Any]]:
         entry = REGISTRY[kind]
-        if kind == "time_entries":
-            return list(self.client.list(entry.list_path, entry.list_key, {"external_reference_id": key}))
+        if entry.lookup_param:  # a list filter that finds it by its natural key
+            return list(self.client.list(entry.list_path, entry.list_key, {entry.lookup_param: key}))
         if entry.parent_field:
             parent = resolved[entry.parent_field]
             if entry.nested:

@@ -18,12 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import NotFoundError, RejectedError
-from migrator.kinds import ARCHIVABLE, REGISTRY, load_order
+from migrator.kinds import ARCHIVABLE, LEAVES, REGISTRY, STEPS, load_order
 from migrator.load.ledger import Ledger, LedgerRow
-
-# Deleting these would cascade into, or be refused because of, history another batch may own: the
-# list filter that finds the time entries and expenses on one.
-_GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}
 
 
 @dataclass
@@ -44,8 +40,8 @@ def _foreign_history(client: Any, row: LedgerRow) -> bool:
     own entries are gone, so any entry still listed on it is somebody else's (or one Harvest
     refused to delete): the object must be archived, not deleted.
     """
-    param = _GUARDED[row.kind]
-    for kind in ("time_entries", "expenses"):
+    param = REGISTRY[row.kind].guarded_by
+    for kind in LEAVES:
         for _obj in client.list(REGISTRY[kind].list_path, REGISTRY[kind].list_key, {param: row.v2_id}):
             return True
     return False
@@ -101,7 +97,7 @@ def _close(client: Any, ledger: Ledger, batch: str, restore: list[LedgerRow], re
         kind, source_id, v2_id = _object(row)
         if _set_active(client, ledger, row, False):
             result.archived.append(f"{kind} {source_id} (v2 {v2_id}): archived again, as before the batch")
-    for kind in ("archives", "reactivations"):
+    for kind in STEPS:
         for row in list(ledger.rows(batch=batch, kind=kind)):
             if row.state in ("done", "pending"):
                 ledger.record_result(row.system, kind, row.source_id, state="deleted", v2_id=row.v2_id, batch=batch)
@@ -117,7 +113,7 @@ def rollback(*, client: Any, ledger: Ledger, batch: str) -> RollbackResult:
         for row in ledger.rows(batch=batch, kind=kind, state="done"):
             if row.v2_id is None:
                 continue
-            if kind in _GUARDED and _foreign_history(client, row):
+            if REGISTRY[kind].guarded_by and _foreign_history(client, row):
                 client.patch(_path(row), {"is_active": False})
                 ledger.record_result(
                     row.system,

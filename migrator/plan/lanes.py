@@ -30,16 +30,17 @@ class Lane:
 
 def _names() -> list[tuple[str, str]]:
     names: list[tuple[str, str]] = []
-    for kind in load_order():
-        if REGISTRY[kind].event:
-            names += [(kind, "send")]
-            if kind == "invoice_messages":
-                continue  # its "later" half goes after the payments, below
-            names += [(kind, "later")]
+    order = load_order()
+    for kind in order:
+        entry = REGISTRY[kind]
+        if entry.event:
+            names.append((kind, "send"))
+            if not entry.later_after:
+                names.append((kind, "later"))
         else:
             names.append((kind, ""))
-        if kind == "invoice_payments":
-            names.append(("invoice_messages", "later"))
+        # An event kind's later half that waits for this kind (an invoice's `close` after its payments).
+        names += [(other, "later") for other in order if REGISTRY[other].later_after == kind]
     return names
 
 
@@ -47,19 +48,20 @@ def _build() -> tuple[Lane, ...]:
     names = _names()
     index = {name: number for number, name in enumerate(names)}
     first = {kind: index[(kind, "send" if REGISTRY[kind].event else "")] for kind, _part in names}
+    openers = {number for number, (kind, _part) in enumerate(names) if REGISTRY[kind].step == "first"}
     lanes = []
     for number, (kind, part) in enumerate(names):
         entry = REGISTRY[kind]
-        if kind == "archives":
-            gates = set(range(number))
-        elif kind == "reactivations":
-            gates = set()
+        if entry.step == "last":
+            gates = set(range(number))  # after everything else
+        elif entry.step == "first":
+            gates = set()  # before everything else
         else:
-            gates = {first[dep] for dep in entry.depends_on} | {index[("reactivations", "")]}
+            gates = {first[dep] for dep in entry.depends_on} | openers
             if part == "later":
                 gates.add(index[(kind, "send")])
-                if kind == "invoice_messages":
-                    gates.add(index[("invoice_payments", "")])
+                if entry.later_after:
+                    gates.add(index[(entry.later_after, "")])
         lanes.append(Lane(number, kind, part, frozenset(gates - {number})))
     return tuple(lanes)
 

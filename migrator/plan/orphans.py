@@ -21,7 +21,6 @@ from migrator.load.ledger import Ledger, LedgerRow
 
 PRUNE_MODES = ("archive", "delete")
 _OURS = ("done", "archived")
-_GUARDED = {"projects": "project_id", "users": "user_id", "tasks": "task_id"}
 
 
 @dataclass(frozen=True)
@@ -95,4 +94,4 @@ def planned_action(orphan: Orphan, mode: str | None) -> str:
         return "left (pass --prune archive|delete to act on it)"
     if mode == "archive":
         return "archive" if orphan.kind in ARCHIVABLE else "left (cannot be archived; --prune delete removes it)"
-    return "delete (archive if it carries other history)" if orphan.kind in _GUARDED else "delete"
+    return "delete (archive if it carries other history)" if REGISTRY[orphan.kind].guarded_by else "delete"

@@ -281,7 +281,7 @@ class _Planner:
                 )
         resolved = self._resolved(planned)
         # An expense's receipt that is new, changed, refused before or in doubt is one PATCH (receipts.py).
-        upload = planned.kind == receipts.KIND and receipts.needs_upload(planned.receipt, row.receipt)
+        upload = REGISTRY[planned.kind].receipts and receipts.needs_upload(planned.receipt, row.receipt)
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
         if _unresolved(planned.kind, resolved) or (payload_hash(resolved) == row.payload_hash and not upload):
             return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
@@ -386,7 +386,7 @@ class _Planner:
         changes = alignment(planned.kind, obj, resolved)
         if changes:
             reason += f"; its {', '.join(changes)} will be set as in the source"
-        wanted = receipts.sendable(planned.receipt) if planned.kind == receipts.KIND else None
+        wanted = receipts.sendable(planned.receipt) if entry.receipts else None
         if wanted is not None:
             held = obj.get("receipt")
             if not held:
@@ -411,7 +411,8 @@ class _Planner:
         return taken
 
     def _create(self, planned: PlannedRecord, pending: bool) -> PlanEntry:
-        if planned.kind == "users" and self.overrides is not None and self.overrides.names_person(planned):
+        entry = REGISTRY[planned.kind]
+        if entry.invites and self.overrides is not None and self.overrides.names_person(planned):
             email = planned.payload.get("email")
             return PlanEntry(
                 planned,
@@ -419,7 +420,7 @@ class _Planner:
                 reason=f"the map file names {email} for this person, but the target has no user with that email: "
                 "invite them in Harvest first (migrator never invites a person the map names)",
             )
-        if planned.kind == "users" and not self.create_users:
+        if entry.invites and not self.create_users:
             email = planned.payload.get("email")
             return PlanEntry(
                 planned,
@@ -434,7 +435,7 @@ class _Planner:
                 reason="an earlier attempt's outcome is unknown: checked again before sending",
                 ours=True,
             )
-        if planned.kind == "users" and planned.payload.get("is_active") is False:
+        if entry.invites and planned.payload.get("is_active") is False:
             email = planned.payload.get("email")
             return PlanEntry(
                 planned,

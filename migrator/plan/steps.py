@@ -26,13 +26,8 @@ from typing import Any
 from migrator.kinds import ARCHIVABLE, REGISTRY
 from migrator.load.ledger import Ledger
 from migrator.plan.target_index import TargetIndex
-from migrator.planned import Planned, PlannedRecord, parse_ref
+from migrator.planned import Planned, PlannedRecord, Ref
 
-# History that names a project implies these assignments: Harvest checks them too.
-_IMPLIED = {
-    "time_entries": (("user_assignments", "user_id"), ("task_assignments", "task_id")),
-    "expenses": (("user_assignments", "user_id"),),
-}
 _LOADING = ("create", "update")
 
 
@@ -66,18 +61,25 @@ class Touches:
     def register(self, planned: PlannedRecord) -> None:
         system = planned.system
         found = [planned.payload.get(name) for name in ("project_id", "client_id")]
-        self._parents[(system, planned.ref)] = [ref for ref in found if parse_ref(ref)]
-        if planned.kind in ("user_assignments", "task_assignments"):
-            other = planned.payload.get("user_id" if planned.kind == "user_assignments" else "task_id")
-            self._assignment[(system, planned.kind, planned.payload.get("project_id"), other)] = planned.ref
+        self._parents[(system, planned.ref)] = [ref for ref in found if Ref.parse(ref)]
+        kind = REGISTRY[planned.kind]
+        if kind.assignment:
+            project, other = planned.payload.get(kind.parent_field or ""), planned.payload.get(kind.other_field)
+            self._assignment[(system, planned.kind, project, other)] = planned.ref
 
     def touched(self, system: str, kind: str, refs: Iterable[str]) -> set[str]:
         """The archivable objects a `kind` record depending on `refs` needs active (parents included)."""
-        refs = list(refs)
-        touched = {ref for ref in refs if (parse_ref(ref) or ("",))[0] in ARCHIVABLE}
-        project = next((ref for ref in refs if ref.startswith("@projects:")), None)
-        for assignment_kind, name in _IMPLIED.get(kind, ()):
-            other = next((ref for ref in refs if ref.startswith(f"@{name[:-3]}s:")), None)
+        named: dict[str, str] = {}  # kind -> the first reference to one
+        touched: set[str] = set()
+        for ref in refs:
+            parsed = Ref.parse(ref)
+            if parsed is not None:
+                named.setdefault(parsed.kind, ref)
+                if parsed.kind in ARCHIVABLE:
+                    touched.add(ref)
+        for assignment_kind in REGISTRY[kind].implies:  # the assignments Harvest checks when it is logged
+            assignment = REGISTRY[assignment_kind]
+            project, other = named.get(assignment.parent or ""), named.get(assignment.other or "")
             found_ref = self._assignment.get((system, assignment_kind, project, other))
             if found_ref:
                 touched.add(found_ref)
@@ -254,6 +256,6 @@ def _inactive_in_source(kind: str) -> str:
     An assignment is deactivated in Harvest v1 and, in FreshBooks, not on the project any more
     (only its history implies it): neither is "archived" there.
     """
-    if kind in ("user_assignments", "task_assignments"):
+    if REGISTRY[kind].assignment:
         return "not active on the project in the source"
     return "archived in the source"

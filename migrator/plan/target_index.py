@@ -246,11 +246,10 @@ class TargetIndex:
         Harvest assigns every active task marked `is_default` and every active user with access to
         all future projects. When the account has none, a new project's assignments need no read.
         """
-        source, flag = {"task_assignments": ("tasks", "is_default"),
-                        "user_assignments": ("users", "has_access_to_all_future_projects")}[kind]  # fmt: skip
-        if self.client is None:
+        auto = REGISTRY[kind].auto_added
+        if self.client is None or auto is None:
             return False
-        return any(obj.get(flag) and obj.get("is_active", True) is not False for obj in self.all(source))
+        return any(obj.get(auto.flag) and obj.get("is_active", True) is not False for obj in self.all(auto.source))
 
     # --- kinds listed per parent ---------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator import jsonio
-from migrator.kinds import describe
+from migrator.kinds import REGISTRY, describe
 from migrator.planned import Ref
 
 
@@ -102,6 +102,5 @@ class ShortPaths:
 def _short(kind: str, payload: dict[str, Any], name: Callable[[Any], str]) -> str:
     """A name to show inside another object's label: a person without their email; what it names
     by name too (an archive step's assignment reads "Data Pipeline ← Cleo Baptiste")."""
-    if kind == "users":
-        return f"{payload.get('first_name', '')} {payload.get('last_name', '')}".strip()
-    return describe(kind, payload, name)
+    title = REGISTRY[kind].title
+    return title(payload) if title is not None else describe(kind, payload, name)

@@ -32,8 +32,9 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents
+from migrator.kinds import REGISTRY, describe
+from migrator.planned import Ref
 
-ENTRY_KINDS = ("time_entries", "expenses")
 # The breakdown's dimensions: (JSON key, difference field).
 DIMENSIONS = (("by_month", "hours_by_month"), ("by_person", "hours_by_person"), ("by_project", "hours_by_project"))
 # Fields whose difference moves hours between the breakdown's keys.
@@ -50,14 +51,7 @@ _EXPLAINS = {
     # Not the tax notes: an expense is sent with its total, tax included; a tax note explains no other total.
     "total_cost": ("total_cost", "amount"),
 }
-_SINGULAR = {"users": "user", "projects": "project", "tasks": "task", "expense_categories": "expense category"}
 NO_DATE = "(no date)"
-_NONE = {
-    "users": "(no person)",
-    "projects": "(no project)",
-    "tasks": "(no task)",
-    "expense_categories": "(no category)",
-}
 
 
 def source_hours(item: Any) -> Decimal:
@@ -115,11 +109,8 @@ class EntryChecks:
         name = f"{system}:{kind}:{source_id}"
         if item is None:
             return name
-        payload = item.payload
-        if kind == "users":
-            label = f"{payload.get('first_name') or ''} {payload.get('last_name') or ''}".strip()
-        else:
-            label = str(payload.get("name") or "")
+        title = REGISTRY[kind].title
+        label = title(item.payload) if title is not None else str(item.payload.get("name") or "")
         return f"{label} ({name})" if label else name
 
     def target_key(self, kind: str, v2_id: int, system: str, named: dict[str, Any] | None) -> str:
@@ -132,7 +123,7 @@ class EntryChecks:
         if found:
             return self.source_key(kind, found[0][0], found[0][1])
         name = (named or {}).get("name") or ""
-        return f"v2 {_SINGULAR.get(kind, kind)} {v2_id}" + (f" ({name})" if name else "")
+        return f"v2 {REGISTRY[kind].singular.replace('_', ' ')} {v2_id}" + (f" ({name})" if name else "")
 
     def _reversed(self, kind: str) -> dict[int, list[tuple[str, str]]]:
         """v2 id -> the source records (system, ref) the ledger maps to it (built once per kind)."""
@@ -156,13 +147,13 @@ class EntryChecks:
         value = item.payload.get(field_name)
         system = item.origin.system
         if value is None:
-            if kind != "users" or item.status != "ok":
-                return None, _NONE[kind]
+            if not REGISTRY[kind].defaults_to_token_user or item.status != "ok":
+                return None, _none(kind)
             owner = self.owner()  # no person in the source: the entry goes to the token's user
             owner_id = int(owner["id"]) if owner.get("id") is not None else None
             name = f"{owner.get('first_name') or ''} {owner.get('last_name') or ''}".strip()
             if owner_id is None:
-                return None, _NONE[kind]
+                return None, _none(kind)
             return owner_id, self.target_key(kind, owner_id, system, {"name": name})
         v2_id = self.v.v2_of(item, value)
         if isinstance(value, int):
@@ -173,10 +164,10 @@ class EntryChecks:
         self, item: Any, obj: dict[str, Any], kind: str, expected: tuple[int | None, str]
     ) -> tuple[int | None, str]:
         """What the target holds for a reference field (named like the expected value when equal)."""
-        named = obj.get(_SINGULAR[kind].replace(" ", "_"))
+        named = obj.get(REGISTRY[kind].singular)
         v2_id = int(named["id"]) if isinstance(named, dict) and named.get("id") is not None else None
         if v2_id is None:
-            return None, _NONE[kind]
+            return None, _none(kind)
         if v2_id == expected[0]:
             return expected
         return v2_id, self.target_key(kind, v2_id, item.origin.system, named)
@@ -192,7 +183,7 @@ class EntryChecks:
     def check(self, item: Any, obj: dict[str, Any] | None, recorded: list[dict[str, Any]]) -> None:
         """One source time entry or expense (`obj`: the target object at its ledger id, or None);
         `recorded`: the differences verify already recorded for it (presence, hours)."""
-        if item.kind == "time_entries":
+        if REGISTRY[item.kind].hours:
             self._time_entry(item, obj, recorded)
         elif obj is not None:
             self._expense(item, obj)
@@ -390,20 +381,19 @@ def _explained(cell: _Cell) -> str | None:
     return f"{entries} here, each explained: {cell.explained[0]}" + (" …" if cell.count > 1 else "")
 
 
+def _none(kind: str) -> str:
+    """`(no person)`: an entry without one of these."""
+    return f"(no {REGISTRY[kind].noun})"
+
+
 def _yes_no(value: Any) -> str:
     return "billable" if value else "not billable"
-
-
-# Differences whose values are amounts of money: they carry the currency beside them (`currency`).
-MONEY_FIELDS = {"invoices": ("amount", "due_amount"), "estimates": ("amount",), "invoice_payments": ("amount",),
-                "expenses": ("total_cost",)}  # fmt: skip
 
 
 def name_differences(report: Any, store: Any) -> None:
     """Give each difference about a record its name as a bookkeeper would say it (`name`: "2013-03-04
     3.5 h", "#2013-001 (2 lines)", "Website Redesign ← Ada Lindqvist"), looked up in the plan store;
     a difference in an amount of money also gets its `currency` (money is never shown without it)."""
-    from migrator.kinds import describe
     from migrator.report.naming import Namer  # how every report names things
 
     namer = Namer(store)
@@ -414,9 +404,10 @@ def name_differences(report: Any, store: Any) -> None:
         planned = store.find(system, kind, source_id)
         label = describe(kind, planned.payload, namer.for_system(system)) if planned is not None else ""
         difference["name"] = label or difference["source"]
-        if planned is not None and difference["field"] in MONEY_FIELDS.get(kind, ()):
+        declared = REGISTRY[kind]
+        if planned is not None and difference["field"] in declared.money:
             difference["currency"] = currency_of(store, planned) or "(no currency)"
-            if kind == "expenses":  # its label shows the amount: with its currency
+            if declared.label_shows_money:
                 difference["name"] = f"{difference['name']} {difference['currency']}"
 
 
@@ -426,10 +417,9 @@ def currency_of(store: Any, planned: Any, depth: int = 0) -> str | None:
     if (planned.facts or {}).get("currency") or payload.get("currency"):
         return str((planned.facts or {}).get("currency") or payload.get("currency"))
     for field_name in ("invoice_id", "project_id", "client_id"):
-        value = payload.get(field_name)
-        if isinstance(value, str) and value.startswith("@") and depth < 3:
-            kind, _, source_id = value[1:].partition(":")
-            parent = store.find(system, kind, source_id)
+        ref = Ref.parse(payload.get(field_name))
+        if ref is not None and depth < 3:
+            parent = store.find(system, ref.kind, ref.source_id)
             if parent is not None:
                 return currency_of(store, parent, depth + 1)
     return None

@@ -24,15 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.kinds import ARCHIVABLE, KINDS, REGISTRY
-from migrator.load import receipts
-from migrator.load.assignments import ASSIGNMENT_KINDS, other_id
+from migrator.kinds import ARCHIVABLE, ASSIGNMENTS, KINDS, REGISTRY
+from migrator.load.assignments import other_id
 from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.plan.planstore import PlanStore
 from migrator.plan.target_index import TargetIndex
 from migrator.planned import SEVERITIES, Lossy, PlannedRecord
-from migrator.verify.entries import ENTRY_KINDS, EntryChecks, name_differences, source_hours
+from migrator.verify.entries import EntryChecks, name_differences, source_hours
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
 # Which lossy notes can explain a difference in a field (by the note's field name, or its prefix).
@@ -222,7 +221,7 @@ class _Verifier:
         self.report.totals["hours"] = {"source": money(self.hours[0]), "target": money(self.hours[1])}
 
     def _present(self, kind: str, batch: list[PlannedRecord]) -> int:
-        leaf = REGISTRY[kind].leaf
+        declared = REGISTRY[kind]
         rows: dict[tuple[str, str], LedgerRow] = {}
         for system in {item.origin.system for item in batch}:
             ids = [item.source_id for item in batch if item.origin.system == system]
@@ -236,11 +235,11 @@ class _Verifier:
             mark = len(self.report.differences)
             obj = self._check_present(item, row)
             found += obj is not None
-            if kind == "time_entries":
+            if declared.hours:
                 self._hours(item, obj)
-            if kind in ENTRY_KINDS:
+            if declared.leaf:  # time entries and expenses, field by field
                 self.entries.check(item, obj, self.report.differences[mark:])
-            if leaf:
+            if declared.leaf:
                 self.rows.pop(key, None)  # nothing refers to it: keep nothing of it
             else:
                 self.items[kind].append(item)
@@ -281,7 +280,7 @@ class _Verifier:
         """What we created ends as archived (or active) as the source; what we adopted keeps its own state.
 
         Assignments are checked with their project's set (`_assignment_sets`), where they are found."""
-        for kind in sorted(ARCHIVABLE - set(ASSIGNMENT_KINDS)):
+        for kind in sorted(ARCHIVABLE - set(ASSIGNMENTS)):
             for item in self.items.get(kind, []):
                 row = self.rows.get((item.origin.system, item.ref))
                 obj = self.obj(item)
@@ -297,17 +296,20 @@ class _Verifier:
         each in the source's state: active, or inactive (a deactivated v1 assignment; a FreshBooks one
         only the history implies). An assignment we adopted keeps its own state."""
         wanted: dict[tuple[str, str], dict[str, dict[int, PlannedRecord]]] = defaultdict(lambda: defaultdict(dict))
-        for kind, other in ASSIGNMENT_KINDS.items():
+        # Alphabetical (task before user assignments): the order reports have always listed them in.
+        kinds = sorted(ASSIGNMENTS)
+        for kind in kinds:
+            declared = REGISTRY[kind]
             for item in self.items.get(kind, []):
-                other_v2 = self.v2_of(item, item.payload.get(f"{other}_id"))
+                other_v2 = self.v2_of(item, item.payload.get(declared.other_field))
                 if other_v2 is not None:
-                    source_project = (item.origin.system, str(item.payload.get("project_id")))
+                    source_project = (item.origin.system, str(item.payload.get(declared.parent_field or "")))
                     wanted[source_project][kind].setdefault(other_v2, item)
         held: dict[int, dict[str, dict[int, _Held]]] = defaultdict(lambda: defaultdict(dict))
-        for kind, other in ASSIGNMENT_KINDS.items():
+        for kind in kinds:
             for obj in self.target.all(kind):
                 on = obj.get("project") or {}
-                inner = obj.get(other) or {}
+                inner = obj.get(REGISTRY[kind].other_object) or {}
                 active = obj.get("is_active", True) is not False
                 held[int(on.get("id") or 0)][kind][other_id(kind, obj) or 0] = _Held(
                     int(obj["id"]), str(inner.get("name") or ""), active
@@ -316,7 +318,7 @@ class _Verifier:
             v2_id, row = self.v2(project), self.rows.get((project.origin.system, project.ref))
             if v2_id is None or self.obj(project) is None or row is None:
                 continue
-            for kind in ASSIGNMENT_KINDS:
+            for kind in kinds:
                 want, have = wanted[(project.origin.system, project.ref)][kind], held[v2_id][kind]
                 missing = [record_name(want[i]) for i in sorted(set(want) - set(have))]
                 # A project we adopted may hold assignments of its own; one we created holds only the source's.
@@ -344,10 +346,8 @@ class _Verifier:
         is set in the target; a `receipt` difference for each file the target lacks or holds at another
         size (streamed like the presence check; the target's expenses come from the target index)."""
         source = target = 0
-        kind = receipts.KIND
-        batch: list[PlannedRecord] = []
 
-        def check(items: list[PlannedRecord]) -> None:
+        def check(kind: str, items: list[PlannedRecord]) -> None:
             nonlocal source, target
             for system in {item.origin.system for item in items}:
                 ids = [item.source_id for item in items if item.origin.system == system]
@@ -370,13 +370,15 @@ class _Verifier:
                         have = f"{held.get('file_name')} ({held.get('file_size')} bytes)"
                         self.differ(item, "receipt", shown, have, v2_id=v2_id)
 
-        for _seq, item in self.store.planned_with_seq(kind):
-            if item.status == "ok":
-                batch.append(item)
-            if len(batch) >= 500:
-                check(batch)
-                batch = []
-        check(batch)
+        for kind in (name for name in KINDS if REGISTRY[name].receipts):
+            batch: list[PlannedRecord] = []
+            for _seq, item in self.store.planned_with_seq(kind):
+                if item.status == "ok":
+                    batch.append(item)
+                if len(batch) >= 500:
+                    check(kind, batch)
+                    batch = []
+            check(kind, batch)
         self.report.totals["receipts"] = {"source": source, "target": target}
 
     def _currency(self, item: PlannedRecord, obj: dict[str, Any] | None) -> str:
