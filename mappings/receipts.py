@@ -27,5 +27,7 @@ def planned_receipt(
     refused = over_limit(receipt.size, ctx.receipt_limit)
     if refused is not None:
         entry["refused"] = refused
-        sink.lossy(kind, source_id, FIELD, f"{receipt.shown}: {refused}: not uploaded; attach it in Harvest by hand")
+        sink.notes(kind).note(
+            source_id, FIELD, f"{receipt.shown}: {refused}: not uploaded; attach it in Harvest by hand", severity="data"
+        )
     return entry

@@ -24,9 +24,10 @@ from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.outcomes import Phase
+from migrator.lossy import Lossy
 from migrator.overrides import Overrides, pilot_order, restrict
 from migrator.plan.planstore import PlanStore
-from migrator.planned import Lossy, MapContext, MapSink
+from migrator.planned import MapContext, MapSink
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
 

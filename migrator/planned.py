@@ -4,7 +4,8 @@ A mapping module turns typed source records into `Planned` objects through a `Ma
 is the one seam between mapping code and pydantic: it validates each payload against the v2 create
 model and turns a validation failure into an `invalid` plan entry that names the field, so a
 payload Harvest would reject never reaches the loader. The sink hands each object on (to the plan
-store, which keeps a big export on disk) or, by default, keeps them in lists.
+store, which keeps a big export on disk) or, by default, keeps them in lists; lossy notes reach it
+through `sink.notes(kind)`, the one way to add one (`migrator.lossy`).
 
 A payload names another planned object by reference, `@kind:source_id` (CONTRACT.md): the planner
 and the loader replace it by the v2 id the ledger records. `Ref` is that reference as a value.
@@ -12,7 +13,7 @@ and the loader replace it by the v2 id the ledger records. `Ref` is that referen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from migrator.errors import SourceError
 from migrator.harvest.receipts import RECEIPT_LIMIT
 from migrator.kinds import REGISTRY
+from migrator.lossy import KindNotes, Lossy, Wording
 from migrator.sources.record import Origin
 
 Status = Literal["ok", "invalid", "skipped"]
@@ -65,63 +67,6 @@ def iter_refs(value: Any) -> Iterator[str]:
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from iter_refs(item)
-
-
-@dataclass(frozen=True, slots=True)
-class Lossy:
-    """A value that could not be carried over exactly (CONTRACT.md `lossy` entries)."""
-
-    kind: str
-    source_id: str
-    field: str
-    note: str
-    system: str = ""
-
-    @property
-    def severity(self) -> str:
-        """What the loss touches, for a reviewer's order: `money`, `hours`, `data` or `cosmetic`."""
-        return lossy_severity(self.kind, self.field, self.note)
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "kind": self.kind,
-            "source_id": self.source_id,
-            "field": self.field,
-            "note": self.note,
-            "system": self.system,
-            "severity": self.severity,
-        }
-
-
-SEVERITIES = ("money", "hours", "data", "cosmetic")
-# A note on one of these fields says an amount will differ from what the source states.
-_MONEY_FIELDS = frozenset({"amount", "due_amount", "tax", "tax2", "discount", "total_cost"})
-# Wording of the notes that change nothing a bookkeeper counts: spelling, line breaks, derived values.
-_COSMETIC = (
-    "normalised",
-    "sent as its ISO code",
-    "(v2 spelling)",
-    "timestamps are set by Harvest",
-    "recomputed by Harvest",
-    "derived by Harvest",
-    "derives the",
-    "its exact non-compound",
-    "no v2 field for tax names",
-    "bookkeeping present on every record",
-    "v2 derives",
-)
-
-
-def lossy_severity(kind: str, field_name: str, note: str) -> str:
-    """`money` (an amount will differ), `hours` (logged time will), `data` (a value is not carried
-    over) or `cosmetic` (spelling, line breaks, values Harvest derives itself)."""
-    if any(words in note for words in _COSMETIC):
-        return "cosmetic"
-    if field_name in _MONEY_FIELDS:
-        return "money"
-    if kind == "time_entries" and field_name == "hours":
-        return "hours"
-    return "data"
 
 
 @dataclass(slots=True)
@@ -185,23 +130,6 @@ class PlannedRecord(Protocol):
     def depends_on(self) -> list[str]: ...
 
 
-UNKNOWN_FIELDS_NOTED = 25  # per record; beyond, one note lists the rest by name (a hostile record has thousands)
-
-
-def unknown_fields(extras: dict[str, Any]) -> tuple[Iterable[tuple[str, Any]], list[str]]:
-    """A record's fields unknown to its model: those noted one by one, and the names of the rest."""
-    if len(extras) <= UNKNOWN_FIELDS_NOTED:
-        return extras.items(), []
-    items = list(extras.items())
-    return items[:UNKNOWN_FIELDS_NOTED], [name for name, _value in items[UNKNOWN_FIELDS_NOTED:]]
-
-
-def more_unknown(names: list[str]) -> str:
-    """The one note for unknown fields past the first `UNKNOWN_FIELDS_NOTED`."""
-    shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
-    return f"{len(names)} more fields this migrator does not know; not migrated: {shown}"
-
-
 @dataclass(frozen=True)
 class MapContext:
     """Choices that change payloads; built at the CLI edge."""
@@ -223,6 +151,24 @@ class MapSink:
     planned: list[Planned] = field(default_factory=list)
     lossy_notes: list[Lossy] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    _notes: dict[tuple[str, str], KindNotes] = field(default_factory=dict)
+
+    def notes(self, kind: str, wording: Wording | None = None) -> KindNotes:
+        """The one way to add a lossy note about `kind` (see `migrator.lossy`); `wording`: how this
+        source system words the fields a mapping did not carry over (for `KindNotes.dropped`)."""
+        key = (self.system, kind)
+        notes = self._notes.get(key)
+        if notes is None:
+            notes = self._notes[key] = KindNotes(kind, self.system, self._lossy, wording)
+        elif wording is not None and notes.wording is None:
+            notes.wording = wording
+        return notes
+
+    def _lossy(self, note: Lossy) -> None:
+        if self.on_lossy is not None:
+            self.on_lossy(note)
+        else:
+            self.lossy_notes.append(note)
 
     def _error(self, error: dict[str, Any]) -> None:
         if self.on_error is not None:
@@ -307,17 +253,9 @@ class MapSink:
         self, kind: str, source_id: str, origin: Origin, reason: str, *, data: dict[str, Any] | None = None
     ) -> Planned:
         """Plan a record deliberately not migrated; the reason is recorded as a lossy note."""
-        self.lossy(kind, source_id, "*", reason)
+        self.notes(kind).note(source_id, "*", reason, severity="data")
         return self._put(Planned(kind, source_id, dict(data or {}), origin, status="skipped", reason=reason))
 
     def left_out(self, kind: str, source_id: str, origin: Origin, reason: str) -> Planned:
         """Plan a record left out on purpose by the user (the map file), not for lack of a v2 place."""
         return self._put(Planned(kind, source_id, {}, origin, status="skipped", reason=reason))
-
-    def lossy(self, kind: str, source_id: str, field_name: str, note: str) -> None:
-        """Record a value that v2 cannot hold, or that had to change."""
-        note_obj = Lossy(kind, source_id, field_name, note, self.system)
-        if self.on_lossy is not None:
-            self.on_lossy(note_obj)
-        else:
-            self.lossy_notes.append(note_obj)

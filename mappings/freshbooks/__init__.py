@@ -15,14 +15,13 @@ from migrator.sources.export import SourceExport
 
 def map_export(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     """Map every FreshBooks record of `export` into `sink`."""
-    seen: set[str] = set()
-    archived_clients = map_clients(export, sink, ctx, seen)
-    map_staff(export, sink, ctx, seen)
-    task_rates = map_tasks(export, sink, ctx, seen)
-    map_categories(export, sink, ctx, seen)
+    archived_clients = map_clients(export, sink, ctx)
+    map_staff(export, sink, ctx)
+    task_rates = map_tasks(export, sink, ctx)
+    map_categories(export, sink, ctx)
     # History before projects: the time entries and expenses count the assignments they imply.
     usage = HistoryUsage()
-    map_time(export, sink, ctx, seen, usage)
-    map_expenses(export, sink, ctx, seen, usage)
-    map_projects(export, sink, ctx, seen, task_rates, usage, archived_clients)
-    map_billing(export, sink, ctx, seen)
+    map_time(export, sink, ctx, usage)
+    map_expenses(export, sink, ctx, usage)
+    map_projects(export, sink, ctx, task_rates, usage, archived_clients)
+    map_billing(export, sink, ctx)

@@ -7,7 +7,7 @@ credits have no place on a v2 client and are reported as lossy.
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
+from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
 from migrator.harvest.models import is_email_address
 from migrator.planned import MapContext, MapSink, ref
@@ -45,10 +45,14 @@ def client_name(client: Client, sink: MapSink) -> str | None:
         return client.organization
     person = " ".join(part for part in (client.first_name, client.last_name) if part)
     if person:
-        sink.lossy("clients", client.id, "organization", f"empty: the v2 client is named after its person {person!r}")
+        notes_of(sink, "clients").note(
+            client.id, "organization", f"empty: the v2 client is named after its person {person!r}", severity="data"
+        )
         return person
     if client.email:
-        sink.lossy("clients", client.id, "organization", f"empty and no name: the v2 client is named {client.email!r}")
+        notes_of(sink, "clients").note(
+            client.id, "organization", f"empty and no name: the v2 client is named {client.email!r}", severity="data"
+        )
         return client.email
     return None
 
@@ -68,10 +72,14 @@ def _contact(
         return
     if not first:
         first = (email or "").split("@")[0] or last
-        sink.lossy("contacts", source_id, "first_name", f"empty: taken from the e-mail/last name as {first!r}")
+        notes_of(sink, "contacts").note(
+            source_id, "first_name", f"empty: taken from the e-mail/last name as {first!r}", severity="data"
+        )
     if email and not is_email_address(email):
         shown = repr(email[:60] + ("…" if len(email) > 60 else ""))  # a hostile value can be megabytes
-        sink.lossy("contacts", source_id, "email", f"{shown} is not an e-mail address: left out (v2 refuses it)")
+        notes_of(sink, "contacts").note(
+            source_id, "email", f"{shown} is not an e-mail address: left out (v2 refuses it)", severity="data"
+        )
         email = None
     data = {
         "client_id": ref("clients", client.id),
@@ -85,7 +93,7 @@ def _contact(
     sink.emit("contacts", source_id, data, client.origin)
 
 
-def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> set[str]:
+def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext) -> set[str]:
     """Plan the clients and their contacts; return the ids of archived clients (their projects end archived)."""
     archived: set[str] = set()
     for client in export.typed("clients"):
@@ -109,7 +117,9 @@ def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
         if client.folder == "archived":
             archived.add(client.id)
         if client.home_phone:
-            sink.lossy("clients", client.id, "home_phone", f"no v2 field for {client.home_phone!r}")
+            notes_of(sink, "clients").note(
+                client.id, "home_phone", f"no v2 field for {client.home_phone!r}", severity="data"
+            )
         _contact(
             sink,
             client,
@@ -135,5 +145,5 @@ def map_clients(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
                 contact.phone1,
                 contact.phone2,
             )
-        report_dropped(sink, "clients", client, MAPPED | {"home_phone"}, seen)  # type: ignore[arg-type]
+        notes_of(sink, "clients").dropped(client, used=MAPPED | {"home_phone"})
     return archived

@@ -1,14 +1,15 @@
-"""Shared helpers for the FreshBooks mappings: references, lossy reporting, deleted records."""
+"""Shared helpers for the FreshBooks mappings: references, how lossy notes are worded, deleted records."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from migrator.errors import SourceError
-from migrator.planned import MapContext, MapSink, more_unknown, ref, unknown_fields
+from migrator.lossy import KindNotes, Reason, Wording
+from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import ID_FIELD_NAMES, present
-from migrator.sources.record import Origin, SourceRecord
+from migrator.sources.record import Origin
 
 SYSTEM = "freshbooks"
 PLACEHOLDER_CLIENT = "placeholder"
@@ -21,38 +22,26 @@ def user_ref(staff_id: str | None) -> str | None:
     return ref("users", staff_id) if staff_id else None
 
 
-def report_dropped(sink: MapSink, kind: str, record: SourceRecord, mapped: set[str], seen_kinds: set[str]) -> None:
-    """Every field with a value that the mapping did not carry over becomes a lossy note."""
-    # Only fields the record actually carried (model_fields_set), minus those mapped: on the hot
-    # path (time entries) that is nothing at all, so nothing is sorted or looked up.
-    left = record.model_fields_set - mapped - _NOT_FIELDS
-    for name in sorted(left):
-        _report(sink, kind, record, name, getattr(record, name), seen_kinds)
-    noted, rest = unknown_fields(record.extras)
-    for name, value in noted:
-        if name not in mapped:
-            _report(sink, kind, record, name, value, seen_kinds)
-    if rest:
-        sink.lossy(kind, record.id, rest[0], more_unknown(rest))
-
-
-_NOT_FIELDS = frozenset({"id", "origin", "extras"})
-
-
-def _report(sink: MapSink, kind: str, record: SourceRecord, name: str, value: Any, seen_kinds: set[str]) -> None:
-    if name in ID_FIELD_NAMES or not present(value):
-        return
-    if name in BOOKKEEPING:
-        if (kind, name) not in seen_kinds:
-            seen_kinds.add((kind, name))  # type: ignore[arg-type]
-            sink.lossy(kind, "*", name, "no v2 field (bookkeeping present on every record; not migrated)")
-        return
-    sink.lossy(kind, record.id, name, f"no v2 field for {_short(value)}")
-
-
 def _short(value: Any) -> str:
     text = str(value).replace("\n", " ")
     return repr(text[:60] + ("…" if len(text) > 60 else ""))
+
+
+WORDING = Wording(
+    no_place=lambda value, why: f"{why}: {_short(value)}" if why else f"no v2 field for {_short(value)}",
+    unknown=lambda value: f"no v2 field for {_short(value)}",
+    bookkeeping={
+        name: Reason("no v2 field (bookkeeping present on every record; not migrated)", "cosmetic")
+        for name in BOOKKEEPING
+    },
+    worth=lambda name, value: name not in ID_FIELD_NAMES and present(value),
+    declared_order=False,
+)
+
+
+def notes_of(sink: MapSink, kind: str) -> KindNotes:
+    """The lossy notes of `kind` (`migrator.lossy`), worded as FreshBooks mappings word them."""
+    return sink.notes(kind, WORDING)
 
 
 def unreadable(export: SourceExport, sink: MapSink, ctx: MapContext, kind: str, error: SourceError) -> None:

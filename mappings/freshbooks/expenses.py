@@ -11,7 +11,7 @@ nothing about receipts in an expense (only `receipt.get` knows), so no file mean
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable, user_ref
+from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable, user_ref
 from mappings.freshbooks.usage import HistoryUsage
 from mappings.receipts import planned_receipt
 from migrator.errors import SourceError
@@ -20,7 +20,7 @@ from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Category, Expense
 
 
-def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     categories = [c for c in export.typed("categories") if isinstance(c, Category)]
     names = {c.id: c.name for c in categories}
     for error in (c for c in export.typed("categories") if isinstance(c, SourceError)):
@@ -29,15 +29,19 @@ def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext, seen: s
         name = category.name
         if category.parent_id and names.get(category.parent_id):
             name = f"{names[category.parent_id]} › {category.name}"
-            sink.lossy("expense_categories", category.id, "parent_id", f"v2 categories are flat: named {name!r}")
+            notes_of(sink, "expense_categories").note(
+                category.id, "parent_id", f"v2 categories are flat: named {name!r}", severity="data"
+            )
         sink.emit("expense_categories", category.id, {"name": name, "is_active": True}, category.origin)
         for tax in ("tax1", "tax2"):
             if getattr(category, tax) is not None:
-                sink.lossy("expense_categories", category.id, tax, "no v2 field for a category tax")
-        report_dropped(sink, "expense_categories", category, {"name", "parent_id", "tax1", "tax2"}, seen)  # type: ignore[arg-type]
+                notes_of(sink, "expense_categories").note(
+                    category.id, tax, "no v2 field for a category tax", severity="data"
+                )
+        notes_of(sink, "expense_categories").dropped(category, used={"name", "parent_id", "tax1", "tax2"})
 
 
-def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], usage: HistoryUsage) -> None:
+def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, usage: HistoryUsage) -> None:
     """Map every expense; count in `usage` the staff each project's expenses name (Harvest needs them assigned)."""
     for expense in export.typed("expenses"):
         if isinstance(expense, SourceError):
@@ -72,21 +76,21 @@ def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set
         receipt = planned_receipt(sink, ctx, "expenses", expense.id, export.receipt(expense.id))
         sink.emit("expenses", expense.id, data, expense.origin, receipt=receipt)
         if expense.vendor:
-            sink.lossy("expenses", expense.id, "vendor", "no v2 field: written at the head of the notes")
+            notes_of(sink, "expenses").note(
+                expense.id, "vendor", "no v2 field: written at the head of the notes", severity="data"
+            )
         for prefix in ("tax1", "tax2"):
             if getattr(expense, f"{prefix}_amount") or getattr(expense, f"{prefix}_percent"):
-                sink.lossy(
-                    "expenses",
+                notes_of(sink, "expenses").note(
                     expense.id,
                     prefix,
                     f"expense tax {getattr(expense, f'{prefix}_name')} "
                     f"{getattr(expense, f'{prefix}_percent')}% has no v2 field",
+                    severity="data",
                 )
-        report_dropped(
-            sink,
-            "expenses",
+        notes_of(sink, "expenses").dropped(
             expense,
-            {
+            used={
                 "staff_id",
                 "category_id",
                 "project_id",
@@ -103,5 +107,4 @@ def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set
                 "tax2_percent",
                 "tax2_amount",
             },
-            seen,
-        )  # type: ignore[arg-type]
+        )

@@ -25,7 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
+from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from mappings.freshbooks.taxes import map_taxes
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
@@ -69,7 +69,9 @@ def _lines(
     lines = [line for line in record.lines or [] if isinstance(line, Line)]
     blank = [line for line in lines if not (line.name or line.description) and not line.amount and not line.unit_cost]
     if blank:
-        sink.lossy(kind, record.id, "lines", f"{len(blank)} blank line(s) (no name, no amount) left out")
+        notes_of(sink, kind).note(
+            record.id, "lines", f"{len(blank)} blank line(s) (no name, no amount) left out", severity="data"
+        )
     lines = [line for line in lines if line not in blank]
     out, categories = [], []
     for index, line in enumerate(lines):
@@ -78,23 +80,23 @@ def _lines(
         description = " — ".join(part for part in (line.name, line.description) if part) or None
         quantity, unit_price = line.quantity if line.quantity is not None else Decimal(1), line.unit_cost or Decimal(0)
         if estimate and quantity != quantity.to_integral_value():
-            sink.lossy(
-                kind,
+            notes_of(sink, kind).note(
                 record.id,
                 f"lines.{index + 1}.quantity",
                 f"v2 estimate quantities are whole numbers: {quantity} × {unit_price} sent as 1 × "
                 f"{cents(quantity * unit_price)}",
+                severity="data",
             )
             quantity, unit_price = Decimal(1), cents(quantity * unit_price)
         elif line.amount is not None and cents(line.amount) != cents(quantity * unit_price):
             # Money first: v2 would compute another line amount from quantity x price (its rounding).
             detail = f"{quantity} × {unit_price}"
-            sink.lossy(
-                kind,
+            notes_of(sink, kind).note(
                 record.id,
                 f"lines.{index + 1}.quantity",
                 f"FreshBooks billed {detail} = {line.amount}, which v2 would compute as "
                 f"{cents(quantity * unit_price)}: sent as 1 × {line.amount}, with '{detail}' in the description",
+                severity="data",
             )
             quantity, unit_price = Decimal(1), line.amount
             description = f"{description} ({detail})" if description else f"({detail})"
@@ -128,7 +130,7 @@ def _common(record: Any, lines: list[dict[str, Any]], tax: Any, tax2: Any) -> di
     }
 
 
-def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     items = {str(item.name).casefold(): item for item in export.typed("items") if isinstance(item, Item) and item.name}
     # The items some line uses, per document kind: each becomes an item category of that kind
     # (invoices and estimates have separate category lists in v2), loaded before the documents.
@@ -159,28 +161,28 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
         _status(kind, record, data, sink)
         if kind == "invoices":
             planned_invoices[record.id] = str(record.status or "draft").lower()
-        report_dropped(
-            sink, kind, record, BILLING_MAPPED | {"language"} if not record.language else BILLING_MAPPED, seen
-        )  # type: ignore[arg-type]
+        notes_of(sink, kind).dropped(
+            record, used=BILLING_MAPPED | {"language"} if not record.language else BILLING_MAPPED
+        )
         if record.amount is not None:  # an estimate's total too: `verify` compares both with the source's
             expected = invoice_totals(
                 data["line_items"], tax=data.get("tax"), tax2=data.get("tax2"), discount=data.get("discount")
             ).amount
             if cents(record.amount) != expected:
-                sink.lossy(
-                    kind,
+                notes_of(sink, kind).note(
                     record.id,
                     "amount",
                     f"FreshBooks total {cents(record.amount)}, Harvest will compute {expected}",
+                    severity="money",
                 )
     _payments(export, sink, planned_invoices)
     for recurring in export.typed("recurrings"):
         if isinstance(recurring, Recurring):
-            sink.lossy(
-                "invoices",
+            notes_of(sink, "invoices").note(
                 f"recurring:{recurring.id}",
                 "*",
                 f"recurring profile (every {recurring.frequency}) has no v2 API: not migrated",
+                severity="data",
             )
 
 
@@ -225,14 +227,23 @@ def _status(kind: str, record: Any, data: dict[str, Any], sink: MapSink) -> None
                 after=(ref("estimate_messages", f"{record.id}:send"),),
             )
         elif status not in ("sent", "viewed"):
-            sink.lossy(kind, record.id, "status", f"FreshBooks status {status!r} has no v2 state: left as sent")
+            notes_of(sink, kind).note(
+                record.id, "status", f"FreshBooks status {status!r} has no v2 state: left as sent", severity="data"
+            )
         return
     if status == "draft":
         return
     if status not in SEND_STATES:
-        sink.lossy(kind, record.id, "status", f"unknown FreshBooks status {status!r}: replayed as sent")
+        notes_of(sink, kind).note(
+            record.id, "status", f"unknown FreshBooks status {status!r}: replayed as sent", severity="data"
+        )
     if status in ("disputed", "retry", "failed"):
-        sink.lossy(kind, record.id, "status", f"FreshBooks status {status!r} has no v2 state: replayed as sent (open)")
+        notes_of(sink, kind).note(
+            record.id,
+            "status",
+            f"FreshBooks status {status!r} has no v2 state: replayed as sent (open)",
+            severity="data",
+        )
     sink.emit(
         "invoice_messages",
         f"{record.id}:send",

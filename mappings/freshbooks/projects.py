@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
+from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, notes_of
 from mappings.freshbooks.usage import HistoryUsage, Implied
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
@@ -36,7 +36,7 @@ from migrator.sources.record import Origin
 BILL_BY = {"task-rate": "Tasks", "staff-rate": "People", "project-rate": "Project", "flat-rate": "Project"}
 
 
-def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> dict[str, Decimal | None]:
+def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext) -> dict[str, Decimal | None]:
     rates: dict[str, Decimal | None] = {}
     for task in export.typed("tasks"):
         if isinstance(task, SourceError):
@@ -52,8 +52,8 @@ def map_tasks(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[st
         }
         sink.emit("tasks", task.id, data, task.origin)
         if task.description:
-            sink.lossy("tasks", task.id, "description", "no v2 field on tasks")
-        report_dropped(sink, "tasks", task, {"name", "billable", "rate", "description"}, seen)  # type: ignore[arg-type]
+            notes_of(sink, "tasks").note(task.id, "description", "no v2 field on tasks", severity="data")
+        notes_of(sink, "tasks").dropped(task, used={"name", "billable", "rate", "description"})
     return rates
 
 
@@ -61,7 +61,6 @@ def map_projects(
     export: SourceExport,
     sink: MapSink,
     ctx: MapContext,
-    seen: set[str],
     task_rates: dict[str, Decimal | None],
     usage: HistoryUsage,
     archived_clients: frozenset[str] | set[str] = frozenset(),
@@ -79,11 +78,11 @@ def map_projects(
                 origin = Origin(SYSTEM, "clients", PLACEHOLDER_CLIENT, project.origin.file, project.origin.line)
                 sink.emit("clients", PLACEHOLDER_CLIENT, {"name": PLACEHOLDER_NAME}, origin)
                 placeholder_planned = True
-            sink.lossy(
-                "projects",
+            notes_of(sink, "projects").note(
                 project.id,
                 "client_id",
                 f"no client in FreshBooks: attached to the placeholder client {PLACEHOLDER_NAME!r}",
+                severity="data",
             )
         method = (project.bill_method or "").lower()
         data: dict[str, object] = {
@@ -99,23 +98,24 @@ def map_projects(
             # FreshBooks projects have no archived state of their own; Harvest archives a client's
             # projects with it. Loaded active with their history, archived at the end.
             data["is_active"] = False
-            sink.lossy("projects", project.id, "is_active", f"its client {client} is archived: archived with it")
+            notes_of(sink, "projects").note(
+                project.id, "is_active", f"its client {client} is archived: archived with it", severity="data"
+            )
         if method == "project-rate":
             data["hourly_rate"] = project.rate
         elif method == "flat-rate":
             data.update(is_fixed_fee=True, fee=project.rate)
         elif method not in BILL_BY:
-            sink.lossy(
-                "projects", project.id, "bill_method", f"unknown bill method {project.bill_method!r}: not billed"
+            notes_of(sink, "projects").note(
+                project.id,
+                "bill_method",
+                f"unknown bill method {project.bill_method!r}: not billed",
+                severity="data",
             )
         sink.emit("projects", project.id, data, project.origin)
-        report_dropped(
-            sink,
-            "projects",
-            project,
-            {"name", "description", "rate", "bill_method", "client_id", "hour_budget", "tasks", "staff"},
-            seen,
-        )  # type: ignore[arg-type]
+        notes_of(sink, "projects").dropped(
+            project, used={"name", "description", "rate", "bill_method", "client_id", "hour_budget", "tasks", "staff"}
+        )
         _assignments(sink, project, usage.tasks[project.id], usage.staff[project.id], task_rates, method)
 
 

@@ -3,7 +3,7 @@ Harvest e-mail an invitation) only happens with `--create-users`."""
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import report_dropped
+from mappings.freshbooks.common import notes_of
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
@@ -12,7 +12,7 @@ from migrator.sources.freshbooks.records import Staff
 MAPPED = {"first_name", "last_name", "email", "rate"}
 
 
-def map_staff(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+def map_staff(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     for staff in export.typed("staff"):
         if isinstance(staff, SourceError):
             sink.invalid_source("users", staff)
@@ -26,13 +26,16 @@ def map_staff(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[st
             "access_roles": ["administrator"] if staff.id == "1" else ["member"],
         }
         if not staff.last_name:
-            sink.lossy("users", staff.id, "last_name", "empty; v2 requires one: '-' is sent")
+            notes_of(sink, "users").note(staff.id, "last_name", "empty; v2 requires one: '-' is sent", severity="data")
         if staff.id == "1":
-            sink.lossy(
-                "users", staff.id, "staff_id", "staff 1 is the FreshBooks account owner: planned as administrator"
+            notes_of(sink, "users").note(
+                staff.id,
+                "staff_id",
+                "staff 1 is the FreshBooks account owner: planned as administrator",
+                severity="data",
             )
         sink.emit("users", staff.id, data, staff.origin)
         for phone in ("business_phone", "mobile_phone"):
             if getattr(staff, phone):
-                sink.lossy("users", staff.id, phone, "no v2 field on users")
-        report_dropped(sink, "users", staff, MAPPED | {"business_phone", "mobile_phone"}, seen)  # type: ignore[arg-type]
+                notes_of(sink, "users").note(staff.id, phone, "no v2 field on users", severity="data")
+        notes_of(sink, "users").dropped(staff, used=MAPPED | {"business_phone", "mobile_phone"})

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
+from mappings.freshbooks.common import notes_of
 from migrator.harvest.invoice_math import EXACT, HUNDRED, cents, invoice_totals
 from migrator.jsonio import decimal_text
 from migrator.planned import MapSink
@@ -91,13 +92,13 @@ def _note_dropped(
     left = [f"line {index + 1} at {' and '.join(map(_pct, dropped))}" for index, dropped in fit.dropped]
     gap = charged - computed
     cost = f"{abs(gap)} {'less' if gap > 0 else 'more'}" if gap else "the same"
-    sink.lossy(
-        kind,
+    notes_of(sink, kind).note(
         record.id,
         "tax",
         f"no pair of v2 rates holds every line's taxes ({_some(every, 'rates')}): kept {kept or 'none'}, the pair "
         f"covering the largest tax amount; not applied: {_some(left, 'lines')}; tax {charged} in FreshBooks, "
         f"Harvest will compute {computed} ({cost})",
+        severity="money",
     )
 
 
@@ -108,13 +109,13 @@ def _note_compound(kind: str, record: Any, rates: list[LineRates], sink: MapSink
         if line.compound is not None:
             converted.setdefault((line.first, line.compound, line.second), []).append(str(index + 1))
     for (first, compound, second), numbers in converted.items():
-        sink.lossy(
-            kind,
+        notes_of(sink, kind).note(
             record.id,
             "lines.compound_tax",
             f"{'line' if len(numbers) == 1 else 'lines'} {_some(numbers, 'lines')}: compound tax2 {_pct(compound)} "
             f"(charged on the line plus its {_pct(first)} tax1) sent as its exact non-compound equivalent "
             f"{_pct(second)}",
+            severity="cosmetic",
         )
 
 
@@ -127,8 +128,11 @@ def _note_names(kind: str, record: Any, lines: list[Line], sink: MapSink) -> Non
                 shown = repr(name[:60] + ("…" if len(name) > 60 else ""))  # a hostile name can be megabytes
                 named[(name, rate)] = f"{shown} {_pct(rate)}" if rate is not None else f"{shown} (no rate)"
     if named:
-        sink.lossy(
-            kind, record.id, "lines.tax_names", f"no v2 field for tax names: {_some(list(named.values()), 'names')}"
+        notes_of(sink, kind).note(
+            record.id,
+            "lines.tax_names",
+            f"no v2 field for tax names: {_some(list(named.values()), 'names')}",
+            severity="cosmetic",
         )
 
 

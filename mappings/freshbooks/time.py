@@ -8,7 +8,7 @@ a second pass over what may be a million entries.
 from __future__ import annotations
 
 from mappings.clock import span_for
-from mappings.freshbooks.common import report_dropped, user_ref
+from mappings.freshbooks.common import notes_of, user_ref
 from mappings.freshbooks.usage import HistoryUsage
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
@@ -16,7 +16,7 @@ from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import TimeEntry
 
 
-def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], usage: HistoryUsage) -> None:
+def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, usage: HistoryUsage) -> None:
     """Map every time entry; count in `usage` the tasks and staff each project's entries name."""
     for entry in export.typed("time_entries"):
         if isinstance(entry, SourceError):
@@ -44,21 +44,25 @@ def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str
             span = span_for(entry.hours)
             if span.started is None:
                 data["hours"] = entry.hours
-                sink.lossy("time_entries", entry.id, "hours", f"{entry.hours} h do not fit one day; sent as hours")
+                notes_of(sink, "time_entries").note(
+                    entry.id, "hours", f"{entry.hours} h do not fit one day; sent as hours", severity="hours"
+                )
             else:
                 data["started_time"], data["ended_time"] = span.started, span.ended
-                sink.lossy(
-                    "time_entries",
+                notes_of(sink, "time_entries").note(
                     entry.id,
                     "hours",
                     f"the target tracks start/end times: {entry.hours} h sent as {span.started}–{span.ended}",
+                    severity="hours",
                 )
         else:
             data["hours"] = entry.hours  # None: the payload model refuses it (no hours would start a timer)
         if entry.billed:
-            sink.lossy("time_entries", entry.id, "billed", "billed in FreshBooks; v2 cannot mark imported time billed")
+            notes_of(sink, "time_entries").note(
+                entry.id, "billed", "billed in FreshBooks; v2 cannot mark imported time billed", severity="data"
+            )
         facts = {"hours": entry.hours} if data.get("hours") != entry.hours else None  # as exported, for `verify`
         sink.emit("time_entries", entry.id, data, entry.origin, facts=facts)
-        report_dropped(
-            sink, "time_entries", entry, {"project_id", "task_id", "staff_id", "hours", "date", "notes", "billed"}, seen
-        )  # type: ignore[arg-type]
+        notes_of(sink, "time_entries").dropped(
+            entry, used={"project_id", "task_id", "staff_id", "hours", "date", "notes", "billed"}
+        )

@@ -6,12 +6,13 @@ from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.currency import UnknownCurrency, resolve
-from mappings.harvest_v1.lossy import KindNotes, show
+from mappings.harvest_v1.lossy import show
 from migrator.harvest.models import is_email_address
+from migrator.lossy import KindNotes, Reason
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Client, Contact
 
-CLIENT_ONCE = {"currency_symbol": "v2 derives the currency symbol from the ISO currency code"}
+CLIENT_ONCE = {"currency_symbol": Reason("v2 derives the currency symbol from the ISO currency code", "cosmetic")}
 CLIENT_WHY = {
     "highrise_id": "the Highrise link has no Harvest v2 field",
     "default_invoice_timeframe": "v2 clients have no default invoice timeframe",
@@ -40,7 +41,7 @@ def currency_code(
     try:
         resolved = resolve(display)
     except UnknownCurrency as exc:
-        notes.note(source_id, "currency", f"not migrated: {exc}")
+        notes.note(source_id, "currency", f"not migrated: {exc}", severity="data")
         return None, f"field 'currency': {exc}"
     if resolved.replaced is not None:
         if not allow_successor:
@@ -48,18 +49,20 @@ def currency_code(
                 f"{display!r} is the withdrawn code {resolved.replaced}; Harvest v2 cannot hold amounts in it "
                 f"and converting them to {resolved.code} would change the money"
             )
-            notes.note(source_id, "currency", f"not migrated: {note}")
+            notes.note(source_id, "currency", f"not migrated: {note}", severity="data")
             return None, f"field 'currency': {note}"
         notes.note(
             source_id,
             "currency",
             f"{display!r} is the withdrawn code {resolved.replaced}; sent its successor {resolved.code}",
+            severity="data",
         )
     elif display.strip() != resolved.code:
         notes.once(
             "currency",
             f"v1 display name {display!r} sent as its ISO code {resolved.code!r}",
             key=display,
+            severity="cosmetic",
         )
     return resolved.code, None
 
@@ -70,10 +73,12 @@ def map_clients(m: V1Mapping) -> None:
     for client in m.records("clients", "clients", Client):
         address, changed = normalise_text(client.details)
         if changed:
-            notes.note(client.id, "details", f"line breaks CR LF normalised to LF: {show(client.details)}")
+            notes.note(
+                client.id, "details", f"line breaks CR LF normalised to LF: {show(client.details)}", severity="cosmetic"
+            )
         code, invalid = currency_code(client.currency, notes, client.id, allow_successor=True)
         data: dict[str, Any] = {"name": client.name, "is_active": client.active, "address": address, "currency": code}
-        notes.rest(client, used={"name", "active", "details", "currency"}, once=CLIENT_ONCE, why=CLIENT_WHY)
+        notes.dropped(client, used={"name", "active", "details", "currency"}, once=CLIENT_ONCE, why=CLIENT_WHY)
         if invalid:
             m.sink.invalid("clients", client.id, client.origin, invalid, data=data)
         else:
@@ -88,7 +93,12 @@ def map_contacts(m: V1Mapping) -> None:
         data: dict[str, Any] = {"client_id": ref("clients", contact.client_id) if contact.client_id else None}
         data.update({name: getattr(contact, name) for name in fields})
         if data["email"] and not is_email_address(data["email"]):
-            notes.note(contact.id, "email", f"{show(data['email'])} is not an e-mail address: left out (v2 refuses it)")
+            notes.note(
+                contact.id,
+                "email",
+                f"{show(data['email'])} is not an e-mail address: left out (v2 refuses it)",
+                severity="data",
+            )
             data["email"] = None
-        notes.rest(contact, used={"client_id", *fields})
+        notes.dropped(contact, used={"client_id", *fields})
         m.sink.emit("contacts", contact.id, data, contact.origin)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from mappings.harvest_v1.lossy import KindNotes
+from mappings.harvest_v1.lossy import WORDING
+from migrator.lossy import KindNotes
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.harvest_v1.records import Account
@@ -37,13 +38,10 @@ class V1Mapping:
     # Payments and messages planned through their invoice; the rest are reported as orphans.
     handled_payments: set[str] = field(default_factory=set)
     handled_messages: set[str] = field(default_factory=set)
-    _notes: dict[str, KindNotes] = field(default_factory=dict)
 
     def notes(self, kind: str) -> KindNotes:
-        """The lossy-note helper of `kind` (one per kind, so `once` notes stay unique)."""
-        if kind not in self._notes:
-            self._notes[kind] = KindNotes(self.sink, kind)
-        return self._notes[kind]
+        """The lossy notes of `kind` (`migrator.lossy`), worded as Harvest v1 words them."""
+        return self.sink.notes(kind, WORDING)
 
     def children(self, resource: str, parent: str, model: type[R]) -> list[R]:
         """Typed records of `resource` grouped under `parent` (records that fail typing are left out

@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import KindNotes
 from mappings.receipts import FIELD as RECEIPT
 from mappings.receipts import planned_receipt
 from migrator.harvest.invoice_math import cents
+from migrator.lossy import KindNotes
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Expense
 
@@ -59,10 +59,20 @@ def _units(expense: Expense, price: Decimal | None, notes: KindNotes) -> int | N
     units = expense.units
     if units is None or price is None:
         if units is not None:
-            notes.note(expense.id, "units", f"{units} units but the category has no unit price; total_cost sent")
+            notes.note(
+                expense.id,
+                "units",
+                f"{units} units but the category has no unit price; total_cost sent",
+                severity="data",
+            )
         return None
     if units != units.to_integral_value():
-        notes.note(expense.id, "units", f"{units} units are not whole (v2 units are integers); total_cost sent")
+        notes.note(
+            expense.id,
+            "units",
+            f"{units} units are not whole (v2 units are integers); total_cost sent",
+            severity="data",
+        )
         return None
     if expense.total_cost is not None and cents(units * price) != cents(expense.total_cost):
         notes.note(
@@ -70,6 +80,7 @@ def _units(expense: Expense, price: Decimal | None, notes: KindNotes) -> int | N
             "units",
             f"{units} x {price} = {cents(units * price)} differs from v1 total_cost {expense.total_cost}; "
             "total_cost sent without units",
+            severity="data",
         )
         return None
     return int(units)
@@ -93,10 +104,12 @@ def map_expenses(m: V1Mapping) -> None:
             "billable": expense.billable,
         }
         notes.once(
-            "notes", "each expense's notes end with a '[migrator harvest-v1 expense <id>]' line for reconciliation"
+            "notes",
+            "each expense's notes end with a '[migrator harvest-v1 expense <id>]' line for reconciliation",
+            severity="data",
         )
         _flags(expense, notes)
-        notes.rest(expense, used=USED, once=ONCE, why=WHY)
+        notes.dropped(expense, used=USED, once=ONCE, why=WHY)
         receipt = planned_receipt(m.sink, m.ctx, KIND, expense.id, m.export.receipt(expense.id))
         if receipt is None and (expense.has_receipt or expense.receipt_url):
             where = f" ({expense.receipt_url})" if expense.receipt_url else ""
@@ -105,6 +118,7 @@ def map_expenses(m: V1Mapping) -> None:
                 RECEIPT,
                 f"v1 has a receipt{where} but no file receipts/{expense.id}.* lies beside the export: not migrated "
                 "(`migrator export` fetches receipts, or put the file in a receipts folder)",
+                severity="data",
             )
         m.sink.emit(KIND, expense.id, data, expense.origin, receipt=receipt)
 
@@ -113,6 +127,10 @@ def _flags(expense: Expense, notes: KindNotes) -> None:
     """v1 states v2 cannot take through its API (false is v2's default)."""
     if expense.is_billed or (expense.invoice_id not in (None, "0")):
         invoice = f" on invoice {expense.invoice_id}" if expense.invoice_id not in (None, "0") else ""
-        notes.note(expense.id, "is_billed", f"billed in v1{invoice}; migrated unbilled (free-form invoices)")
+        notes.note(
+            expense.id, "is_billed", f"billed in v1{invoice}; migrated unbilled (free-form invoices)", severity="data"
+        )
     if expense.is_closed or expense.is_locked:
-        notes.note(expense.id, "is_closed", "approved/locked in v1; v2 approval cannot be set through the API")
+        notes.note(
+            expense.id, "is_closed", "approved/locked in v1; v2 approval cannot be set through the API", severity="data"
+        )

@@ -16,10 +16,11 @@ from typing import Any
 
 from mappings.harvest_v1.clients import currency_code, normalise_text
 from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import KindNotes, show
+from mappings.harvest_v1.lossy import show
 from mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import InvoiceTotals, cents, invoice_totals
+from migrator.lossy import KindNotes, Reason
 from migrator.planned import ref
 from migrator.sources.harvest_v1.csv_lines import LineItem, parse_line_items
 from migrator.sources.harvest_v1.records import Invoice
@@ -44,11 +45,11 @@ USED = {
     "csv_line_items",
 }
 _DERIVED = "recomputed by Harvest v2 from the line items, taxes, discount and payments"
-ONCE = {
-    "due_amount": _DERIVED,
-    "tax_amount": _DERIVED,
-    "tax2_amount": _DERIVED,
-    "discount_amount": _DERIVED,
+ONCE: dict[str, str | Reason] = {
+    "due_amount": Reason(_DERIVED, "cosmetic"),
+    "tax_amount": Reason(_DERIVED, "cosmetic"),
+    "tax2_amount": Reason(_DERIVED, "cosmetic"),
+    "discount_amount": Reason(_DERIVED, "cosmetic"),
     "client_name": "v2 shows the linked client's name",
 }
 WHY = {
@@ -82,6 +83,7 @@ def _line(item: LineItem, invoice_id: str, notes: KindNotes) -> dict[str, Any]:
             "csv_line_items",
             f"row {item.row}: v1 billed {detail} = {item.amount}, which v2 would round to {computed}: "
             f"sent as 1 × {item.amount}, with '{detail}' in the description",
+            severity="data",
         )
         quantity, unit_price = Decimal(1), item.amount
         description = f"{description} ({detail})" if description else f"({detail})"
@@ -104,6 +106,7 @@ def _check_amounts(invoice: Invoice, totals: InvoiceTotals, notes: KindNotes) ->
             "amount",
             f"v1 amount {invoice.amount}, v2 will compute {totals.amount} (subtotal {totals.subtotal}, "
             f"discount {totals.discount_amount}, tax {totals.tax_amount}, tax2 {totals.tax2_amount})",
+            severity="money",
         )
 
 
@@ -117,11 +120,17 @@ def _terms(invoice: Invoice, data: dict[str, Any], notes: KindNotes) -> None:
                 "due_at_human_format",
                 f"{invoice.due_at_human_format!r} sent as 'custom' with due_date {invoice.due_at} "
                 "(v2 honours a due date only with custom terms)",
+                severity="data",
             )
     elif term in TERMS:
         data["payment_term"] = term
     elif term is not None:
-        notes.note(invoice.id, "due_at_human_format", f"{invoice.due_at_human_format!r} is no v2 term; v2 default used")
+        notes.note(
+            invoice.id,
+            "due_at_human_format",
+            f"{invoice.due_at_human_format!r} is no v2 term; v2 default used",
+            severity="data",
+        )
 
 
 def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
@@ -152,7 +161,7 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
         ("notes", notes_changed, invoice.notes),
     ):
         if changed:
-            notes.note(invoice.id, name, f"line breaks CR LF normalised to LF: {show(value)}")
+            notes.note(invoice.id, name, f"line breaks CR LF normalised to LF: {show(value)}", severity="cosmetic")
     lines = [_line(item, invoice.id, notes) for item in items]
     data: dict[str, Any] = {
         "client_id": ref("clients", invoice.client_id) if invoice.client_id else None,
@@ -169,10 +178,10 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
     }
     _terms(invoice, data, notes)
     if invoice.number is None:
-        notes.note(invoice.id, "number", "v1 invoice has no number; v2 will generate one")
+        notes.note(invoice.id, "number", "v1 invoice has no number; v2 will generate one", severity="data")
     totals = invoice_totals(lines, tax=invoice.tax, tax2=invoice.tax2, discount=invoice.discount)
     _check_amounts(invoice, totals, notes)
-    notes.rest(invoice, used=USED, once=ONCE, why=WHY)
+    notes.dropped(invoice, used=USED, once=ONCE, why=WHY)
     # Item categories are matched by name in v2: load the ones this invoice's lines use first.
     after = tuple(
         dict.fromkeys(

@@ -76,7 +76,11 @@ def map_users(m: V1Mapping) -> None:
     notes = m.notes("users")
     for user in m.records("users", "users", User):
         if user.department:
-            notes.once("department", "v1 departments become the user's v2 role label (`roles`), descriptive only")
+            notes.once(
+                "department",
+                "v1 departments become the user's v2 role label (`roles`), descriptive only",
+                severity="data",
+            )
         data: dict[str, Any] = {
             "first_name": user.first_name,
             "last_name": user.last_name,
@@ -90,5 +94,5 @@ def map_users(m: V1Mapping) -> None:
             "roles": [user.department] if user.department else None,
             "access_roles": access_roles(user),
         }
-        notes.rest(user, used=USED, once=ONCE, why=WHY)
+        notes.dropped(user, used=USED, once=ONCE, why=WHY)
         m.sink.emit("users", user.id, data, user.origin)

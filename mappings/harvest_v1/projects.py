@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import KindNotes
+from migrator.lossy import KindNotes, Reason
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Project, TaskAssignment, UserAssignment
 
@@ -38,9 +38,9 @@ PROJECT_USED = {
     "is_fixed_fee",
     "fee",
 }
-PROJECT_ONCE = {
-    "hint_earliest_record_at": "v1 date hints are recomputed by Harvest from the migrated entries",
-    "hint_latest_record_at": "v1 date hints are recomputed by Harvest from the migrated entries",
+PROJECT_ONCE: dict[str, str | Reason] = {
+    "hint_earliest_record_at": Reason("v1 date hints are recomputed by Harvest from the migrated entries", "cosmetic"),
+    "hint_latest_record_at": Reason("v1 date hints are recomputed by Harvest from the migrated entries", "cosmetic"),
     "active_task_assignments_count": "a v1 counter; v2 counts the migrated assignments itself",
     "active_user_assignments_count": "a v1 counter; v2 counts the migrated assignments itself",
 }
@@ -60,7 +60,7 @@ def _vocabulary(value: str | None, table: dict[str, str], field: str, notes: Kin
         return None
     normal = table.get(value.strip().lower(), value)
     if normal != value:
-        notes.note(source_id, field, f"{value!r} sent as {normal!r} (v2 spelling)")
+        notes.note(source_id, field, f"{value!r} sent as {normal!r} (v2 spelling)", severity="cosmetic")
     return normal
 
 
@@ -73,7 +73,12 @@ def map_projects(m: V1Mapping) -> None:
         if fixed_fee is None and project.fee is not None:
             # [D16]: `fee` is "only present for fixed fee projects".
             fixed_fee = True
-            notes.note(project.id, "is_fixed_fee", "absent in v1 but a fee is set: sent as a fixed-fee project")
+            notes.note(
+                project.id,
+                "is_fixed_fee",
+                "absent in v1 but a fee is set: sent as a fixed-fee project",
+                severity="data",
+            )
         data: dict[str, Any] = {
             "client_id": ref("clients", project.client_id) if project.client_id else None,
             "name": project.name,
@@ -95,7 +100,7 @@ def map_projects(m: V1Mapping) -> None:
             "starts_on": project.starts_on,
             "ends_on": project.ends_on,
         }
-        notes.rest(project, used=PROJECT_USED, once=PROJECT_ONCE, why=PROJECT_WHY)
+        notes.dropped(project, used=PROJECT_USED, once=PROJECT_ONCE, why=PROJECT_WHY)
         m.sink.emit("projects", project.id, data, project.origin)
 
 
@@ -117,7 +122,7 @@ def map_user_assignments(m: V1Mapping) -> None:
             "budget": assignment.budget,
         }
         used = {"project_id", "user_id", "deactivated", "is_project_manager", "hourly_rate", "budget"}
-        notes.rest(assignment, used=used, why={"estimate": "v2 assignments have no estimate"})
+        notes.dropped(assignment, used=used, why={"estimate": "v2 assignments have no estimate"})
         m.sink.emit("user_assignments", assignment.id, data, assignment.origin)
 
 
@@ -134,5 +139,5 @@ def map_task_assignments(m: V1Mapping) -> None:
             "budget": assignment.budget,
         }
         used = {"project_id", "task_id", "deactivated", "billable", "hourly_rate", "budget"}
-        notes.rest(assignment, used=used, why={"estimate": "v2 assignments have no estimate"})
+        notes.dropped(assignment, used=used, why={"estimate": "v2 assignments have no estimate"})
         m.sink.emit("task_assignments", assignment.id, data, assignment.origin)

@@ -44,9 +44,14 @@ def _plan_payment(m: V1Mapping, invoice: Invoice, payment: Payment, send: str) -
     m.handled_payments.add(payment.id)
     paid_at = payment.paid_at
     if paid_at is None:
-        notes.note(payment.id, "paid_at", "v1 payment has no date; v2 will record the load date")
+        notes.note(payment.id, "paid_at", "v1 payment has no date; v2 will record the load date", severity="data")
     elif paid_at.timetz().replace(tzinfo=None) != dt.time(0):
-        notes.note(payment.id, "paid_at", f"{show(paid_at)}: the time of day is dropped, paid_date is {paid_at.date()}")
+        notes.note(
+            payment.id,
+            "paid_at",
+            f"{show(paid_at)}: the time of day is dropped, paid_date is {paid_at.date()}",
+            severity="data",
+        )
     data: dict[str, Any] = {
         "invoice_id": ref("invoices", invoice.id),
         "amount": payment.amount,
@@ -54,14 +59,16 @@ def _plan_payment(m: V1Mapping, invoice: Invoice, payment: Payment, send: str) -
         "notes": payment.notes,
         "send_thank_you": False,  # the model forces it too: a migration never emails a client
     }
-    notes.rest(payment, used=PAYMENT_USED, why=PAYMENT_WHY)
+    notes.dropped(payment, used=PAYMENT_USED, why=PAYMENT_WHY)
     return m.sink.emit(PAYMENTS, payment.id, data, payment.origin, after=(send,)).status == "ok"
 
 
 def _event(m: V1Mapping, invoice: Invoice, event: str, after: tuple[str, ...] = ()) -> str:
     source_id = f"{invoice.id}:{event}"
     m.notes(MESSAGES).once(
-        "event_type", "state events are stamped with the load time in v2 (sent_at, closed_at); v1 dates are not kept"
+        "event_type",
+        "state events are stamped with the load time in v2 (sent_at, closed_at); v1 dates are not kept",
+        severity="data",
     )
     data = {"invoice_id": ref("invoices", invoice.id), "event_type": event}
     return m.sink.emit(MESSAGES, source_id, data, invoice.origin, after=after).ref
@@ -72,7 +79,12 @@ def replay_state(m: V1Mapping, invoice: Invoice, amount: Decimal) -> None:
     notes = m.notes("invoices")
     state = (invoice.state or "draft").strip().lower()
     if state not in V2_STATE:
-        notes.note(invoice.id, "state", f"unknown v1 state {invoice.state!r}; no state replayed beyond payments")
+        notes.note(
+            invoice.id,
+            "state",
+            f"unknown v1 state {invoice.state!r}; no state replayed beyond payments",
+            severity="data",
+        )
     payments = sorted(m.children("payments", invoice.id, Payment), key=_paid_order)
     loaded: list[str] = []
     paid = Decimal(0)
@@ -111,11 +123,20 @@ def _explain(
             why = "the payments cover the amount, so there is nothing to write off"
         else:
             why = "the payments do not explain the v1 state"
-        notes.note(invoice.id, "state", f"v1 state {state!r} but {figures}: {why}; v2 will show {predicted!r}")
+        notes.note(
+            invoice.id, "state", f"v1 state {state!r} but {figures}: {why}; v2 will show {predicted!r}", severity="data"
+        )
     elif state == "partial":
-        notes.note(invoice.id, "state", f"v1 'partial' has no v2 state: v2 shows 'open' with {due} due ({figures})")
+        notes.note(
+            invoice.id,
+            "state",
+            f"v1 'partial' has no v2 state: v2 shows 'open' with {due} due ({figures})",
+            severity="data",
+        )
     if invoice.due_amount is not None and predicted != "closed" and invoice.due_amount != due:
-        notes.note(invoice.id, "due_amount", f"v1 due_amount {invoice.due_amount}, v2 will compute {due}")
+        notes.note(
+            invoice.id, "due_amount", f"v1 due_amount {invoice.due_amount}, v2 will compute {due}", severity="money"
+        )
 
 
 def _history(m: V1Mapping, invoice: Invoice) -> None:

@@ -28,7 +28,7 @@ def map_tasks(m: V1Mapping) -> None:
             "is_default": task.is_default,
             "is_active": _active(task.deactivated),
         }
-        notes.rest(task, used={"name", "billable_by_default", "default_hourly_rate", "is_default", "deactivated"})
+        notes.dropped(task, used={"name", "billable_by_default", "default_hourly_rate", "is_default", "deactivated"})
         m.sink.emit("tasks", task.id, data, task.origin)
 
 
@@ -43,7 +43,7 @@ def map_expense_categories(m: V1Mapping) -> None:
             "unit_price": category.unit_price,
             "is_active": _active(category.deactivated),
         }
-        notes.rest(category, used={"name", "unit_name", "unit_price", "deactivated"})
+        notes.dropped(category, used={"name", "unit_name", "unit_price", "deactivated"})
         m.sink.emit("expense_categories", category.id, data, category.origin)
 
 
@@ -55,7 +55,7 @@ def map_invoice_item_categories(m: V1Mapping) -> None:
         "use_as_expense": "v2 item categories have no expense flag (set in the v2 invoice settings)",
     }
     for category in m.records("invoice_item_categories", "invoice_item_categories", InvoiceItemCategory):
-        notes.rest(category, used={"name"}, why=why)
+        notes.dropped(category, used={"name"}, why=why)
         planned = m.sink.emit("invoice_item_categories", category.id, {"name": category.name}, category.origin)
         if planned.status == "ok" and category.name:
             m.item_categories.setdefault(category.name.casefold(), category.id)

@@ -15,7 +15,8 @@ from typing import Any
 
 from mappings.clock import clock_minutes, hours_of, span_for
 from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import KindNotes, show
+from mappings.harvest_v1.lossy import show
+from migrator.lossy import KindNotes, Reason
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import DayEntry
 
@@ -34,17 +35,17 @@ USED = {
     "is_closed",
     "adjustment_record",
 }
-ONCE = {
+ONCE: dict[str, str | Reason] = {
     "client": "/daily repeats the client name; the v2 entry links the project instead",
     "project": "/daily repeats the project name; the v2 entry links the project by id",
     "task": "/daily repeats the task name; the v2 entry links the task by id",
-    "hours_with_timer": "derived by Harvest from the hours and a running timer",
-    "hours_without_timer": "derived by Harvest from the hours and a running timer",
+    "hours_with_timer": Reason("derived by Harvest from the hours and a running timer", "cosmetic"),
+    "hours_without_timer": Reason("derived by Harvest from the hours and a running timer", "cosmetic"),
 }
 WHY = {
-    "billable": "v2 derives billable from the project's task assignment",
-    "billable_rate": "v2 derives the billable rate from the project's current rates",
-    "cost_rate": "v2 derives the cost rate from the user's current cost rate",
+    "billable": Reason("v2 derives billable from the project's task assignment", "cosmetic"),
+    "billable_rate": Reason("v2 derives the billable rate from the project's current rates", "cosmetic"),
+    "cost_rate": Reason("v2 derives the cost rate from the user's current cost rate", "cosmetic"),
 }
 
 
@@ -66,6 +67,7 @@ def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -
                     "hours",
                     f"v1 hours {entry.hours} but {entry.started_at}-{entry.ended_at} is {derived} h; "
                     "v2 derives hours from the times",
+                    severity="hours",
                 )
             return
     if entry.hours is None:
@@ -73,7 +75,12 @@ def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -
     span = span_for(entry.hours, clock_minutes(entry.started_at) if entry.started_at else 0)
     if span.started is None:
         data["hours"] = entry.hours
-        notes.note(entry.id, "hours", f"{entry.hours} h do not fit one day as start and end times; sent as hours")
+        notes.note(
+            entry.id,
+            "hours",
+            f"{entry.hours} h do not fit one day as start and end times; sent as hours",
+            severity="hours",
+        )
         return
     data["started_time"], data["ended_time"] = span.started, span.ended
     had = (
@@ -86,6 +93,7 @@ def _timestamp_fields(entry: DayEntry, data: dict[str, Any], notes: KindNotes) -
         "started_at",
         f"times synthesised from {entry.hours} h: {span.started}-{span.ended} "
         f"({hours_of(span.minutes)} h in v2; {had})",
+        severity="data",
     )
 
 
@@ -96,7 +104,7 @@ def map_time_entries(m: V1Mapping) -> None:
     if m.account is not None and m.account.timestamp_timers is not None and m.account.timestamp_timers != timestamps:
         source = "start and end times" if m.account.timestamp_timers else "durations"
         target = "start and end times" if timestamps else "durations"
-        notes.once("timestamp_timers", f"the v1 account tracked {source}; the target tracks {target}")
+        notes.once("timestamp_timers", f"the v1 account tracked {source}; the target tracks {target}", severity="data")
     for entry in m.records("day_entries", KIND, DayEntry):
         data: dict[str, Any] = {
             "project_id": ref("projects", entry.project_id) if entry.project_id else None,
@@ -119,9 +127,10 @@ def map_time_entries(m: V1Mapping) -> None:
                     "started_at",
                     f"times {entry.started_at or '-'}-{entry.ended_at or '-'} not sent: "
                     f"the target tracks durations ({entry.hours} h sent)",
+                    severity="data",
                 )
         _flags(entry, notes)
-        notes.rest(entry, used=USED, once=ONCE, why=WHY)
+        notes.dropped(entry, used=USED, once=ONCE, why=WHY)
         # Hours as exported, for `verify`, where the payload does not carry them (start and end times).
         facts = {"hours": entry.hours} if data.get("hours") != entry.hours else None
         m.sink.emit(KIND, entry.id, data, entry.origin, facts=facts)
@@ -130,14 +139,24 @@ def map_time_entries(m: V1Mapping) -> None:
 def _flags(entry: DayEntry, notes: KindNotes) -> None:
     """v1 states v2 cannot be told through its API (false is v2's default, so only true is lost)."""
     if entry.is_billed:
-        notes.note(entry.id, "is_billed", "billed in v1; v2 marks entries billed only through invoices built from time")
+        notes.note(
+            entry.id,
+            "is_billed",
+            "billed in v1; v2 marks entries billed only through invoices built from time",
+            severity="data",
+        )
     if entry.is_closed:
-        notes.note(entry.id, "is_closed", "approved (closed) in v1; v2 approval cannot be set through the API")
+        notes.note(
+            entry.id, "is_closed", "approved (closed) in v1; v2 approval cannot be set through the API", severity="data"
+        )
     if entry.adjustment_record:
-        notes.note(entry.id, "adjustment_record", "a v1 approval adjustment record; migrated as a plain entry")
+        notes.note(
+            entry.id, "adjustment_record", "a v1 approval adjustment record; migrated as a plain entry", severity="data"
+        )
     if entry.timer_started_at is not None:
         notes.note(
             entry.id,
             "timer_started_at",
             f"a timer was running at export ({show(entry.timer_started_at)}); migrated stopped at {entry.hours} h",
+            severity="data",
         )

@@ -22,7 +22,8 @@ from typing import Any
 
 from migrator import jsonio
 from migrator.kinds import ACTIONS, PLAN_KINDS
-from migrator.planned import SEVERITIES, Lossy, MapSink, Planned, PlannedRecord
+from migrator.lossy import SEVERITIES, Lossy
+from migrator.planned import MapSink, Planned, PlannedRecord
 from migrator.sources.record import Origin
 
 BATCH = 2000
@@ -358,7 +359,7 @@ class PlanStore:
     def lossy(self, *, by_severity: bool = False) -> Iterator[Lossy]:
         """Lossy notes, by kind in load order, then as written (`by_severity`: money first, then hours,
         data, cosmetic)."""
-        return (Lossy(*row[:5]) for row in self._lossy_rows(by_severity, located=False))
+        return (Lossy(*row[:6]) for row in self._lossy_rows(by_severity, located=False))
 
     def _lossy_rows(self, by_severity: bool, *, located: bool) -> Iterator[tuple[Any, ...]]:
         rank = " ".join(f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(PLAN_KINDS))
@@ -375,13 +376,13 @@ class PlanStore:
             )
         )
         return self._rows(
-            f"SELECT kind, source_id, field, note, system, {where} FROM lossy l "
+            f"SELECT kind, source_id, field, note, system, severity, {where} FROM lossy l "
             f"ORDER BY {first}CASE kind {rank} END, seq"
         )
 
     def lossy_located(self) -> Iterator[tuple[Lossy, str | None, int | None]]:
         """Lossy notes, money first, each with the file and line of its record (None for a kind-wide note)."""
-        return ((Lossy(*row[:5]), row[5], row[6]) for row in self._lossy_rows(True, located=True))
+        return ((Lossy(*row[:6]), row[6], row[7]) for row in self._lossy_rows(True, located=True))
 
     def lossy_severities(self) -> dict[str, int]:
         """How many notes of each severity (every severity, zeros included)."""

@@ -15,8 +15,8 @@ from collections import Counter
 from typing import Any
 
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
+from migrator.lossy import SEVERITIES
 from migrator.plan.orphans import planned_action
-from migrator.planned import SEVERITIES
 from migrator.report.html import Column, esc, more, page, table
 from migrator.report.naming import ShortPaths
 from migrator.report.plan_signoff import LIMIT, Cut, Listed, SignOff, collect

@@ -11,8 +11,8 @@ from typing import Any
 
 from migrator.harvest.receipts import size_text
 from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS, STEPS, describe
+from migrator.lossy import SEVERITIES
 from migrator.plan.orphans import planned_action
-from migrator.planned import SEVERITIES
 from migrator.report.naming import Namer, ShortPaths, plain, plural
 from migrator.report.plan_signoff import LIMIT, Cut, SignOff, collect, invitation_line
 

@@ -28,9 +28,10 @@ from migrator.kinds import ARCHIVABLE, ASSIGNMENTS, KINDS, REGISTRY
 from migrator.load.assignments import other_id
 from migrator.load.identity import IdMap
 from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
+from migrator.lossy import SEVERITIES, Lossy
 from migrator.plan.planstore import PlanStore
 from migrator.plan.target_index import TargetIndex
-from migrator.planned import SEVERITIES, Lossy, PlannedRecord
+from migrator.planned import PlannedRecord
 from migrator.verify.entries import EntryChecks, name_differences, source_hours
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
