@@ -13,23 +13,28 @@ the target (a real account or the built-in sandbox), the HTTP client and the tar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mappings import map_all
 from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
+from migrator.load.identity import IdMap
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.outcomes import Phase
 from migrator.lossy import Lossy
 from migrator.overrides import Overrides, pilot_order, restrict
 from migrator.plan.planstore import PlanStore
-from migrator.planned import MapContext, MapSink
+from migrator.planned import MapContext, MapSink, Planned
 from migrator.sources import SourceExport, read_exports
 from migrator.target import OpenTarget, TargetSpec, open_target
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_LEDGER = Path("migrator-ledger.sqlite")
 PhaseCallback = Callable[[Phase], None]
@@ -171,24 +176,44 @@ def _source_summary(exports: list[SourceExport]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Loaded:
+    """What `Session.load` did: the loader's result, whether the batch existed, what `--prune` did."""
+
+    result: Any  # migrator.load.outcomes.LoadResult
+    resumed: bool
+    pruned: Any = None  # migrator.load.prune.PruneResult
+
+
 class Session:
-    """What one command needs, opened once and closed together.
+    """What one command needs, opened once and closed together: the ledger (and its lock, to write),
+    the target, the HTTP client, the target index and the one id map every stage shares.
 
     `write`: take the ledger's lock (`run`, `rollback`); otherwise the ledger is only read (and need
     not exist yet). A ledger bound to another account is refused before any request; an unbound
     one is bound by `confirm_target`, once a request with the credentials has succeeded. An
-    `offline` target opens none.
+    `offline` target opens none. `transport`: the HTTP transport under the client (httpx's seam;
+    the default is the network).
     """
 
-    def __init__(self, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER, *, write: bool = False) -> None:
+    def __init__(
+        self,
+        target: TargetSpec,
+        ledger_path: Path = DEFAULT_LEDGER,
+        *,
+        write: bool = False,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.spec = target
         self.ledger_path = ledger_path
         self.write = write
+        self.transport = transport
         self.lock: LedgerLock | None = None
         self.ledger: Ledger | None = None
         self.opened: OpenTarget | None = None
         self.client: Any = None
         self.index: Any = None  # migrator.plan.target_index.TargetIndex
+        self.ids: IdMap = IdMap(None)  # on the ledger once it is open
 
     def __enter__(self) -> Session:
         from migrator.harvest.client import HarvestClient
@@ -199,13 +224,14 @@ class Session:
                 self.lock = LedgerLock(self.ledger_path).__enter__()
             if self.write or self.ledger_path.exists():
                 self.ledger = Ledger(self.ledger_path)  # planning writes nothing: a missing ledger is empty
+            self.ids = IdMap(self.ledger)
             if self.spec.mode == "offline":
                 self.index = TargetIndex.offline()
                 return self
             self.opened = open_target(self.spec, self.ledger_path, write=self.write)
             if self.ledger is not None:
                 self.ledger.check_target(self.opened.identity, self.opened.settings.account_id)
-            self.client = HarvestClient(self.opened.settings)
+            self.client = HarvestClient(self.opened.settings, transport=self.transport)
             self.index = TargetIndex(self.client)
         except BaseException:
             self.close()
@@ -245,7 +271,6 @@ class Session:
         """Read, map and decide (list reads only): the plan, in its own plan store, and what the ledger
         holds that the source no longer has. `progress` hears each phase and how far it got."""
         from migrator.plan.orphans import find_orphans
-        from migrator.plan.planner import build_plan
 
         tell = progress or (lambda phase: None)
         overrides = options.overrides()
@@ -259,10 +284,8 @@ class Session:
             tell(Phase("reading and mapping the source"))
             exports, _sink = read_and_map(options, ctx, store=store, overrides=overrides)
             try:
-                built = build_plan(
+                built = self.decide(
                     store,
-                    ledger=self.ledger,
-                    target=self.index,
                     create_users=create_users,
                     recreate_missing=recreate_missing,
                     overrides=overrides,
@@ -292,6 +315,72 @@ class Session:
         except BaseException:
             store.close()
             raise
+
+    def decide(
+        self,
+        planned: PlanStore | Iterable[Planned],
+        *,
+        create_users: bool = False,
+        recreate_missing: bool = False,
+        overrides: Overrides | None = None,
+        progress: PhaseCallback | None = None,
+    ) -> Any:
+        """Decide an action for every planned object against this session's ledger and target (list reads
+        only): a `migrator.plan.planner.Plan` carrying this session's id map to `load`."""
+        from migrator.plan.planner import build_plan
+
+        return build_plan(
+            planned,
+            ledger=self.ledger,
+            target=self.index,
+            create_users=create_users,
+            recreate_missing=recreate_missing,
+            overrides=overrides,
+            progress=progress,
+            ids=self.ids,
+        )
+
+    def load(
+        self,
+        plan: Any,
+        *,
+        batch: str,
+        concurrency: int = 8,
+        progress: Callable[[Any], None] | None = None,
+        stop: threading.Event | None = None,
+        prune: str | None = None,
+        orphans: Iterable[Any] = (),
+        unread: int = 0,
+    ) -> Loaded:
+        """Apply `plan` as batch `batch` (resuming it if it exists), then with `prune` act on `orphans`;
+        the batch ends with a status that says how (`unread`: files or records the source could not
+        even give, which leave it incomplete). Needs a session that writes."""
+        from migrator.load.loader import load
+        from migrator.load.prune import prune as prune_orphans
+
+        if self.ledger is None or not self.write:
+            raise ConfigError("internal: loading needs a session that writes (Session(..., write=True))")
+        resumed = self.ledger.start_batch(batch)
+        try:
+            result = load(
+                plan,
+                client=self.client,
+                ledger=self.ledger,
+                batch=batch,
+                concurrency=concurrency,
+                progress=progress,
+                stop=stop,
+                target=self.index,
+            )
+            pruned = None
+            if prune is not None and not result.stopped:
+                pruned = prune_orphans(list(orphans), client=self.client, ledger=self.ledger, batch=batch, mode=prune)
+        except BaseException as exc:
+            # Never left `running`: status says the batch stopped, and the same command resumes it.
+            self.ledger.finish_batch(batch, "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped")
+            raise
+        self.ledger.finish_batch(batch, _batch_status(result) if not unread else "finished-with-records-not-loaded")
+        return Loaded(result, resumed, pruned)
 
 
 def plan(
@@ -352,9 +441,6 @@ def run(
     """Load the source into the target as batch `batch`, resuming it if it exists.
 
     `prune` ("archive" / "delete"): then act on what the ledger holds and the source no longer has."""
-    from migrator.load.loader import load
-    from migrator.load.prune import prune as prune_orphans
-
     if target.mode == "offline":
         raise ConfigError("run needs a target: --target URL, HARVEST_* variables, or --sandbox")
     options.overrides()  # a bad map file is refused before anything is opened or sent
@@ -374,30 +460,20 @@ def run(
             check(saved_plan, report, options.paths)
         if on_plan is not None:
             on_plan(report)
-        resumed = session.ledger.start_batch(batch)
         try:
-            result = load(
+            loaded = session.load(
                 report.plan,
-                client=session.client,
-                ledger=session.ledger,
                 batch=batch,
                 concurrency=concurrency,
                 progress=progress,
-                target=session.index,
+                prune=prune,
+                orphans=report.orphans,
+                unread=len(errors),
             )
-            pruned = None
-            if prune is not None and not result.stopped:
-                pruned = prune_orphans(report.orphans, client=session.client, ledger=session.ledger, batch=batch,
-                                       mode=prune)  # fmt: skip
-        except BaseException as exc:
-            # Never left `running`: status says the batch stopped, and the same command resumes it.
-            stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
-            session.ledger.finish_batch(batch, stopped)
+        except BaseException:
             report.close()
             raise
-        unread = len(errors)
-        session.ledger.finish_batch(batch, _batch_status(result) if not unread else "finished-with-records-not-loaded")
-        return RunReport(report, result, batch, resumed, pruned, unread)
+        return RunReport(report, loaded.result, batch, loaded.resumed, loaded.pruned, len(errors))
 
 
 def _batch_status(result: Any) -> str:
@@ -469,7 +545,7 @@ def verify(options: SourceOptions, *, target: TargetSpec, ledger_path: Path = DE
             for export in exports:
                 export.close()
             assert session.ledger is not None  # the file exists (checked above)
-            return compare(store, ledger=session.ledger, target=session.index)
+            return compare(store, ledger=session.ledger, target=session.index, ids=session.ids)
 
 
 def rollback(*, batch: str, target: TargetSpec, ledger_path: Path = DEFAULT_LEDGER) -> Any:

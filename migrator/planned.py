@@ -13,7 +13,7 @@ and the loader replace it by the v2 id the ledger records. `Ref` is that referen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -29,7 +29,8 @@ Status = Literal["ok", "invalid", "skipped"]
 
 
 class Ref(NamedTuple):
-    """A planned object named by its v2 kind and source id; `str(ref)` is its payload form."""
+    """A planned object named by its v2 kind and source id. `str(ref)` is its payload form, written
+    here and nowhere else (`@clients:17`); `Ref.parse` is the one parser."""
 
     kind: str
     source_id: str
@@ -44,29 +45,6 @@ class Ref(NamedTuple):
 
     def __str__(self) -> str:
         return f"@{self.kind}:{self.source_id}"
-
-
-def ref(kind: str, source_id: str) -> str:
-    """A reference to another planned object, as a payload holds it: `@kind:source_id`."""
-    return f"@{kind}:{source_id}"
-
-
-def parse_ref(value: object) -> Ref | None:
-    """`"@clients:17"` -> `Ref("clients", "17")`; anything else -> None."""
-    return Ref.parse(value)
-
-
-def iter_refs(value: Any) -> Iterator[str]:
-    """Every `@kind:id` string anywhere inside a payload."""
-    if isinstance(value, str):
-        if parse_ref(value):
-            yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_refs(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from iter_refs(item)
 
 
 @dataclass(slots=True)
@@ -90,7 +68,7 @@ class Planned:
 
     @property
     def ref(self) -> str:
-        return ref(self.kind, self.source_id)
+        return str(Ref(self.kind, self.source_id))
 
     @property
     def system(self) -> str:
@@ -98,8 +76,7 @@ class Planned:
 
     def depends_on(self) -> list[str]:
         """Refs to load before this object: those in the payload (its kind's reference fields) plus `after`."""
-        declared = REGISTRY[self.kind].refs(self.payload) if self.kind in REGISTRY else iter_refs(self.payload)
-        seen = dict.fromkeys([*declared, *self.after])
+        seen = dict.fromkeys([*REGISTRY[self.kind].refs(self.payload), *self.after])
         seen.pop(self.ref, None)
         return list(seen)
 

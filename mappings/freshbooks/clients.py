@@ -10,7 +10,7 @@ from __future__ import annotations
 from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
 from migrator.harvest.models import is_email_address
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Client, Contact
 
@@ -82,7 +82,7 @@ def _contact(
         )
         email = None
     data = {
-        "client_id": ref("clients", client.id),
+        "client_id": str(Ref("clients", client.id)),
         "first_name": first,
         "last_name": last,
         "email": email,

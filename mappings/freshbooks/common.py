@@ -6,7 +6,7 @@ from typing import Any
 
 from migrator.errors import SourceError
 from migrator.lossy import KindNotes, Reason, Wording
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import ID_FIELD_NAMES, present
 from migrator.sources.record import Origin
@@ -19,7 +19,7 @@ BOOKKEEPING = frozenset({"updated", "folder", "username", "last_login", "number_
 
 
 def user_ref(staff_id: str | None) -> str | None:
-    return ref("users", staff_id) if staff_id else None
+    return str(Ref("users", staff_id)) if staff_id else None
 
 
 def _short(value: Any) -> str:

@@ -15,7 +15,7 @@ from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable,
 from mappings.freshbooks.usage import HistoryUsage
 from mappings.receipts import planned_receipt
 from migrator.errors import SourceError
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Category, Expense
 
@@ -63,8 +63,8 @@ def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, usage: Hi
             if part
         )
         data = {
-            "project_id": ref("projects", expense.project_id),
-            "expense_category_id": ref("expense_categories", expense.category_id) if expense.category_id else None,
+            "project_id": str(Ref("projects", expense.project_id)),
+            "expense_category_id": str(Ref("expense_categories", expense.category_id)) if expense.category_id else None,
             "user_id": user_ref(expense.staff_id),
             "spent_date": expense.date,
             "total_cost": expense.amount,

@@ -29,7 +29,7 @@ from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from mappings.freshbooks.taxes import map_taxes
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Item, Line, Payment, Recurring
 
@@ -117,7 +117,7 @@ def _lines(
 def _common(record: Any, lines: list[dict[str, Any]], tax: Any, tax2: Any) -> dict[str, Any]:
     notes = "\n\n".join(part for part in (record.notes, record.terms) if part) or None
     return {
-        "client_id": ref("clients", record.client_id) if record.client_id else None,
+        "client_id": str(Ref("clients", record.client_id)) if record.client_id else None,
         "number": record.number,
         "purchase_order": record.po_number,
         "tax": tax,
@@ -155,7 +155,7 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
             sink.emit(category_kind[kind], item.id, {"name": item.name}, item.origin)
     for kind, record, data, categories in deferred:
         after = tuple(
-            sorted({ref(category_kind[kind], item.id) for item in used[kind].values() if item.name in categories})
+            sorted({str(Ref(category_kind[kind], item.id)) for item in used[kind].values() if item.name in categories})
         )
         sink.emit(kind, record.id, data, record.origin, after=after, facts=_facts(kind, record, data))
         _status(kind, record, data, sink)
@@ -214,7 +214,7 @@ def _status(kind: str, record: Any, data: dict[str, Any], sink: MapSink) -> None
         sink.emit(
             "estimate_messages",
             f"{record.id}:send",
-            {"estimate_id": ref("estimates", record.id), "event_type": "send"},
+            {"estimate_id": str(Ref("estimates", record.id)), "event_type": "send"},
             record.origin,
         )
         if status in ("accepted", "declined"):
@@ -222,9 +222,9 @@ def _status(kind: str, record: Any, data: dict[str, Any], sink: MapSink) -> None
             sink.emit(
                 "estimate_messages",
                 f"{record.id}:{event}",
-                {"estimate_id": ref("estimates", record.id), "event_type": event},
+                {"estimate_id": str(Ref("estimates", record.id)), "event_type": event},
                 record.origin,
-                after=(ref("estimate_messages", f"{record.id}:send"),),
+                after=(str(Ref("estimate_messages", f"{record.id}:send")),),
             )
         elif status not in ("sent", "viewed"):
             notes_of(sink, kind).note(
@@ -247,7 +247,7 @@ def _status(kind: str, record: Any, data: dict[str, Any], sink: MapSink) -> None
     sink.emit(
         "invoice_messages",
         f"{record.id}:send",
-        {"invoice_id": ref("invoices", record.id), "event_type": "send"},
+        {"invoice_id": str(Ref("invoices", record.id)), "event_type": "send"},
         record.origin,
     )
 
@@ -285,7 +285,7 @@ def _payments(export: SourceExport, sink: MapSink, invoices: dict[str, str]) -> 
             continue
         notes = " — ".join(part for part in (payment.type, payment.notes) if part) or None
         data = {
-            "invoice_id": ref("invoices", payment.invoice_id),
+            "invoice_id": str(Ref("invoices", payment.invoice_id)),
             "amount": payment.amount,
             "paid_date": payment.date,
             "notes": notes,
@@ -295,6 +295,6 @@ def _payments(export: SourceExport, sink: MapSink, invoices: dict[str, str]) -> 
             payment.id,
             data,
             payment.origin,
-            after=(ref("invoice_messages", f"{payment.invoice_id}:send"),),
+            after=(str(Ref("invoice_messages", f"{payment.invoice_id}:send")),),
         )
         by_invoice[payment.invoice_id].append(payment.id)

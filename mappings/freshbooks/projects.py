@@ -28,7 +28,7 @@ from decimal import Decimal
 from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, notes_of
 from mappings.freshbooks.usage import HistoryUsage, Implied
 from migrator.errors import SourceError
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Project, Task
 from migrator.sources.record import Origin
@@ -86,7 +86,7 @@ def map_projects(
             )
         method = (project.bill_method or "").lower()
         data: dict[str, object] = {
-            "client_id": ref("clients", client),
+            "client_id": str(Ref("clients", client)),
             "name": project.name,
             "is_billable": True,
             "bill_by": BILL_BY.get(method, "none"),
@@ -131,8 +131,8 @@ def _assignments(
     for task_id in sorted(set(rates) | set(used_tasks), key=int):
         rate = rates.get(task_id) if rates.get(task_id) is not None else task_rates.get(task_id)
         data = {
-            "project_id": ref("projects", project.id),
-            "task_id": ref("tasks", task_id),
+            "project_id": str(Ref("projects", project.id)),
+            "task_id": str(Ref("tasks", task_id)),
             "is_active": task_id in rates,
             "billable": True,
             "hourly_rate": rate if method == "task-rate" else None,
@@ -141,8 +141,8 @@ def _assignments(
     staff = {member.staff_id for member in project.staff or [] if member.staff_id}
     for staff_id in sorted(staff | set(used_staff), key=int):
         data = {
-            "project_id": ref("projects", project.id),
-            "user_id": ref("users", staff_id),
+            "project_id": str(Ref("projects", project.id)),
+            "user_id": str(Ref("users", staff_id)),
             "is_active": staff_id in staff,
         }
         _emit(sink, "user_assignments", f"{project.id}:{staff_id}", data, project, used_staff.get(staff_id))

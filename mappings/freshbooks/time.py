@@ -11,7 +11,7 @@ from mappings.clock import span_for
 from mappings.freshbooks.common import notes_of, user_ref
 from mappings.freshbooks.usage import HistoryUsage
 from migrator.errors import SourceError
-from migrator.planned import MapContext, MapSink, ref
+from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import TimeEntry
 
@@ -29,8 +29,8 @@ def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, usage: Histor
             continue
         usage.time_entry(entry.project_id, entry.task_id, entry.staff_id, entry.origin)
         data: dict[str, object] = {
-            "project_id": ref("projects", entry.project_id),
-            "task_id": ref("tasks", entry.task_id),
+            "project_id": str(Ref("projects", entry.project_id)),
+            "task_id": str(Ref("tasks", entry.task_id)),
             "user_id": user_ref(entry.staff_id),
             "spent_date": entry.date,
             "notes": entry.notes,

@@ -9,7 +9,7 @@ from mappings.harvest_v1.currency import UnknownCurrency, resolve
 from mappings.harvest_v1.lossy import show
 from migrator.harvest.models import is_email_address
 from migrator.lossy import KindNotes, Reason
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Client, Contact
 
 CLIENT_ONCE = {"currency_symbol": Reason("v2 derives the currency symbol from the ISO currency code", "cosmetic")}
@@ -90,7 +90,7 @@ def map_contacts(m: V1Mapping) -> None:
     notes = m.notes("contacts")
     fields = ("title", "first_name", "last_name", "email", "phone_office", "phone_mobile", "fax")
     for contact in m.records("contacts", "contacts", Contact):
-        data: dict[str, Any] = {"client_id": ref("clients", contact.client_id) if contact.client_id else None}
+        data: dict[str, Any] = {"client_id": str(Ref("clients", contact.client_id)) if contact.client_id else None}
         data.update({name: getattr(contact, name) for name in fields})
         if data["email"] and not is_email_address(data["email"]):
             notes.note(

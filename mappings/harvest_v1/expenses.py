@@ -19,7 +19,7 @@ from mappings.receipts import FIELD as RECEIPT
 from mappings.receipts import planned_receipt
 from migrator.harvest.invoice_math import cents
 from migrator.lossy import KindNotes
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Expense
 
 KIND = "expenses"
@@ -92,11 +92,11 @@ def map_expenses(m: V1Mapping) -> None:
     for expense in m.records("expenses", KIND, Expense):
         price = m.unit_prices.get(expense.expense_category_id or "")
         data: dict[str, Any] = {
-            "project_id": ref("projects", expense.project_id) if expense.project_id else None,
+            "project_id": str(Ref("projects", expense.project_id)) if expense.project_id else None,
             "expense_category_id": (
-                ref("expense_categories", expense.expense_category_id) if expense.expense_category_id else None
+                str(Ref("expense_categories", expense.expense_category_id)) if expense.expense_category_id else None
             ),
-            "user_id": ref("users", expense.user_id) if expense.user_id else None,
+            "user_id": str(Ref("users", expense.user_id)) if expense.user_id else None,
             "spent_date": expense.spent_at,
             "total_cost": expense.total_cost,
             "units": _units(expense, price, notes),

@@ -21,7 +21,7 @@ from mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import InvoiceTotals, cents, invoice_totals
 from migrator.lossy import KindNotes, Reason
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.csv_lines import LineItem, parse_line_items
 from migrator.sources.harvest_v1.records import Invoice
 
@@ -94,7 +94,7 @@ def _line(item: LineItem, invoice_id: str, notes: KindNotes) -> dict[str, Any]:
         "unit_price": unit_price,
         "taxed": item.taxed,
         "taxed2": item.taxed2,
-        "project_id": ref("projects", item.project_id) if item.project_id else None,
+        "project_id": str(Ref("projects", item.project_id)) if item.project_id else None,
     }
 
 
@@ -164,7 +164,7 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
             notes.note(invoice.id, name, f"line breaks CR LF normalised to LF: {show(value)}", severity="cosmetic")
     lines = [_line(item, invoice.id, notes) for item in items]
     data: dict[str, Any] = {
-        "client_id": ref("clients", invoice.client_id) if invoice.client_id else None,
+        "client_id": str(Ref("clients", invoice.client_id)) if invoice.client_id else None,
         "number": invoice.number,
         "purchase_order": invoice.purchase_order,
         "tax": invoice.tax,
@@ -185,7 +185,7 @@ def map_invoice(m: V1Mapping, invoice: Invoice) -> None:
     # Item categories are matched by name in v2: load the ones this invoice's lines use first.
     after = tuple(
         dict.fromkeys(
-            ref("invoice_item_categories", m.item_categories[item.kind.casefold()])
+            str(Ref("invoice_item_categories", m.item_categories[item.kind.casefold()]))
             for item in items
             if item.kind.casefold() in m.item_categories
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
 from migrator.lossy import KindNotes, Reason
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Project, TaskAssignment, UserAssignment
 
 BILL_BY = {"project": "Project", "tasks": "Tasks", "people": "People", "none": "none"}
@@ -80,7 +80,7 @@ def map_projects(m: V1Mapping) -> None:
                 severity="data",
             )
         data: dict[str, Any] = {
-            "client_id": ref("clients", project.client_id) if project.client_id else None,
+            "client_id": str(Ref("clients", project.client_id)) if project.client_id else None,
             "name": project.name,
             "code": project.code,
             "is_active": project.active,
@@ -113,8 +113,8 @@ def map_user_assignments(m: V1Mapping) -> None:
     notes = m.notes("user_assignments")
     for assignment in m.records("user_assignments", "user_assignments", UserAssignment):
         data: dict[str, Any] = {
-            "project_id": ref("projects", assignment.project_id) if assignment.project_id else None,
-            "user_id": ref("users", assignment.user_id) if assignment.user_id else None,
+            "project_id": str(Ref("projects", assignment.project_id)) if assignment.project_id else None,
+            "user_id": str(Ref("users", assignment.user_id)) if assignment.user_id else None,
             "is_active": _active(assignment.deactivated),
             "is_project_manager": assignment.is_project_manager,
             "use_default_rates": False if assignment.hourly_rate is not None else None,
@@ -131,8 +131,8 @@ def map_task_assignments(m: V1Mapping) -> None:
     notes = m.notes("task_assignments")
     for assignment in m.records("task_assignments", "task_assignments", TaskAssignment):
         data: dict[str, Any] = {
-            "project_id": ref("projects", assignment.project_id) if assignment.project_id else None,
-            "task_id": ref("tasks", assignment.task_id) if assignment.task_id else None,
+            "project_id": str(Ref("projects", assignment.project_id)) if assignment.project_id else None,
+            "task_id": str(Ref("tasks", assignment.task_id)) if assignment.task_id else None,
             "is_active": _active(assignment.deactivated),
             "billable": assignment.billable,
             "hourly_rate": assignment.hourly_rate,

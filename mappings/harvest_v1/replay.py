@@ -17,7 +17,7 @@ from typing import Any
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import show
 from migrator.errors import SourceError
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Invoice, InvoiceMessage, Payment
 
 PAYMENTS = "invoice_payments"
@@ -53,7 +53,7 @@ def _plan_payment(m: V1Mapping, invoice: Invoice, payment: Payment, send: str) -
             severity="data",
         )
     data: dict[str, Any] = {
-        "invoice_id": ref("invoices", invoice.id),
+        "invoice_id": str(Ref("invoices", invoice.id)),
         "amount": payment.amount,
         "paid_date": paid_at.date() if paid_at else None,
         "notes": payment.notes,
@@ -70,7 +70,7 @@ def _event(m: V1Mapping, invoice: Invoice, event: str, after: tuple[str, ...] = 
         "state events are stamped with the load time in v2 (sent_at, closed_at); v1 dates are not kept",
         severity="data",
     )
-    data = {"invoice_id": ref("invoices", invoice.id), "event_type": event}
+    data = {"invoice_id": str(Ref("invoices", invoice.id)), "event_type": event}
     return m.sink.emit(MESSAGES, source_id, data, invoice.origin, after=after).ref
 
 
@@ -94,7 +94,7 @@ def replay_state(m: V1Mapping, invoice: Invoice, amount: Decimal) -> None:
         predicted = "open"
         for payment in payments:
             if _plan_payment(m, invoice, payment, send):
-                loaded.append(ref(PAYMENTS, payment.id))
+                loaded.append(str(Ref(PAYMENTS, payment.id)))
                 paid += payment.amount or 0
         if paid >= amount and amount > 0:
             predicted = "paid"

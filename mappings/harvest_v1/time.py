@@ -17,7 +17,7 @@ from mappings.clock import clock_minutes, hours_of, span_for
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import show
 from migrator.lossy import KindNotes, Reason
-from migrator.planned import ref
+from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import DayEntry
 
 KIND = "time_entries"
@@ -107,9 +107,9 @@ def map_time_entries(m: V1Mapping) -> None:
         notes.once("timestamp_timers", f"the v1 account tracked {source}; the target tracks {target}", severity="data")
     for entry in m.records("day_entries", KIND, DayEntry):
         data: dict[str, Any] = {
-            "project_id": ref("projects", entry.project_id) if entry.project_id else None,
-            "task_id": ref("tasks", entry.task_id) if entry.task_id else None,
-            "user_id": ref("users", entry.user_id) if entry.user_id else None,
+            "project_id": str(Ref("projects", entry.project_id)) if entry.project_id else None,
+            "task_id": str(Ref("tasks", entry.task_id)) if entry.task_id else None,
+            "user_id": str(Ref("users", entry.user_id)) if entry.user_id else None,
             "spent_date": entry.spent_at,
             "notes": entry.notes,
             "external_reference": external_reference(entry.id),

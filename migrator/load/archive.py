@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.kinds import ARCHIVABLE, REGISTRY
-from migrator.planned import PlannedRecord, parse_ref
+from migrator.planned import PlannedRecord, Ref
 
 
 def for_load(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -19,8 +19,8 @@ def for_load(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def object_kind(step: PlannedRecord) -> str:
     """The kind of the object a step changes."""
-    parsed = parse_ref(step.payload.get("object"))
-    return parsed[0] if parsed else ""
+    parsed = Ref.parse(step.payload.get("object"))
+    return parsed.kind if parsed else ""
 
 
 def step_path(kind: str, resolved: dict[str, Any]) -> str:

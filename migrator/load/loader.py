@@ -42,7 +42,6 @@ from migrator.kinds import ASSIGNMENTS, REGISTRY
 from migrator.load import receipts
 from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import describe_removed, other_id, settle_new_project
-from migrator.load.identity import IdMap
 from migrator.load.invoices import guard_no_email, line_item_changes
 from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Ledger, LedgerRow
 from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
@@ -89,10 +88,7 @@ class Loader:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._halt = threading.Event()  # set on a fatal error: no worker starts another request
-        self.ids = IdMap(ledger)
-        for system, kind, source_id, v2_id in plan.store.known_ids():
-            if not REGISTRY[kind].leaf:
-                self.ids.set(system, f"@{kind}:{source_id}", v2_id)
+        self.ids = plan.ids  # the session's: what planning learnt (adoptions, the ledger's ids) is known here
         # (system, ref) -> why a record others may depend on is not in the target (this run's failures)
         self.failed: dict[tuple[str, str], str] = {}
         # (system, project ref) -> assignment kind -> refs of the tasks/users the source assigns to it

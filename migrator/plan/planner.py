@@ -31,7 +31,7 @@ from migrator.plan.lanes import LANES, lane_of
 from migrator.plan.planstore import PlanEntry, PlanStore
 from migrator.plan.steps import Steps
 from migrator.plan.target_index import TargetIndex, key_text
-from migrator.planned import Planned, PlannedRecord, parse_ref
+from migrator.planned import Planned, PlannedRecord, Ref
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Plan:
     """Every planned object with its action (in the plan store), plus what a saved plan must match."""
 
     store: PlanStore
+    ids: IdMap  # the session's id map: what planning learnt, the loader goes on from
     ledger_fingerprint: str = ""
     target_fingerprint: str = ""
 
@@ -139,6 +140,7 @@ class _Planner:
         recreate_missing: bool,
         overrides: Any = None,
         progress: Callable[[Phase], None] | None = None,
+        ids: IdMap | None = None,
     ) -> None:
         self.store = store
         self.progress = progress
@@ -148,7 +150,7 @@ class _Planner:
         self.target = target
         self.create_users = create_users
         self.recreate_missing = recreate_missing
-        self.ids = IdMap(ledger)
+        self.ids = ids if ids is not None else IdMap(ledger)
         self.decided: dict[tuple[str, str], _Decided] = {}  # (system, ref) -> decision, kinds not leaf
         self.first_with_key: dict[tuple[str, str], str] = {}  # (kind, natural key) -> "system|ref", kinds not leaf
         self.claimed: dict[str, set[int]] = {}  # many-per-key kind -> v2 ids owned by ledger rows or adoptions
@@ -250,7 +252,7 @@ class _Planner:
         decided = self.decided.get((system, dependency))
         if decided is not None and decided.action not in ("invalid", "skipped"):
             return None
-        parsed = parse_ref(dependency)
+        parsed = Ref.parse(dependency)
         kind, source_id = parsed if parsed else ("?", dependency)
         if decided is not None:
             return f"depends on {decided.action} {kind} {source_id}"
@@ -478,11 +480,13 @@ def build_plan(
     recreate_missing: bool = False,
     overrides: Any = None,
     progress: Callable[[Phase], None] | None = None,
+    ids: IdMap | None = None,
 ) -> Plan:
     """Decide an action for every planned object (see the module docstring). Sends only list reads.
 
     `planned` is a plan store that mappings wrote into, or planned objects (stored first);
-    `progress` hears how far the decisions got.
+    `progress` hears how far the decisions got; `ids` is the session's id map (a new one by default),
+    which the plan carries to the loader.
     """
     if isinstance(planned, PlanStore):
         store = planned
@@ -490,9 +494,11 @@ def build_plan(
         store = PlanStore()
         for item in planned:
             store.add(item)
-    _Planner(store, ledger, target, create_users, recreate_missing, overrides, progress).run()
+    ids = ids if ids is not None else IdMap(ledger)
+    _Planner(store, ledger, target, create_users, recreate_missing, overrides, progress, ids).run()
     return Plan(
         store,
+        ids,
         ledger_fingerprint=ledger.fingerprint() if ledger is not None else EMPTY_LEDGER_FINGERPRINT,
         target_fingerprint=target.fingerprint(),
     )

@@ -23,7 +23,7 @@ from typing import Any
 from migrator import jsonio
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.lossy import SEVERITIES, Lossy
-from migrator.planned import MapSink, Planned, PlannedRecord
+from migrator.planned import MapSink, Planned, PlannedRecord, Ref
 from migrator.sources.record import Origin
 
 BATCH = 2000
@@ -113,7 +113,7 @@ class StoredPlanned:
 
     @property
     def ref(self) -> str:
-        return f"@{self.kind}:{self.source_id}"
+        return str(Ref(self.kind, self.source_id))
 
     def depends_on(self) -> list[str]:
         return list(self.refs)
@@ -293,17 +293,16 @@ class PlanStore:
         self.flush()
         with self._lock:
             rows = self._db.execute("SELECT system, kind, source_id FROM planned WHERE status = 'skipped'").fetchall()
-        skipped = {(system, f"@{kind}:{source_id}") for system, kind, source_id in rows}
+        skipped = {(system, str(Ref(kind, source_id))) for system, kind, source_id in rows}
         if not skipped:
             return 0
         marked: list[tuple[str, int]] = []
         for kind in kinds:
             for seq, system, source_id, refs in self.pilot_rows(kind):
-                cause = next((ref for ref in refs if (system, ref) in skipped), None)
+                cause = next((Ref.parse(ref) for ref in refs if (system, ref) in skipped), None)
                 if cause is not None:
-                    on_kind, _, on_id = cause[1:].partition(":")
-                    marked.append((f"depends on skipped {on_kind} {on_id}", seq))
-                    skipped.add((system, f"@{kind}:{source_id}"))
+                    marked.append((f"depends on skipped {cause.kind} {cause.source_id}", seq))
+                    skipped.add((system, str(Ref(kind, source_id))))
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany("UPDATE planned SET status = 'skipped', reason = ? WHERE seq = ?", marked)
@@ -443,13 +442,6 @@ class PlanStore:
             "WHERE e.lane = ? AND e.action IN ('create', 'update', 'adopt') ORDER BY e.same_as IS NOT NULL, e.seq"
         )
         return (_entry(row) for row in self._rows(sql, (lane,)))
-
-    def known_ids(self) -> Iterator[tuple[str, str, str, int]]:
-        """(system, kind, source_id, v2 id) of every entry the plan already knows the object of."""
-        return self._rows(
-            "SELECT p.system, p.kind, p.source_id, e.target_id FROM entries e JOIN planned p ON p.seq = e.seq "
-            "WHERE e.target_id IS NOT NULL AND e.action IN ('unchanged', 'update', 'adopt')"
-        )
 
     def summary(self) -> dict[str, dict[str, int]]:
         """{kind: {action: n}} for every kind and every action, zeros included."""

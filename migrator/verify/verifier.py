@@ -31,7 +31,7 @@ from migrator.load.ledger import LOADED_STATES, Ledger, LedgerRow
 from migrator.lossy import SEVERITIES, Lossy
 from migrator.plan.planstore import PlanStore
 from migrator.plan.target_index import TargetIndex
-from migrator.planned import PlannedRecord
+from migrator.planned import PlannedRecord, Ref
 from migrator.verify.entries import EntryChecks, name_differences, source_hours
 
 MONEY = ("invoice_amount", "invoice_due", "payments")
@@ -130,12 +130,12 @@ class _Notes:
 
 
 class _Verifier:
-    def __init__(self, store: PlanStore, ledger: Ledger, target: TargetIndex) -> None:
+    def __init__(self, store: PlanStore, ledger: Ledger, target: TargetIndex, ids: IdMap) -> None:
         self.report = VerifyReport()
         self.store = store
         self.target = target
         self.ledger = ledger
-        self.ids = IdMap(ledger)
+        self.ids = ids
         self.notes = _Notes(store.lossy())
         # The objects other checks need, kept while streaming (none of them time entries or expenses).
         self.items: dict[str, list[PlannedRecord]] = defaultdict(list)
@@ -226,7 +226,8 @@ class _Verifier:
         rows: dict[tuple[str, str], LedgerRow] = {}
         for system in {item.origin.system for item in batch}:
             ids = [item.source_id for item in batch if item.origin.system == system]
-            rows.update(((system, f"@{kind}:{row.source_id}"), row) for row in self.ledger.get_many(system, kind, ids))
+            for row in self.ledger.get_many(system, kind, ids):
+                rows[(system, str(Ref(kind, row.source_id)))] = row
         found = 0
         for item in batch:
             key = (item.origin.system, item.ref)
@@ -455,6 +456,8 @@ class _Verifier:
             }
 
 
-def verify(store: PlanStore, *, ledger: Ledger, target: TargetIndex) -> VerifyReport:
-    """Compare what the source states (as mapped into `store`; through the ledger's v2 ids) with the target."""
-    return _Verifier(store, ledger, target).run()
+def verify(store: PlanStore, *, ledger: Ledger, target: TargetIndex, ids: IdMap | None = None) -> VerifyReport:
+    """Compare what the source states (as mapped into `store`; through the ledger's v2 ids) with the target.
+
+    `ids`: the session's id map (a new one on `ledger` by default)."""
+    return _Verifier(store, ledger, target, ids if ids is not None else IdMap(ledger)).run()

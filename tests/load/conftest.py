@@ -1,8 +1,8 @@
-"""Hand-made plans for the loader tests, a library-level `migrate`, and checks against the target.
+"""Hand-made plans for the loader tests, `migrate`, and checks against the target.
 
 The plans go through `MapSink.emit` (the real validation seam), so their payloads are exactly what
-mappings produce. `migrate` wires ledger, lock, client, target index, planner and loader the way
-`migrator.api.run` does, minus the sources. Checks reopen the ledger file and read the sandbox.
+mappings produce. `migrate` plans and loads them through `api.Session`, as `migrator run` does
+(minus the sources). Checks reopen the ledger file and read the sandbox.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from migrator import jsonio
+from migrator import api, jsonio
 from migrator.config import RateLimit, TargetSettings
 from migrator.harvest.client import HarvestClient
 from migrator.kinds import KINDS, REGISTRY
-from migrator.load.identity import resolve
-from migrator.load.ledger import Ledger, LedgerLock
-from migrator.load.loader import LoadEvent, LoadResult, load
-from migrator.plan.planner import Plan, build_plan
-from migrator.plan.target_index import TargetIndex
-from migrator.planned import MapSink, Planned, iter_refs, ref
+from migrator.load.ledger import Ledger
+from migrator.load.outcomes import LoadEvent, LoadResult
+from migrator.plan.planner import Plan
+from migrator.planned import MapSink, Planned, Ref
 from migrator.sandbox import Sandbox
 from migrator.sources.record import Origin
+from migrator.target import TargetSpec
 
 SYSTEM = "hand"
 FAST = RateLimit(1000, 1.0)
@@ -56,7 +55,7 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
     emit(
         "contacts",
         "1",
-        {"client_id": ref("clients", "1"), "first_name": "Jane", "last_name": "Doe", "email": "jane@acme.example"},
+        {"client_id": str(Ref("clients", "1")), "first_name": "Jane", "last_name": "Doe", "email": "jane@acme.example"},
     )
     emit("users", "1", {"first_name": ADA[0], "last_name": ADA[1], "email": ADA[2]})  # seeded: adopted
     emit("tasks", "1", {"name": "Design", "billable_by_default": True})
@@ -66,7 +65,7 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
         "projects",
         "1",
         {
-            "client_id": ref("clients", "1"),
+            "client_id": str(Ref("clients", "1")),
             "name": "Website",
             "code": "WEB",
             "is_billable": True,
@@ -79,22 +78,26 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
         "user_assignments",
         "1",
         {
-            "project_id": ref("projects", "1"),
-            "user_id": ref("users", "1"),
+            "project_id": str(Ref("projects", "1")),
+            "user_id": str(Ref("users", "1")),
             "use_default_rates": False,
             "hourly_rate": Decimal("120"),
         },
     )
-    emit("task_assignments", "1", {"project_id": ref("projects", "1"), "task_id": ref("tasks", "1"), "billable": True})
-    emit("task_assignments", "2", {"project_id": ref("projects", "1"), "task_id": ref("tasks", "2")})
+    emit(
+        "task_assignments",
+        "1",
+        {"project_id": str(Ref("projects", "1")), "task_id": str(Ref("tasks", "1")), "billable": True},
+    )
+    emit("task_assignments", "2", {"project_id": str(Ref("projects", "1")), "task_id": str(Ref("tasks", "2"))})
     for number in range(1, time_entries + 1):
         emit(
             "time_entries",
             str(number),
             {
-                "project_id": ref("projects", "1"),
-                "task_id": ref("tasks", str(1 + number % 2)),
-                "user_id": ref("users", "1"),
+                "project_id": str(Ref("projects", "1")),
+                "task_id": str(Ref("tasks", str(1 + number % 2))),
+                "user_id": str(Ref("users", "1")),
                 "spent_date": dt.date(2021, 3, number % 28 + 1),
                 "hours": Decimal("1.25") * number,
                 "notes": f"entry {number}",
@@ -105,9 +108,9 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
         "expenses",
         "1",
         {
-            "project_id": ref("projects", "1"),
-            "expense_category_id": ref("expense_categories", "1"),
-            "user_id": ref("users", "1"),
+            "project_id": str(Ref("projects", "1")),
+            "expense_category_id": str(Ref("expense_categories", "1")),
+            "user_id": str(Ref("users", "1")),
             "spent_date": dt.date(2021, 3, 9),
             "total_cost": Decimal("42.50"),
             "notes": "Train\n[migrator hand expense 1]",
@@ -117,7 +120,7 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
         "invoices",
         "10",
         {
-            "client_id": ref("clients", "1"),
+            "client_id": str(Ref("clients", "1")),
             "number": "INV-10",
             "issue_date": dt.date(2021, 4, 1),
             "payment_term": "custom",
@@ -128,18 +131,18 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
                     "description": "Design work",
                     "quantity": Decimal("2"),
                     "unit_price": Decimal("100"),
-                    "project_id": ref("projects", "1"),
+                    "project_id": str(Ref("projects", "1")),
                 }
             ],
         },
     )
-    send = ref("invoice_messages", "10:send")
-    emit("invoice_messages", "10:send", {"invoice_id": ref("invoices", "10"), "event_type": "send"})
+    send = str(Ref("invoice_messages", "10:send"))
+    emit("invoice_messages", "10:send", {"invoice_id": str(Ref("invoices", "10")), "event_type": "send"})
     emit(
         "invoice_payments",
         "100",
         {
-            "invoice_id": ref("invoices", "10"),
+            "invoice_id": str(Ref("invoices", "10")),
             "amount": Decimal("50"),
             "paid_date": dt.date(2021, 4, 15),
             "notes": "part",
@@ -149,14 +152,14 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
     emit(
         "invoice_messages",
         "10:close",
-        {"invoice_id": ref("invoices", "10"), "event_type": "close"},
-        after=(send, ref("invoice_payments", "100")),
+        {"invoice_id": str(Ref("invoices", "10")), "event_type": "close"},
+        after=(send, str(Ref("invoice_payments", "100"))),
     )
     emit(
         "invoices",
         "11",
         {
-            "client_id": ref("clients", "2"),
+            "client_id": str(Ref("clients", "2")),
             "number": "INV-11",
             "line_items": [{"kind": "Product", "unit_price": Decimal("30")}],
         },
@@ -165,17 +168,17 @@ def world(*, line_kind: str = "Service", time_entries: int = 4) -> list[Planned]
         "estimates",
         "20",
         {
-            "client_id": ref("clients", "2"),
+            "client_id": str(Ref("clients", "2")),
             "number": "EST-20",
             "line_items": [{"kind": "Service", "quantity": 1, "unit_price": Decimal("500")}],
         },
     )
-    emit("estimate_messages", "20:send", {"estimate_id": ref("estimates", "20"), "event_type": "send"})
+    emit("estimate_messages", "20:send", {"estimate_id": str(Ref("estimates", "20")), "event_type": "send"})
     emit(
         "estimate_messages",
         "20:accept",
-        {"estimate_id": ref("estimates", "20"), "event_type": "accept"},
-        after=(ref("estimate_messages", "20:send"),),
+        {"estimate_id": str(Ref("estimates", "20")), "event_type": "accept"},
+        after=(str(Ref("estimate_messages", "20:send")),),
     )
     return sink.planned
 
@@ -223,41 +226,37 @@ class Run:
     client: HarvestClient
 
 
+def target_spec(
+    sandbox: Sandbox, *, rate: RateLimit = FAST, timeout: float | None = None, backoff_max: float = 0.2
+) -> TargetSpec:
+    """`--target URL` with `HARVEST_*` set, for `sandbox` (fast limit and retries unless told otherwise)."""
+    env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
+    return TargetSpec("url", url=sandbox.url, rate=rate, timeout=timeout, env=env, backoff_max=backoff_max)
+
+
 def migrate(
     sandbox: Sandbox,
     ledger_path: Path,
     planned: list[Planned],
     *,
     batch: str = "b1",
-    client: HarvestClient | None = None,
+    transport: httpx.BaseTransport | None = None,
+    rate: RateLimit = FAST,
+    timeout: float | None = None,
     create_users: bool = False,
     recreate_missing: bool = False,
     concurrency: int = 4,
     stop: threading.Event | None = None,
     progress: Callable[[LoadEvent], None] | None = None,
 ) -> Run:
-    """Plan `planned` against the sandbox and load it, as `api.run` wires it."""
-    client = client or harvest(sandbox)
-    with LedgerLock(ledger_path), Ledger(ledger_path) as ledger:
-        ledger.bind_target(sandbox.url, sandbox.account_id)
-        ledger.start_batch(batch)
-        target = TargetIndex(client)
-        target.check_access()
-        plan = build_plan(
-            planned, ledger=ledger, target=target, create_users=create_users, recreate_missing=recreate_missing
-        )
-        result = load(
-            plan,
-            client=client,
-            ledger=ledger,
-            batch=batch,
-            concurrency=concurrency,
-            target=target,
-            stop=stop,
-            progress=progress,
-        )
-        ledger.finish_batch(batch, "done" if result.exit_code == 0 else "finished-with-problems")
-    return Run(plan, result, client)
+    """Plan `planned` against the sandbox and load it through `api.Session`, as `migrator run` does."""
+    spec = target_spec(sandbox, rate=rate, timeout=timeout)
+    with api.Session(spec, ledger_path, write=True, transport=transport) as session:
+        session.confirm_target()
+        plan = session.decide(planned, create_users=create_users, recreate_missing=recreate_missing)
+        client = session.client
+        loaded = session.load(plan, batch=batch, concurrency=concurrency, progress=progress, stop=stop)
+    return Run(plan, loaded.result, client)
 
 
 def reconciliations(ledger_path: Path) -> int:
@@ -319,7 +318,7 @@ def assert_target_matches_plan(
         if entry.event:
             continue  # no object of its own: its effect is the parent's state, checked by the tests
         assert row.v2_id in objects[item.kind], f"{item.kind} {item.source_id} -> {row.v2_id} is not in the target"
-        payload = resolve(item.payload, {r: ids[r] for r in iter_refs(item.payload) if r in ids}, strict=True)
+        payload = REGISTRY[item.kind].map_refs(item.payload, ids.__getitem__)  # every reference has an id
         obj = objects[item.kind][row.v2_id]
         # The payload must show in the object unless the object is not this record's alone: existing
         # before (adopted as it was) or shared (two source records with one natural key, one object).

@@ -15,7 +15,7 @@ import httpx
 from migrator import api
 from migrator.load.ledger import Ledger
 from migrator.sandbox import Sandbox
-from tests.load.conftest import Recorder, harvest, is_upload, migrate
+from tests.load.conftest import Recorder, is_upload, migrate
 from tests.load.test_exactly_once import V1, _spec, planned_records, run
 
 CLEO = ("Cleo", "Baptiste", "cleo@freelance.example")  # v1 person 703: left, with history on project 902
@@ -109,7 +109,7 @@ def test_an_archive_waits_while_history_is_in_doubt(sandbox: Sandbox, tmp_path: 
     """A record whose outcome is unknown is checked and, if absent, sent again by the next run, which
     could not log it on an archived project: the batch's archives wait until nothing is in doubt."""
     ledger, planned = tmp_path / "l.sqlite", planned_records(api.SourceOptions((V1,)))
-    first = migrate(sandbox, ledger, planned, create_users=True, client=harvest(sandbox, transport=DoubtfulEntry()))
+    first = migrate(sandbox, ledger, planned, create_users=True, transport=DoubtfulEntry())
     assert first.result.exit_code == 3
     assert first.result.counts["archives"] == {"pending": 7}
     assert [p.source_id for p in first.result.problems if p.kind == "time_entries"] == ["2013"]

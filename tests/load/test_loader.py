@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from migrator import jsonio
-from migrator.config import RateLimit
 from migrator.errors import AuthError, LedgerError, TargetUnreachableError, TransientError
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.loader import LoadEvent, load
@@ -91,7 +90,7 @@ def test_a_source_edit_is_one_patch_of_the_changed_field_only(seeded: Sandbox, t
     migrate(seeded, ledger, world())
     recorder = Recorder()
     edited = _edited(world(), "@time_entries:2", notes="entry 2, reworded")
-    run = migrate(seeded, ledger, edited, client=harvest(seeded, transport=recorder))
+    run = migrate(seeded, ledger, edited, transport=recorder)
     (entry,) = [e for e in run.plan.entries if e.action == "update"]
     assert entry.diff == {"notes": ["entry 2", "entry 2, reworded"]}
     assert recorder.writes() == [("PATCH", f"/time_entries/{entry.target_id}", {"notes": "entry 2, reworded"})]
@@ -172,7 +171,7 @@ def test_a_time_entry_left_pending_is_found_by_its_external_reference(seeded: Sa
         ledger.record_intent(SYSTEM, "time_entries", "4", body, "b1")
     harvest(seeded).post("/time_entries", body)  # ...and the process died before recording the id
     recorder = Recorder()
-    run = migrate(seeded, ledger_path, world(), client=harvest(seeded, transport=recorder))
+    run = migrate(seeded, ledger_path, world(), transport=recorder)
     assert run.result.exit_code == 0 and recorder.writes() == []
     assert len([t for t in seeded.objects("time_entries") if t["notes"] == "entry 4"]) == 1
     assert states(ledger_path)["time_entries 4"] == "done"  # our lost POST made it: ours
@@ -191,7 +190,7 @@ def test_a_state_event_answered_422_although_it_happened_is_not_sent_again(seede
 
     recorder = LyingHarvest()
     planned = world()
-    run = migrate(seeded, tmp_path / "l.sqlite", planned, client=harvest(seeded, transport=recorder))
+    run = migrate(seeded, tmp_path / "l.sqlite", planned, transport=recorder)
     assert run.result.exit_code == 0, run.result.problems
     sends = [w for w in recorder.writes() if w[1].endswith("/messages") and w[2]["event_type"] == "send"]
     assert len(sends) == 2  # the invoice's and the estimate's, each once
@@ -282,9 +281,8 @@ def test_an_unreachable_target_stops_cleanly_and_a_resume_finishes(seeded: Sandb
         if event.done >= 8:
             network.unplugged = True
 
-    client = harvest(seeded, transport=network, max_retries=2)
     with pytest.raises(TargetUnreachableError):
-        migrate(seeded, ledger, planned, client=client, progress=pull_the_plug, concurrency=2)
+        migrate(seeded, ledger, planned, transport=network, progress=pull_the_plug, concurrency=2)
     left = list(states(ledger).values())
     assert left.count("done") + left.count("adopted") >= 8 and set(left) <= {"done", "adopted", "pending"}
     assert left.count("pending") <= 2  # at most the requests in flight when the target went away
@@ -314,9 +312,8 @@ def test_every_fault_kind_ends_with_one_object_per_record(fault: str, tmp_path: 
         faulty.seed_user(*ADA)
         before = snapshot(faulty)
         for _attempt in range(8):
-            client = harvest(faulty, timeout=0.3, rate=RateLimit(1000, 1.0))
             try:
-                if migrate(faulty, ledger, planned, client=client).result.exit_code == 0:
+                if migrate(faulty, ledger, planned, timeout=0.3).result.exit_code == 0:
                     break
             except (TargetUnreachableError, TransientError):  # a fault may stop a run: the next one resumes
                 continue

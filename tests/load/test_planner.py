@@ -14,7 +14,7 @@ from migrator.kinds import ACTIONS, KINDS, PLAN_KINDS
 from migrator.load.ledger import Ledger
 from migrator.plan.planner import Plan, build_plan
 from migrator.plan.target_index import TargetIndex
-from migrator.planned import MapSink, Planned, ref
+from migrator.planned import MapSink, Planned, Ref
 from migrator.sandbox import Sandbox
 from tests.load.conftest import ADA, SYSTEM, harvest, origin, world
 
@@ -51,9 +51,9 @@ def test_invalid_records_make_dependents_invalid_and_skipped_ones_skip_them() ->
     sink = MapSink()
     sink.invalid("clients", "9", origin("clients", "9"), "field 'name': must not be empty")
     sink.skip("clients", "8", origin("clients", "8"), "deleted in the source")
-    sink.emit("contacts", "1", {"client_id": ref("clients", "9"), "first_name": "A"}, origin("contacts", "1"))
-    sink.emit("contacts", "2", {"client_id": ref("clients", "8"), "first_name": "B"}, origin("contacts", "2"))
-    sink.emit("contacts", "3", {"client_id": ref("clients", "404"), "first_name": "C"}, origin("contacts", "3"))
+    sink.emit("contacts", "1", {"client_id": str(Ref("clients", "9")), "first_name": "A"}, origin("contacts", "1"))
+    sink.emit("contacts", "2", {"client_id": str(Ref("clients", "8")), "first_name": "B"}, origin("contacts", "2"))
+    sink.emit("contacts", "3", {"client_id": str(Ref("clients", "404")), "first_name": "C"}, origin("contacts", "3"))
     actions = by_ref(build_plan(sink.planned, ledger=None, target=TargetIndex.offline()))
     assert actions["@clients:9"] == ("invalid", "field 'name': must not be empty")
     assert actions["@clients:8"] == ("skipped", "deleted in the source")
@@ -184,9 +184,9 @@ def test_planning_100000_records_reads_each_kind_once(sandbox: Sandbox) -> None:
             "time_entries",
             str(n),
             {
-                "project_id": ref("projects", "1"),
-                "task_id": ref("tasks", "1"),
-                "user_id": ref("users", "1"),
+                "project_id": str(Ref("projects", "1")),
+                "task_id": str(Ref("tasks", "1")),
+                "user_id": str(Ref("users", "1")),
                 "spent_date": dt.date(2021, 1, 1),
                 "hours": Decimal("1"),
                 "external_reference": {"id": f"x:{n}"},
