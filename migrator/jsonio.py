@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -111,6 +112,16 @@ def _compact(value: Any) -> str:
     out: list[str] = []
     _encode(value, out, None, 0)
     return "".join(out)
+
+
+class JsonText(str):
+    """JSON already written (a request body made of a payload's fields encoded once): sent as it is."""
+
+
+def object_text(fields: Iterable[tuple[str, str]]) -> str:
+    """`{"a": 1, "b": "x"}` from (key, value already written as JSON) pairs: the text `dumps` writes
+    for that dict, so a payload's fields can be encoded once and joined in several ways."""
+    return "{" + ", ".join(_quote(key) + ": " + text for key, text in fields) + "}"
 
 
 # One decoder for every call: `json.loads(text, parse_float=…)` would build a new one each time.

@@ -113,11 +113,11 @@ class HarvestClient:
         """GET `path` (with query `params`) and return the parsed JSON."""
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: dict[str, Any]) -> Any:
+    def post(self, path: str, body: dict[str, Any] | jsonio.JsonText) -> Any:
         """POST a JSON body; return the created object. Never re-sent once it may have arrived."""
         return self.request("POST", path, body=body)
 
-    def patch(self, path: str, body: dict[str, Any]) -> Any:
+    def patch(self, path: str, body: dict[str, Any] | jsonio.JsonText) -> Any:
         """PATCH a JSON body (only the fields given change); return the updated object."""
         return self.request("PATCH", path, body=body)
 
@@ -203,7 +203,9 @@ class HarvestClient:
             url, shown = self._resolve(method, path, params)
         except httpx.InvalidURL as exc:
             raise HarvestError(f"not a valid URL: {self._redact(str(exc))}", method=method) from exc
-        content: Any = jsonio.dumps(body).encode() if body is not None else None
+        content: Any = None
+        if body is not None:  # a body written once by the loader (`JsonText`) is sent as it is
+            content = (body if isinstance(body, jsonio.JsonText) else jsonio.dumps(body)).encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         if multipart is not None:
             headers = {"Content-Type": multipart.content_type, "Content-Length": str(multipart.length)}

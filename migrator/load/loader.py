@@ -43,12 +43,12 @@ from migrator.load import receipts
 from migrator.load.archive import for_load, object_kind, step_path
 from migrator.load.assignments import describe_removed, other_id, settle_new_project
 from migrator.load.invoices import guard_no_email, line_item_changes
-from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Ledger, LedgerRow
+from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Encoded, Ledger, LedgerRow
 from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
 from migrator.load.receipts import ReceiptUploads
 from migrator.load.reconcile import CannotTell, Reconciler
 from migrator.plan.lanes import LANES
-from migrator.plan.planner import Plan, alignment, diff
+from migrator.plan.planner import Plan, alignment, changed_fields
 from migrator.plan.planstore import PlanEntry
 from migrator.plan.target_index import TargetIndex
 from migrator.planned import Ref
@@ -139,7 +139,7 @@ class Loader:
         state: str,
         *,
         v2_id: int | None,
-        payload: dict[str, Any] | None,
+        payload: dict[str, Any] | Encoded | None,
         error: str | None = None,
         receipt: Any = KEEP_RECEIPT,
     ) -> None:
@@ -220,9 +220,10 @@ class Loader:
         row = self._row(entry)
         state = row.state if row is not None and row.state in LOADED_STATES else "done"
         old = (row.payload if row is not None else None) or {}
+        encoded = Encoded(resolved)
         allowed = set(registry.update_model.model_fields if registry.update_model else ()) - {registry.parent_field}
         # A field dropped from the source is sent as null: a PATCH leaves alone what it does not name.
-        body = {key: resolved.get(key) for key in diff(old, resolved) if key in allowed}
+        body = {key: resolved.get(key) for key in changed_fields(old, encoded.stored) if key in allowed}  # old: JSON
         if body.get("is_active") is False:
             del body["is_active"]  # archived by the batch's `archives` step, once its history is in
         path = registry.item_path(resolved, int(entry.target_id or 0))
@@ -238,9 +239,9 @@ class Loader:
                 if settled == "pending":
                     return Outcome("pending", entry.target_id, note, available=True)
                 if settled == "rejected" and body:
-                    self.client.patch(path, body)  # the receipt was refused, and the fields with it
+                    self.client.patch(path, encoded.body(body))  # the receipt was refused, and the fields with it
             elif body:
-                self.client.patch(path, body)
+                self.client.patch(path, encoded.body(body))
         except RejectedError as exc:
             # Keep the row as it was (state, old payload): the object is still there, unchanged,
             # and the next plan proposes the update again.
@@ -249,7 +250,7 @@ class Loader:
         except TransientError as exc:
             message = f"update not confirmed ({exc.message}); it is planned again on the next run"
             return Outcome("pending", entry.target_id, message, available=True)
-        self._record(entry, state, v2_id=entry.target_id, payload=resolved)
+        self._record(entry, state, v2_id=entry.target_id, payload=encoded)
         return Outcome("updated", entry.target_id, available=True, receipt=note)
 
     def _create(self, entry: PlanEntry, resolved: dict[str, Any]) -> Outcome:
@@ -263,7 +264,8 @@ class Loader:
                 return found
         if registry.assignment:
             other = resolved.get(registry.other_field)
-            existing = self.kept.pop((planned.kind, resolved.get("project_id"), other), None)  # type: ignore[arg-type]
+            project = resolved.get(registry.parent_field or "")
+            existing = self.kept.pop((planned.kind, project, other), None)  # type: ignore[arg-type]
             if existing is not None:  # Harvest assigned it to the new project itself
                 self._log(entry, "adopted-automatic", int(existing["id"]), "assigned by Harvest to the new project")
                 changes = alignment(planned.kind, existing, resolved)
@@ -275,6 +277,7 @@ class Loader:
             self._record(entry, "rejected", v2_id=None, payload=None, error=exc.message)
             return Outcome("rejected", message=exc.message)
         path = registry.path_for(resolved)
+        encoded = Encoded(resolved)  # the intent, the request and the result: one encoding
         last = ""
         # An expense's receipt goes in its create request (multipart); one refused before sending does not.
         planned_receipt = planned.receipt if registry.receipts else None
@@ -285,14 +288,14 @@ class Loader:
             if attempt and self.halted():
                 break  # the intent stays pending; the next run reconciles it
             intent = receipts.record(wanted, "pending") if wanted else None
-            self.ledger.record_intent(*self._key(entry), resolved, self.batch, origin=entry.planned.origin.where(),
+            self.ledger.record_intent(*self._key(entry), encoded, self.batch, origin=entry.planned.origin.where(),
                                       receipt=intent)  # fmt: skip
             sent = time.monotonic()
             try:
                 if wanted is not None:
                     response, sent_sha = self.client.upload("POST", path, body, ReceiptUpload.planned(wanted))
                 else:
-                    response = self.client.post(path, body)
+                    response = self.client.post(path, encoded.body(body))
             except ReceiptChangedError as exc:
                 wanted, note = None, exc.message  # not sent, or cut short (the target keeps no part of it)
                 continue
@@ -315,7 +318,7 @@ class Loader:
                 self.target.add(planned.kind, response, resolved.get(registry.parent_field or ""))
             if registry.automatic and v2_id is not None:
                 # Created, but not finished until Harvest's own assignments are settled (see assignments.py).
-                self._record(entry, "pending", v2_id=v2_id, payload=resolved)
+                self._record(entry, "pending", v2_id=v2_id, payload=encoded)
                 problem = self._settle_project(entry, v2_id)
                 if problem is not None:
                     return problem
@@ -325,7 +328,7 @@ class Loader:
                 held = receipts.record(planned_receipt, "rejected", error=note)
             else:
                 held = KEEP_RECEIPT
-            self._record(entry, "done", v2_id=v2_id, payload=resolved, receipt=held)
+            self._record(entry, "done", v2_id=v2_id, payload=encoded, receipt=held)
             return Outcome("done", v2_id, available=True, receipt=note)
         if self.halted():
             return Outcome("pending", message="stopped before its outcome was known; the next run checks the target")
@@ -398,18 +401,19 @@ class Loader:
         An expense then gets its receipt, unless `obj` (the expense as the target shows it) holds it.
         """
         state = "done" if ours else "adopted"
+        encoded = Encoded(resolved)
         changes = {name: change for name, change in changes.items() if name != "receipt"}
         if changes and v2_id is not None:
             try:
                 body = {name: resolved[name] for name in changes}
-                self.client.patch(REGISTRY[entry.planned.kind].item_path(resolved, v2_id), body)
+                self.client.patch(REGISTRY[entry.planned.kind].item_path(resolved, v2_id), encoded.body(body))
             except (RejectedError, TransientError) as exc:
                 # Stored without those fields, so the next plan proposes them as an update.
                 unset = {name: value for name, value in resolved.items() if name not in changes}
                 self._record(entry, state, v2_id=v2_id, payload=unset, error=exc.message)
                 message = f"adopted, but its {', '.join(changes)} could not be set: {exc.message}"
                 return Outcome("rejected", v2_id, message, available=True)
-        self._record(entry, state, v2_id=v2_id, payload=resolved)
+        self._record(entry, state, v2_id=v2_id, payload=encoded)
         # The ledger's word, everywhere (run, status, rollback): `done` is ours, whoever's POST made it.
         outcome = Outcome(state, v2_id, available=True)
         if REGISTRY[entry.planned.kind].receipts and v2_id is not None:

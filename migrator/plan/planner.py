@@ -67,7 +67,11 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[Any]
     Why as stored: the ledger keeps JSON, so a `date` read back is a string; comparing it with
     the mapped `date` would call every date field changed and PATCH it for nothing.
     """
-    old, new = as_stored(old or {}), as_stored(new)
+    return changed_fields(as_stored(old or {}), as_stored(new))
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """`diff` of two payloads already as stored (a ledger row's, `Encoded.stored`)."""
     return {key: [old.get(key), new.get(key)] for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from migrator import jsonio
 from migrator.errors import LedgerError
-from migrator.load.ledger import _MIGRATIONS, Ledger, LedgerLock, payload_hash
+from migrator.load.ledger import _MIGRATIONS, Encoded, Ledger, LedgerLock, payload_hash
 from tests.working_tree import child_env
 
 
@@ -37,6 +39,42 @@ def test_intent_then_result_survive_reopening(tmp_path: Path) -> None:
 def test_payload_hash_ignores_key_order_and_keeps_decimals_exact() -> None:
     assert payload_hash({"a": 1, "b": Decimal("1.10")}) == payload_hash({"b": Decimal("1.10"), "a": 1})
     assert payload_hash({"b": Decimal("1.10")}) != payload_hash({"b": Decimal("1.1")})
+
+
+# A payload with every kind of value a mapping writes: its hash is pinned, so every ledger written before
+# payloads were encoded once still finds its records unchanged (a changed hash would PATCH them all).
+PINNED = {
+    "spent_date": dt.date(2021, 3, 9),
+    "hours": Decimal("1.50"),
+    "project_id": 12,
+    "notes": 'Café "x"',
+    "external_reference": {"id": "a:1", "group_id": "g"},
+    "line_items": [{"unit_price": Decimal("100"), "kind": "Service"}],
+    "billable": True,
+    "x": None,
+}
+
+
+def test_a_payload_is_encoded_once_into_the_ledgers_text_and_hash_and_any_body() -> None:
+    encoded = Encoded(PINNED)
+    assert encoded.hash == payload_hash(PINNED) == "15cb393812d657459310d68d60eb4a0b"
+    assert jsonio.loads(encoded.text) == encoded.stored == jsonio.loads(jsonio.dumps(PINNED))
+    # A body made of its fields, one changed and one added, reads as that dict would.
+    body = {key: value for key, value in PINNED.items() if key != "project_id"} | {"billable": False, "new": 1}
+    sent = encoded.body(body)
+    assert isinstance(sent, jsonio.JsonText) and jsonio.loads(sent) == jsonio.loads(jsonio.dumps(body))
+
+
+def test_the_ledger_stores_what_was_encoded(tmp_path: Path) -> None:
+    encoded = Encoded(PINNED)
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ledger.record_intent("hand", "time_entries", "1", encoded, "b1")
+        pending = ledger.get("hand", "time_entries", "1")
+        ledger.record_result("hand", "time_entries", "1", state="done", v2_id=9, payload=PINNED, batch="b1")
+        done = ledger.get("hand", "time_entries", "1")
+    assert pending is not None and done is not None
+    assert pending.payload_hash == done.payload_hash == encoded.hash  # an Encoded or a dict: the same row
+    assert pending.payload == done.payload == encoded.stored
 
 
 def test_the_ledger_refuses_another_target(tmp_path: Path) -> None:
