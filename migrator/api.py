@@ -495,7 +495,7 @@ def status(ledger_path: Path = DEFAULT_LEDGER, *, rejected: bool = False) -> dic
             for row in ledger.rows(state="pending")
         ]
         bound = ledger.target()
-        document = {
+        document: dict[str, Any] = {
             "ledger": str(ledger_path),
             "target": {"url": bound[0], "account_id": bound[1]} if bound else None,
             "batches": [batch | {"kinds": counts.get(batch["name"], {})} for batch in ledger.batches()],

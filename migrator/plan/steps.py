@@ -61,7 +61,7 @@ class Touches:
     def register(self, planned: PlannedRecord) -> None:
         system = planned.system
         found = [planned.payload.get(name) for name in ("project_id", "client_id")]
-        self._parents[(system, planned.ref)] = [ref for ref in found if Ref.parse(ref)]
+        self._parents[(system, planned.ref)] = [str(ref) for ref in found if Ref.parse(ref)]
         kind = REGISTRY[planned.kind]
         if kind.assignment:
             project, other = planned.payload.get(kind.parent_field or ""), planned.payload.get(kind.other_field)

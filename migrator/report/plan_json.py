@@ -28,7 +28,7 @@ def change_text(entry: Any, indent: str = "    ") -> str:
     payload = planned.payload_text if hasattr(planned, "payload_text") else jsonio.dumps(planned.payload)
     origin = planned.origin
     inner = indent + "  "
-    fields = (
+    fields: tuple[tuple[str, str], ...] = (
         ("system", _quote(origin.system)),
         ("kind", _quote(planned.kind)),
         ("action", _quote(entry.action)),

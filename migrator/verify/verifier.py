@@ -65,7 +65,7 @@ class VerifyReport:
     """CONTRACT.md `verify --format json`."""
 
     kinds: dict[str, dict[str, int]] = field(default_factory=dict)
-    totals: dict[str, dict[str, str]] = field(default_factory=dict)
+    totals: dict[str, dict[str, Any]] = field(default_factory=dict)  # hours as text; receipts as counts
     money: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     differences: list[dict[str, Any]] = field(default_factory=list)
     rolled_back: dict[str, int] = field(default_factory=dict)  # batch -> its records a rollback deleted
@@ -226,8 +226,8 @@ class _Verifier:
         rows: dict[tuple[str, str], LedgerRow] = {}
         for system in {item.origin.system for item in batch}:
             ids = [item.source_id for item in batch if item.origin.system == system]
-            for row in self.ledger.get_many(system, kind, ids):
-                rows[(system, str(Ref(kind, row.source_id)))] = row
+            for read in self.ledger.get_many(system, kind, ids):
+                rows[(system, str(Ref(kind, read.source_id)))] = read
         found = 0
         for item in batch:
             key = (item.origin.system, item.ref)
