@@ -1,12 +1,44 @@
-"""One exception tree for migrator. Each branch tells the caller what to do next.
+"""Every exception migrator raises on purpose, in one tree. Each branch tells the caller what to do next.
 
-- `SourceError`: a legacy export file is unsafe, unreadable or malformed (fix the file, or `--keep-going`).
-- `MappingError`: a record cannot be represented in Harvest v2 (report it, plan the rest).
-- `ConfigError`: the command line or environment is incomplete (fix the settings).
-- `HarvestError`: the target answered badly; subclasses say whether to retry, reconcile, report or stop.
-- `ExportError`: a live legacy API answered something an export cannot keep (fix access, run again).
-- `LedgerError`: the ledger cannot be used (locked, other target, disk full): stop, nothing was sent.
-- `PlanError`: a saved plan no longer matches the source, ledger or target.
+    MigratorError                   cli.main prints str(error) as one line and exits 1 (never a traceback)
+    ├── SourceError                 sources/: a file is unsafe, unreadable or malformed (`file:line record field`)
+    │   │                           → fix the file; `--keep-going` lists it under `errors` and plans the rest
+    │   ├── UnsafeXMLError          xmlsafe: entities, a DTD, an external reference: refused, never expanded
+    │   ├── SourceParseError        xmlsafe, the readers: not well-formed, or a shape no reader knows
+    │   │   └── MalformedXMLError   xmlsafe: broken or cut short (a truncated body)
+    │   ├── SourceFailResponse      freshbooks reader: a saved `status="fail"` body, an error and not data
+    │   └── ReceiptChangedError     harvest/multipart: a receipt file changed or vanished since it was planned
+    │                               → the loader creates the expense without it and says why
+    ├── MappingError                mappings/: a value has no v2 form → the mapping plans the record `invalid`
+    │   └── UnknownCurrency         harvest_v1/currency: a currency name with no ISO 4217 code
+    ├── ConfigError                 the edges (cli, api, target, config, settings, systems): flags or environment
+    │   │                           are missing or contradict → fix them; nothing was sent
+    │   └── MapFileError            overrides: the `--map` file (file, line, key); nothing was sent
+    ├── HarvestError                harvest/client: the Harvest v2 target answered badly (method, path, status)
+    │   ├── TransientError          5xx, timeout, dropped connection; GETs were already retried
+    │   │   │                       → loader: an update is planned again, a create reconciled first
+    │   │   ├── OutcomeUnknownError a POST may have arrived → reconcile (load/reconcile) before sending again
+    │   │   └── RateLimitedError    429 past every retry: nothing was processed → sending again is safe
+    │   ├── TargetUnreachableError  DNS, refused connection → the run stops cleanly; the same command resumes
+    │   ├── RejectedError           422 and other 4xx (load/invoices refuses an email too) → the record is
+    │   │   │                       rejected with Harvest's message, its dependents blocked, the rest goes on
+    │   │   └── NotFoundError       404: the object or its parent is gone
+    │   └── AuthError               401/403, or a token that is not an administrator's (plan/target_index)
+    │                               → stop at once; the ledger is consistent
+    ├── CannotTell                  load/reconcile: the target cannot say whether a record's object exists
+    │                               (several matches, no natural key) → the record is rejected, saying so
+    ├── ExportError                 export/: a legacy API answered what an export cannot keep (its request)
+    │   │                           → fix access and run again: what was fetched stays, the export resumes
+    │   └── ExportAccessError       credentials refused, or not an administrator's: nothing more is requested
+    ├── LedgerError                 load/ledger: locked by another run, bound to another target, unwritable
+    │                               → stop; nothing was sent
+    └── PlanError                   plan/saved_plan: a saved plan no longer matches the source, ledger or
+                                    target (or cannot be read) → plan again
+
+Signals that never leave the module that raises them stay there, private: the typer's `_Slow` (take the
+validating path), the export's `Stopped` and `IncompleteBody` (a task ends; read the body again), the
+sandbox schema's `_NotText`. The sandboxes' `SandboxError` is the test instrument's HTTP answer to a
+client, not an error of migrator's.
 """
 
 from __future__ import annotations
@@ -83,19 +115,20 @@ class SourceFailResponse(SourceError):
     """A saved FreshBooks `status="fail"` body: the export recorded an error, not data."""
 
 
+class ReceiptChangedError(SourceError):
+    """The receipt file is not what was planned any more (missing, or another size): nothing was kept."""
+
+
 # --- mapping ---------------------------------------------------------------------------------------
 
 
 class MappingError(MigratorError):
-    """A source record cannot become a valid Harvest v2 payload."""
+    """A source value has no v2 form. Raised and caught inside a mapping, which plans the record
+    `invalid` with this message: one record never stops a plan."""
 
-    def __init__(self, message: str, *, kind: str, source_id: str, field: str | None = None) -> None:
-        self.message = message
-        self.kind = kind
-        self.source_id = source_id
-        self.field = field
-        where = f"{kind} {source_id}" + (f" field '{field}'" if field else "")
-        super().__init__(f"{where}: {message}")
+
+class UnknownCurrency(MappingError):
+    """A Harvest v1 currency display name carries no ISO 4217 code this migrator knows."""
 
 
 # --- configuration ---------------------------------------------------------------------------------
@@ -103,6 +136,10 @@ class MappingError(MigratorError):
 
 class ConfigError(MigratorError):
     """Settings are missing or contradictory; the message says what to set."""
+
+
+class MapFileError(ConfigError):
+    """The `--map` file cannot be used: it names the file and the key (nothing is sent)."""
 
 
 # --- target (Harvest v2 over HTTP) -----------------------------------------------------------------
@@ -164,6 +201,10 @@ class AuthError(HarvestError):
 
 class RateLimitedError(TransientError):
     """429 persisted past every retry."""
+
+
+class CannotTell(MigratorError):
+    """The target cannot say whether a record's object exists (several matches, or no natural key)."""
 
 
 # --- export (a live legacy API) --------------------------------------------------------------------

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrator.errors import ConfigError
+from migrator.errors import MapFileError
 from migrator.kinds import KINDS, REGISTRY, load_order
 from migrator.planned import Planned, Ref
 from migrator.systems import NAMES
@@ -43,10 +43,6 @@ RENAMABLE = tuple(kind for kind in KINDS if REGISTRY[kind].renamable)
 _NAME = re.compile(r"^(?P<system>[a-z0-9-]+):(?P<kind>[a-z_]+):(?P<id>.+)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _TABLES = {"people": None, "rename": None, "skip": {"records", "kinds"}, "only": {"since", "until", "clients"}}
-
-
-class MapFileError(ConfigError):
-    """The `--map` file cannot be used: it names the file and the key (nothing is sent)."""
 
 
 def record_name(system: str, kind: str, source_id: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.errors import UnknownCurrency
+
 # ISO 4217 codes in circulation (2024). v2 takes "the code in any currency field".
 _CODES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
@@ -51,10 +53,6 @@ OBSOLETE: dict[str, str] = {
 }
 
 _SEPARATOR = re.compile(r"\s[-\u2013]\s")  # " - " or " – " (en dash)
-
-
-class UnknownCurrency(ValueError):
-    """The display name carries no ISO 4217 code this migrator knows."""
 
 
 @dataclass(frozen=True, slots=True)

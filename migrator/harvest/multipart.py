@@ -22,13 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from migrator import jsonio
-from migrator.errors import SourceError
+from migrator.errors import ReceiptChangedError
 
 BLOCK = 1 << 20
-
-
-class ReceiptChangedError(SourceError):
-    """The receipt file is not what was planned any more (missing, or another size): nothing was kept."""
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,17 @@ from typing import Any
 
 from migrator.errors import (
     AuthError,
+    CannotTell,
     HarvestError,
     LedgerError,
     NotFoundError,
     RateLimitedError,
+    ReceiptChangedError,
     RejectedError,
     TargetUnreachableError,
     TransientError,
 )
-from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
+from migrator.harvest.multipart import ReceiptUpload
 from migrator.harvest.receipts import refused_receipt
 from migrator.kinds import ASSIGNMENTS, REGISTRY
 from migrator.load import receipts
@@ -46,7 +48,7 @@ from migrator.load.invoices import guard_no_email, line_item_changes
 from migrator.load.ledger import KEEP_RECEIPT, LOADED_STATES, Encoded, Ledger, LedgerRow
 from migrator.load.outcomes import LoadEvent, LoadResult, Outcome, Problem, Tally
 from migrator.load.receipts import ReceiptUploads
-from migrator.load.reconcile import CannotTell, Reconciler
+from migrator.load.reconcile import Reconciler
 from migrator.plan.lanes import LANES
 from migrator.plan.planner import Plan, alignment, changed_fields
 from migrator.plan.planstore import PlanEntry

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from migrator.errors import HarvestError, RejectedError, TransientError
-from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
+from migrator.errors import HarvestError, ReceiptChangedError, RejectedError, TransientError
+from migrator.harvest.multipart import ReceiptUpload
 from migrator.harvest.receipts import refused_receipt, size_text
 from migrator.kinds import REGISTRY
 from migrator.load.ledger import Ledger, LedgerRow

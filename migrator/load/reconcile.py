@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.errors import CannotTell
 from migrator.kinds import REGISTRY
 from migrator.load.invoices import event_applied
 from migrator.load.ledger import Ledger
@@ -33,10 +34,6 @@ class Found:
     v2_id: int | None
     how: str
     obj: dict[str, Any] | None = None
-
-
-class CannotTell(Exception):
-    """The target cannot say whether the record's object exists (several matches, or no natural key)."""
 
 
 class Reconciler:

@@ -13,9 +13,9 @@ import pytest
 from pydantic import SecretStr
 
 from migrator.config import RateLimit, TargetSettings
-from migrator.errors import OutcomeUnknownError
+from migrator.errors import OutcomeUnknownError, ReceiptChangedError
 from migrator.harvest.client import HarvestClient
-from migrator.harvest.multipart import ReceiptChangedError, ReceiptUpload
+from migrator.harvest.multipart import ReceiptUpload
 from migrator.sandbox.multipart import read_form
 from tests.harvest.test_client import FakeClock
 
