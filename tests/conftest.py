@@ -3,6 +3,7 @@ skips a green run may contain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,13 +116,14 @@ def sandbox():  # type: ignore[no-untyped-def]
         yield running
 
 
-def client_for(sandbox, **settings):  # type: ignore[no-untyped-def]
-    """A real HarvestClient talking to `sandbox` over HTTP."""
-    from pydantic import SecretStr
+@pytest.fixture()
+def write_xml(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write `body` (with an XML declaration) to `tmp_path/name` and return the path."""
 
-    from migrator.config import RateLimit, TargetSettings
-    from migrator.harvest.client import HarvestClient
+    def write(name: str, body: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body, encoding="utf-8")
+        return path
 
-    rate = settings.pop("rate", RateLimit(1000, 1.0))
-    account_id = settings.pop("account_id", sandbox.account_id)
-    return HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), account_id, rate=rate, **settings))
+    return write

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from migrator.generate import generate
 from migrator.sandbox import Sandbox
+from tests.checks import harvest
 from tests.cli.test_plan_and_errors import migrator
-from tests.conftest import REPO, client_for
+from tests.conftest import REPO
 
 SEVERITY_ORDER = ("money", "hours", "data", "cosmetic")
 
@@ -86,9 +87,9 @@ def test_a_refused_record_is_listed_by_run_json_and_status_rejected(tmp_path: Pa
     ledger = tmp_path / "ledger.sqlite"
     with Sandbox(rate=None) as sandbox:
         # Invoice number FB-0103 already taken in the target: Harvest refuses the migrated invoice (422).
-        harvest = client_for(sandbox)
-        squatter = harvest.post("/clients", {"name": "Squatter", "currency": "USD"})
-        harvest.post("/invoices", {"client_id": squatter["id"], "number": "FB-0103"})
+        client = harvest(sandbox)
+        squatter = client.post("/clients", {"name": "Squatter", "currency": "USD"})
+        client.post("/invoices", {"client_id": squatter["id"], "number": "FB-0103"})
         env = {"HARVEST_ACCESS_TOKEN": sandbox.token, "HARVEST_ACCOUNT_ID": sandbox.account_id}
         target = ("--target", sandbox.url, "--ledger", str(ledger), "--rate", "1000/1")
         fixture = str(REPO / "fixtures" / "freshbooks")

@@ -22,8 +22,8 @@ from migrator.report.plan_markdown import render_plan_markdown
 from migrator.report.plan_text import render_plan_text
 from migrator.sandbox import Sandbox
 from migrator.sandbox.store import OWNER
-from tests.conftest import client_for
-from tests.load.test_exactly_once import FB, V1, _spec, run
+from tests.accounts import FB, V1, run
+from tests.checks import harvest, target_spec
 
 PRIYA_ON_CAFE = ("user_assignments", "Café website", "Priya Raman")
 IMPLIED = {
@@ -88,7 +88,7 @@ def test_an_assignment_only_the_history_implies_loads_active_and_ends_archived(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     ledger, options = tmp_path / "l.sqlite", api.SourceOptions((export(tmp_path, "fb"),))
-    plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(options, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     entries = {(e.planned.kind, e.planned.source_id): e for e in plan.plan.entries}
 
     # Planned as what it is: found where its history is, never on the project's line.
@@ -128,9 +128,9 @@ def test_an_assignment_only_the_history_implies_loads_active_and_ends_archived(
     priyas = [e for e in sandbox.objects("time_entries") if e["user"]["name"] == "Priya Raman"]
     assert sorted(e["project"]["name"] for e in priyas) == ["Café website", "Ortiz booking site", "Tanaka app"]
 
-    assert api.verify(options, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(options, target=target_spec(sandbox), ledger_path=ledger).ok
     assert run(sandbox, ledger, options=options).result.requests == 0
-    api.rollback(batch="b1", target=_spec(sandbox), ledger_path=ledger)
+    api.rollback(batch="b1", target=target_spec(sandbox), ledger_path=ledger)
     left = {
         kind: len(objs)
         for kind in ("clients", "projects", "tasks", "user_assignments", "task_assignments", "time_entries", "expenses")
@@ -144,12 +144,12 @@ def test_verify_names_an_assignment_in_the_wrong_state(sandbox: Sandbox, tmp_pat
     ledger, options = tmp_path / "l.sqlite", api.SourceOptions((export(tmp_path, "fb"),))
     assert run(sandbox, ledger, options=options).exit_code == 0
     held = assignments(sandbox)
-    client = client_for(sandbox)
+    client = harvest(sandbox)
     reopened, closed = held[PRIYA_ON_CAFE], held[("task_assignments", "Café website", "Design")]
     client.patch(f"/projects/{reopened['project']['id']}/user_assignments/{reopened['id']}", {"is_active": True})
     client.patch(f"/projects/{closed['project']['id']}/task_assignments/{closed['id']}", {"is_active": False})
 
-    report = api.verify(options, target=_spec(sandbox), ledger_path=ledger)
+    report = api.verify(options, target=target_spec(sandbox), ledger_path=ledger)
     found = [
         (d["kind"], d["source"], d["target_id"], d["field"], d["source_value"], d["target_value"])
         for d in report.differences
@@ -167,9 +167,9 @@ def test_verify_holds_a_harvest_v1_assignment_to_its_deactivated_state(sandbox: 
     held = assignments(sandbox)
     deactivated = held[("task_assignments", "Website Redesign", "Project Management")]  # v1 task assignment 1003
     assert deactivated["is_active"] is False
-    client = client_for(sandbox)
+    client = harvest(sandbox)
     client.patch(f"/projects/{deactivated['project']['id']}/task_assignments/{deactivated['id']}", {"is_active": True})
-    report = api.verify(options, target=_spec(sandbox), ledger_path=ledger)
+    report = api.verify(options, target=target_spec(sandbox), ledger_path=ledger)
     assert [
         (d["source"], d["target_id"], d["field"], d["source_value"], d["target_value"]) for d in report.differences
     ] == [("harvest-v1:task_assignments:1003", deactivated["id"], "is_active", "archived", "active")]
@@ -185,20 +185,20 @@ def test_a_cut_over_puts_back_on_the_project_whoever_its_staff_list_names_again(
     assert run(sandbox, ledger, batch="history", options=history).exit_code == 0
     assert PRIYA_ON_CAFE in inactive(sandbox)
 
-    plan = api.plan(cutover, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(cutover, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     changed = [(e.planned.kind, e.planned.source_id, e.action, e.diff) for e in plan.plan.entries
                if e.action not in ("unchanged", "skipped")]  # fmt: skip
     assert changed == [("user_assignments", "41:3", "update", {"is_active": [False, True]})]  # no archive step
     report = run(sandbox, ledger, batch="cutover", options=cutover)
     assert report.exit_code == 0, report.result.problems
     assert inactive(sandbox) == IMPLIED - {PRIYA_ON_CAFE}
-    assert api.verify(cutover, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(cutover, target=target_spec(sandbox), ledger_path=ledger).ok
     assert run(sandbox, ledger, batch="cutover", options=cutover).result.requests == 0
 
     # A later export where she is off the list again: archived again, though a batch archived it before.
     assert run(sandbox, ledger, batch="later", options=history).exit_code == 0
     assert inactive(sandbox) == IMPLIED
-    assert api.verify(history, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(history, target=target_spec(sandbox), ledger_path=ledger).ok
 
 
 def test_a_cut_over_archives_whoever_left_a_staff_list_since_the_first_batch(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_a_cut_over_archives_whoever_left_a_staff_list_since_the_first_batch(san
     assert run(sandbox, ledger, batch="history", options=history).exit_code == 0
     assert inactive(sandbox) == IMPLIED - {PRIYA_ON_CAFE}
 
-    plan = api.plan(cutover, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(cutover, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     changed = {(e.planned.kind, e.planned.source_id, e.action, e.reason) for e in plan.plan.entries
                if e.action not in ("unchanged", "skipped")}  # fmt: skip
     assert changed == {
@@ -225,7 +225,7 @@ def test_a_cut_over_archives_whoever_left_a_staff_list_since_the_first_batch(san
     report = run(sandbox, ledger, batch="cutover", options=cutover)
     assert report.exit_code == 0, report.result.problems
     assert inactive(sandbox) == IMPLIED
-    assert api.verify(cutover, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(cutover, target=target_spec(sandbox), ledger_path=ledger).ok
     assert run(sandbox, ledger, batch="cutover", options=cutover).result.requests == 0
 
 
@@ -236,7 +236,7 @@ def test_new_history_on_an_implied_assignment_reopens_it_for_the_load_and_archiv
     history = api.SourceOptions((export(tmp_path, "june"),))
     cutover = api.SourceOptions((export(tmp_path, "cutover", priya_later=True),))
     assert run(sandbox, ledger, batch="history", options=history).exit_code == 0
-    plan = api.plan(cutover, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(cutover, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     changed = {(e.planned.kind, e.planned.source_id, e.action) for e in plan.plan.entries
                if e.action not in ("unchanged", "skipped")}  # fmt: skip
     assert changed == {
@@ -250,7 +250,7 @@ def test_new_history_on_an_implied_assignment_reopens_it_for_the_load_and_archiv
     hers = [e["hours"] for e in sandbox.objects("time_entries") if e["user"]["name"] == "Priya Raman"
             and e["project"]["name"] == "Café website"]  # fmt: skip
     assert sorted(hers) == [0, 2.0]
-    assert api.verify(cutover, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(cutover, target=target_spec(sandbox), ledger_path=ledger).ok
 
 
 def test_an_implied_assignment_reactivated_by_hand_is_left_active(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -258,8 +258,8 @@ def test_an_implied_assignment_reactivated_by_hand_is_left_active(sandbox: Sandb
     ledger, options = tmp_path / "l.sqlite", api.SourceOptions((export(tmp_path, "fb"),))
     assert run(sandbox, ledger, options=options).exit_code == 0
     priya = assignments(sandbox)[PRIYA_ON_CAFE]
-    client_for(sandbox).patch(f"/projects/{priya['project']['id']}/user_assignments/{priya['id']}", {"is_active": True})
-    plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    harvest(sandbox).patch(f"/projects/{priya['project']['id']}/user_assignments/{priya['id']}", {"is_active": True})
+    plan = api.plan(options, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     step = next(
         e for e in plan.plan.entries if e.planned.kind == "archives" and e.planned.source_id == "user_assignments:41:3"
     )

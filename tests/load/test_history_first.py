@@ -15,8 +15,8 @@ import httpx
 from migrator import api
 from migrator.load.ledger import Ledger
 from migrator.sandbox import Sandbox
-from tests.load.conftest import Recorder, is_upload, migrate
-from tests.load.test_exactly_once import V1, _spec, planned_records, run
+from tests.accounts import V1, migrate, planned_records, run
+from tests.checks import Recorder, is_upload, target_spec
 
 CLEO = ("Cleo", "Baptiste", "cleo@freelance.example")  # v1 person 703: left, with history on project 902
 
@@ -32,7 +32,7 @@ def test_an_adopted_person_who_left_is_reactivated_for_the_load_and_archived_aga
     ledger = tmp_path / "l.sqlite"
     options = api.SourceOptions((V1,))
     cleo = sandbox.seed_user(*CLEO, is_active=False)  # already in the target, archived: she left long ago
-    plan = api.plan(options, target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(options, target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     steps = {
         (e.planned.kind, e.planned.source_id): e
         for e in plan.plan.entries
@@ -57,7 +57,7 @@ def test_an_adopted_person_who_left_is_reactivated_for_the_load_and_archived_aga
         assert opened.get("harvest-v1", "archives", "users:703").state == "done"  # type: ignore[union-attr]
     again = run(sandbox, ledger, options=options)
     assert again.exit_code == 0 and again.result.requests == 0
-    assert api.verify(options, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(options, target=target_spec(sandbox), ledger_path=ledger).ok
 
 
 def test_a_later_batch_with_new_history_on_archived_things_reopens_them_and_archives_them_again(
@@ -71,7 +71,7 @@ def test_a_later_batch_with_new_history_on_archived_things_reopens_them_and_arch
     client = _find(sandbox, "clients", id=project["client"]["id"])
     assert project["is_active"] is False and client["is_active"] is False
     # The cut-over batch: the full export, with one more entry on the archived project.
-    plan = api.plan(api.SourceOptions((V1,)), target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    plan = api.plan(api.SourceOptions((V1,)), target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     reopened = sorted(e.planned.source_id for e in plan.plan.entries if e.planned.kind == "reactivations")
     assert reopened == ["clients:503", "projects:904", "tasks:804"]
     report = run(sandbox, ledger, batch="delta", options=api.SourceOptions((V1,)))
@@ -80,11 +80,11 @@ def test_a_later_batch_with_new_history_on_archived_things_reopens_them_and_arch
     assert _find(sandbox, "projects", id=project["id"])["is_active"] is False
     assert _find(sandbox, "clients", id=client["id"])["is_active"] is False
     assert _find(sandbox, "tasks", name="Legacy Support")["is_active"] is False
-    assert api.verify(api.SourceOptions((V1,)), target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(api.SourceOptions((V1,)), target=target_spec(sandbox), ledger_path=ledger).ok
     assert run(sandbox, ledger, batch="delta", options=api.SourceOptions((V1,))).result.requests == 0
 
     # Rolling the delta back removes its entry and leaves the archived things archived.
-    result = api.rollback(batch="delta", target=_spec(sandbox), ledger_path=ledger)
+    result = api.rollback(batch="delta", target=target_spec(sandbox), ledger_path=ledger)
     assert result.deleted == {"time_entries": 1}
     assert not [
         e for e in sandbox.objects("time_entries") if e["project"]["id"] == project["id"] and e["hours"] == 1.25

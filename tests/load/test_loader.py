@@ -17,17 +17,8 @@ from migrator.plan.planner import build_plan
 from migrator.plan.target_index import TargetIndex
 from migrator.planned import Planned
 from migrator.sandbox import Sandbox
-from tests.load.conftest import (
-    ADA,
-    SYSTEM,
-    Recorder,
-    assert_target_matches_plan,
-    harvest,
-    migrate,
-    reconciliations,
-    snapshot,
-    world,
-)
+from tests.accounts import ADA, SYSTEM, migrate, world
+from tests.checks import Recorder, assert_target_matches_plan, harvest, reconciliations, snapshot
 
 
 @pytest.fixture()

@@ -15,9 +15,10 @@ from migrator.report.plan_markdown import render_plan_markdown
 from migrator.report.plan_text import render_plan_text
 from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
-from tests.conftest import REPO, client_for
+from tests.accounts import FB, run
+from tests.checks import harvest, target_spec
+from tests.conftest import REPO
 from tests.golden import assert_no_stale_golden, check_golden
-from tests.load.test_exactly_once import FB, _spec, run
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -55,7 +56,7 @@ def test_no_golden_plan_report_without_its_test() -> None:
 def test_a_plan_after_a_partial_run_shows_what_is_left(sandbox: Sandbox, tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     run(sandbox, ledger, options=api.SourceOptions((FB / "clients",)))
-    report = api.plan(api.SourceOptions((FB,)), target=_spec(sandbox), ledger_path=ledger, create_users=True)
+    report = api.plan(api.SourceOptions((FB,)), target=target_spec(sandbox), ledger_path=ledger, create_users=True)
     summary = report.summary()
     assert summary["clients"]["unchanged"] == 3 and summary["clients"]["create"] == 1  # + the placeholder
     assert summary["contacts"]["unchanged"] == 5
@@ -69,7 +70,7 @@ def test_rollback_archives_what_carries_foreign_time_and_never_deletes_adopted(
     ledger = tmp_path / "l.sqlite"
     options = api.SourceOptions((FB,))
     assert run(sandbox, ledger, batch="b1", options=options).exit_code == 0
-    client = client_for(sandbox)
+    client = harvest(sandbox)
     project = next(p for p in sandbox.objects("projects") if p["name"] == "Café website")
     task = next(t for t in sandbox.objects("tasks") if t["name"] == "Design")
     nora = next(u for u in sandbox.objects("users") if u["email"] == "nora@quiststudio.example")
@@ -84,7 +85,7 @@ def test_rollback_archives_what_carries_foreign_time_and_never_deletes_adopted(
             "hours": Decimal("1.5"),
         },
     )
-    result = api.rollback(batch="b1", target=_spec(sandbox), ledger_path=ledger)
+    result = api.rollback(batch="b1", target=target_spec(sandbox), ledger_path=ledger)
     assert any(line.startswith("projects 41 ") for line in result.archived)
     assert [p["is_active"] for p in sandbox.objects("projects") if p["id"] == project["id"]] == [False]
     assert len(sandbox.objects("time_entries")) == 1  # only the foreign entry is left
@@ -92,5 +93,5 @@ def test_rollback_archives_what_carries_foreign_time_and_never_deletes_adopted(
     with Ledger(ledger) as opened:
         states = {row.state for row in opened.rows(batch="b1")}
     assert "done" not in states  # every created object was deleted or archived
-    again = api.rollback(batch="b1", target=_spec(sandbox), ledger_path=ledger)
+    again = api.rollback(batch="b1", target=target_spec(sandbox), ledger_path=ledger)
     assert again.total == 0

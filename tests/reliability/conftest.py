@@ -1,8 +1,8 @@
 """Helpers shared by the reliability proofs: the real command line as a subprocess, the sandbox's
 instrument read over HTTP, and the wording of a one-line CLI error.
 
-Everything else comes from `tests/load`: the fixture accounts and their expected target
-(`test_exactly_once`), and the exactly-once checks against the target (`conftest`).
+Everything else comes from the shared helpers: the fixture accounts and their expected target
+(`tests/accounts.py`), and the exactly-once checks against the target (`tests/checks.py`).
 """
 
 from __future__ import annotations

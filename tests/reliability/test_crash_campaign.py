@@ -38,8 +38,8 @@ from pathlib import Path
 from migrator import api
 from migrator.load.ledger import Ledger
 from migrator.sandbox import Sandbox
-from tests.load.conftest import reconciliations, snapshot
-from tests.load.test_exactly_once import PEOPLE, SOURCES, _spec, assert_exactly_one_object_per_record
+from tests.accounts import PEOPLE, SOURCES, assert_exactly_one_object_per_record
+from tests.checks import reconciliations, snapshot, target_spec
 from tests.reliability.conftest import ledger_writes, migrator_args, migrator_env
 
 KILLS = 50  # kill points in the whole campaign
@@ -102,7 +102,7 @@ def assert_exactly_once_and_idle(sandbox: Sandbox, ledger: Path, before: dict[st
     with Ledger(ledger) as opened:
         assert [f"{r.kind} {r.source_id}" for r in opened.rows(state="pending")] == []
     assert sandbox.stats()["emails_sent"] == invitations
-    assert api.verify(SOURCES, target=_spec(sandbox), ledger_path=ledger).ok
+    assert api.verify(SOURCES, target=target_spec(sandbox), ledger_path=ledger).ok
     objects = snapshot(sandbox)
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr[-2000:]

@@ -24,13 +24,8 @@ import pytest
 
 from migrator import api
 from migrator.sandbox import FAULT_KINDS, Sandbox
-from tests.load.conftest import snapshot
-from tests.load.test_exactly_once import (
-    SOURCES,
-    assert_exactly_one_object_per_record,
-    fault_spec,
-    run_through_faults,
-)
+from tests.accounts import SOURCES, assert_exactly_one_object_per_record, fault_spec, run_through_faults
+from tests.checks import snapshot
 from tests.reliability.conftest import sandbox_stats
 
 FAULT_RATE = 0.2

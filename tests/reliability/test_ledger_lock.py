@@ -23,8 +23,8 @@ from pathlib import Path
 
 from migrator import api
 from migrator.sandbox import Sandbox
-from tests.load.conftest import snapshot
-from tests.load.test_exactly_once import SOURCES, assert_exactly_one_object_per_record
+from tests.accounts import SOURCES, assert_exactly_one_object_per_record
+from tests.checks import snapshot
 from tests.reliability.conftest import (
     assert_one_clean_error_line,
     ledger_writes,

@@ -29,15 +29,8 @@ import pytest
 
 from migrator.load.loader import LoadEvent
 from migrator.sandbox import Sandbox
-from tests.load.conftest import assert_target_matches_plan, snapshot
-from tests.load.test_exactly_once import (
-    PEOPLE,
-    SOURCES,
-    assert_ledger_matches_target,
-    planned_records,
-    run_through_faults,
-    seed_people,
-)
+from tests.accounts import PEOPLE, SOURCES, planned_records, run_through_faults, seed_people
+from tests.checks import assert_ledger_matches_target, assert_target_matches_plan, snapshot
 from tests.reliability.conftest import migrator, migrator_env, sandbox_stats
 
 UNKNOWN_OUTCOMES = ("commit_502", "commit_drop", "stall")

@@ -37,7 +37,7 @@ from migrator.config import RateLimit
 from migrator.errors import MigratorError
 from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
-from tests.load.test_exactly_once import FB, SOURCES
+from tests.accounts import FB, SOURCES
 from tests.reliability.conftest import assert_one_clean_error_line, migrator, migrator_env
 
 TOKEN = "pat-LEAKCANARY-7f3c9e1d2b4a6c8e"  # the sandbox's token; first 12 chars: "pat-LEAKCANA"

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from migrator.sandbox import Sandbox
+from tests.checks import harvest
 from tests.cli.test_plan_and_errors import migrator
-from tests.conftest import REPO, client_for
+from tests.conftest import REPO
 
 SOURCES = (str(REPO / "fixtures" / "harvest-v1"), str(REPO / "fixtures" / "freshbooks"))
 MAP = """[people]
@@ -71,16 +72,16 @@ def signed_off(tmp_path_factory: pytest.TempPathFactory) -> SignedOff:
         equal = migrator("verify", *SOURCES, *target, "--format", "html", "--output", str(equal_html), env=env)
         assert equal.returncode == 0, equal.stdout + equal.stderr
 
-        harvest = client_for(sandbox)
+        client = harvest(sandbox)
         entries = {e["external_reference"]["id"]: e for e in sandbox.objects("time_entries")}
-        harvest.patch(f"/time_entries/{entries['harvest-v1:day_entry:2001']['id']}", {"spent_date": "2013-02-28"})
+        client.patch(f"/time_entries/{entries['harvest-v1:day_entry:2001']['id']}", {"spent_date": "2013-02-28"})
         ben = next(u for u in sandbox.objects("users") if u["email"] == "ben.okafor@newco.example")
         with sandbox.store.transaction():
             raw = sandbox.store.get("time_entries", entries["harvest-v1:day_entry:2010"]["id"])
             sandbox.store.touch(raw | {"user_id": ben["id"]})
         expense = next(e for e in sandbox.objects("expenses") if "[migrator freshbooks expense 71]" in e["notes"])
-        harvest.patch(f"/expenses/{expense['id']}", {"total_cost": Decimal("45.00")})
-        harvest.close()
+        client.patch(f"/expenses/{expense['id']}", {"total_cost": Decimal("45.00")})
+        client.close()
 
         verify_html = folder / "verify.html"
         verify = migrator("verify", *SOURCES, *target, "--format", "json", env=env)

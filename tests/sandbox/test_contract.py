@@ -16,7 +16,7 @@ import pytest
 from migrator.kinds import KINDS
 from migrator.sandbox import Sandbox
 from tests import openapi
-from tests.load.test_exactly_once import SOURCES, run
+from tests.accounts import SOURCES, run
 from tests.sandbox.helpers import Api, base_world, time_entry
 
 D = Decimal

@@ -44,16 +44,3 @@ def fixture_plan_timestamps() -> MapSink:
 def plan() -> Plan:
     """`plan(paths, timestamp_timers=False)` -> the MapSink of those files."""
     return plan_paths
-
-
-@pytest.fixture
-def write_xml(tmp_path: Path) -> Callable[[str, str], Path]:
-    """Write `body` (with an XML declaration) to `tmp_path/name` and return the path."""
-
-    def write(name: str, body: str) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body, encoding="utf-8")
-        return path
-
-    return write

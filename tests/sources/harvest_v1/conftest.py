@@ -29,16 +29,3 @@ def _read_file(path: Path) -> tuple[list[RawRecord], list[SourceWarning]]:
 def read_file() -> ReadFile:
     """Everything the v1 reader emits for one file: (records, warnings)."""
     return _read_file
-
-
-@pytest.fixture
-def write_xml(tmp_path: Path) -> Callable[[str, str], Path]:
-    """Write `body` (with an XML declaration) to `tmp_path/name` and return the path."""
-
-    def write(name: str, body: str) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body, encoding="utf-8")
-        return path
-
-    return write

@@ -7,25 +7,25 @@ from pathlib import Path
 
 from migrator import api
 from migrator.sandbox import Sandbox
-from tests.conftest import client_for
-from tests.load.test_exactly_once import FB, _spec, run
+from tests.accounts import FB, run
+from tests.checks import harvest, target_spec
 
 
 def test_verify_names_a_deleted_time_entry_and_an_edited_invoice(sandbox: Sandbox, tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     options = api.SourceOptions((FB,))
     assert run(sandbox, ledger, options=options).exit_code == 0
-    report = api.verify(options, target=_spec(sandbox), ledger_path=ledger)
+    report = api.verify(options, target=target_spec(sandbox), ledger_path=ledger)
     assert report.ok and report.totals["hours"] == {"source": "26.00", "target": "26.00"}
 
-    client = client_for(sandbox)
+    client = harvest(sandbox)
     entry = next(e for e in sandbox.objects("time_entries") if e["external_reference"]["id"].endswith(":502"))
     client.delete(f"/time_entries/{entry['id']}")
     invoice = next(i for i in sandbox.objects("invoices") if i["number"] == "FB-0103")
     line = invoice["line_items"][0]
     client.patch(f"/invoices/{invoice['id']}", {"line_items": [{"id": line["id"], "unit_price": Decimal("140")}]})
 
-    report = api.verify(options, target=_spec(sandbox), ledger_path=ledger)
+    report = api.verify(options, target=target_spec(sandbox), ledger_path=ledger)
     assert not report.ok
     assert report.kinds["time_entries"] == {"source": 8, "target": 7}
     assert report.totals["hours"] == {"source": "26.00", "target": "19.75"}

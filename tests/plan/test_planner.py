@@ -16,7 +16,8 @@ from migrator.plan.planner import Plan, build_plan
 from migrator.plan.target_index import TargetIndex
 from migrator.planned import MapSink, Planned, Ref
 from migrator.sandbox import Sandbox
-from tests.load.conftest import ADA, SYSTEM, harvest, origin, world
+from tests.accounts import ADA, SYSTEM, origin, world
+from tests.checks import harvest
 
 
 def by_ref(plan: Plan) -> dict[str, tuple[str, str | None]]:
