@@ -19,12 +19,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mappings import map_all
 from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.outcomes import Phase
 from migrator.load.planstore import PlanStore
+from migrator.mappings import map_all
 from migrator.overrides import Overrides, pilot_order, restrict
 from migrator.planned import Lossy, MapContext, MapSink
 from migrator.sources import SourceExport, read_exports

@@ -3,6 +3,8 @@ skips a green run may contain."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,23 @@ def client_for(sandbox, **settings):  # type: ignore[no-untyped-def]
     rate = settings.pop("rate", RateLimit(1000, 1.0))
     account_id = settings.pop("account_id", sandbox.account_id)
     return HarvestClient(TargetSettings(sandbox.url, SecretStr(sandbox.token), account_id, rate=rate, **settings))
+
+
+# --- hermetic: no test reads or writes the checkout's working directory ---------------------------------
+# The README's first command leaves `migrator-ledger.sqlite` (and the sandbox's account) in the folder it
+# ran in; the default `--ledger` of a command run in the checkout would find them. Every test, and every
+# module fixture before it, runs in a folder of its own: paths into the repository are written from
+# `REPO`, never relative to the working directory.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("session-cwd"))
+    yield
+    os.chdir(before)
+
+
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.currency import UnknownCurrency, resolve
-from mappings.harvest_v1.lossy import KindNotes, show
 from migrator.harvest.models import is_email_address
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.currency import UnknownCurrency, resolve
+from migrator.mappings.harvest_v1.lossy import KindNotes, show
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Client, Contact
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from mappings.clock import clock_minutes, hours_of, span_for
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import KindNotes, show
+from migrator.mappings.clock import clock_minutes, hours_of, span_for
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.lossy import KindNotes, show
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import DayEntry
 

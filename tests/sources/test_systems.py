@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 import click
 import pytest
 
-from mappings import mapper_for
 from migrator import overrides
 from migrator.cli import cli
 from migrator.errors import ConfigError, SourceParseError
 from migrator.generate import SYSTEMS as GENERATED
+from migrator.mappings import mapper_for
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport, read_exports
 from migrator.sources.harvest_v1.reader import LISTS, HarvestV1Reader

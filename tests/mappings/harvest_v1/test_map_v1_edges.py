@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mappings.harvest_v1.currency import Resolved, UnknownCurrency, resolve
+from migrator.mappings.harvest_v1.currency import Resolved, UnknownCurrency, resolve
 from migrator.planned import MapSink
 
 Write = Callable[[str, str], Path]
