@@ -647,10 +647,15 @@ def export_command(
     multiple=True,
     metavar="NAME[=PATH]",
     help="With --system harvest-v1: non-admin, inactive, bad-id, narrow-hints, shifting-pages, truncated, "
-    "hostile (repeatable; PATH picks the record a trap hits).",
+    "hostile (PATH picks the record a trap hits). With --system freshbooks: staff-token, deleted-folder, "
+    "shifting-pages, lying-pages, summary-lists, fail, wrong-system, truncated, hostile (PATH: the method a trap "
+    "hits, e.g. fail=invoice.list). Repeatable.",
 )
 @click.option(
-    "--page-size", type=click.IntRange(1), default=50, show_default=True, help="With --system: records per list page."
+    "--page-size",
+    type=click.IntRange(1),
+    help="With --system: the most records a list page holds (harvest-v1: 50 invoices, as v1; freshbooks: 100, "
+    "FreshBooks' maximum per_page).",
 )
 def sandbox_command(
     host: str,
@@ -663,7 +668,7 @@ def sandbox_command(
     system: str | None,
     folder: Path | None,
     traps: tuple[str, ...],
-    page_size: int,
+    page_size: int | None,
     receipt_limit: str,
 ) -> None:
     """Serve the built-in Harvest v2 sandbox until interrupted, or with --system a legacy API.

@@ -91,7 +91,7 @@ class ExportSettings:
         return cls(
             system,
             Path(out),
-            url=check_url(address, declared.url_env),
+            url=exporter.endpoint(check_url(address, declared.url_env, exporter.example_url)),
             credentials=exporter.credentials(env),
             **common,  # type: ignore[arg-type]
         )
@@ -103,7 +103,7 @@ class ExportSettings:
         return cls(system, Path(out), sandbox=True, **options)  # type: ignore[arg-type]
 
 
-def check_url(url: str, env_name: str) -> str:
+def check_url(url: str, env_name: str, example: str = "https://acme.harvestapp.com") -> str:
     """The account's address alone: http(s), no `user:password@`, no query, no fragment.
 
     The address is written into the manifest and shown in output, so it must hold no secret; the
@@ -114,7 +114,7 @@ def check_url(url: str, env_name: str) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"--url / {env_name} must be an http(s) address like https://acme.harvestapp.com")
+        raise ConfigError(f"--url / {env_name} must be an http(s) address like {example}")
     if "@" in parts.netloc or parts.query or parts.fragment or url.endswith(("?", "#")):
         raise ConfigError(
             f"--url / {env_name} must be the account's address alone: no user:password@, no ?query, "

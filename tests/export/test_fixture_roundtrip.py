@@ -84,6 +84,7 @@ def test_the_manifest_describes_every_file_and_counts_what_the_reader_finds(tmp_
     assert manifest["receipts"] == {
         "saved": [],
         "missing": [{"expense": "1304", "status": 404, "why": "not found (404): the API has no file for it"}],
+        "without": 0,
     }
     assert "receipt of expense 1304: not found (404)" in done.stdout
     assert "Next: migrator plan" in done.stdout

@@ -51,6 +51,7 @@ class LegacySandbox:
     system: ClassVar[str]
     traps_known: ClassVar[tuple[str, ...]] = ()
     reader_class: ClassVar[type]
+    default_page_size: ClassVar[int] = 50  # records a list page holds at most, unless `page_size` says
 
     def __init__(
         self,
@@ -62,7 +63,7 @@ class LegacySandbox:
         traps: Iterable[str] = (),
         fault_rate: float = 0.0,
         fault_seed: int = 0,
-        page_size: int = 50,
+        page_size: int | None = None,
     ) -> None:
         declared = source_system(self.system)
         self.label = declared.label
@@ -70,6 +71,7 @@ class LegacySandbox:
         self.folder = Path(folder) if folder is not None else declared.fixtures_path()
         if not self.folder.is_dir():
             raise ConfigError(f"--from {self.folder}: not a folder of saved {self.label} responses")
+        page_size = self.default_page_size if page_size is None else page_size
         if page_size < 1:
             raise ConfigError(f"--page-size must be at least 1, got {page_size}")
         self.traps = parse_traps(traps, self.traps_known)
