@@ -40,7 +40,7 @@ from migrator.export.base import whole_number as _safe
 from migrator.export.check import describe, is_xml, snippet
 from migrator.export.crawl import Crawl
 from migrator.export.fetch import Fetched, Request
-from migrator.export.pages import Accepted, Listing, ListingRun, request_body
+from migrator.export.pages import Accepted, Listing, ListingRun, request_body, some_ids
 from migrator.export.receipts import extension_for, receipt_stem
 from migrator.export.settings import Credentials
 from migrator.sources.freshbooks.reader import FreshBooksReader
@@ -58,6 +58,10 @@ _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
 
 def _lines_missing(record: RawRecord) -> bool:
     return "lines" not in record.fields
+
+
+def _not_marked_deleted(record: RawRecord) -> bool:
+    return str(record.fields.get("folder") or "").strip().lower() != "deleted"
 
 
 def _address_missing(record: RawRecord) -> bool:
@@ -186,11 +190,11 @@ class FreshBooksExporter(Exporter):
         facts = staff.facts
         if not facts:
             raise ExportError("the answer names no staff member (no <staff> body)", request=STAFF_CURRENT.shown)
-        who = f"staff {facts['staff_id']}" + (f" ({facts['name']})" if facts["name"] else "")
         if facts["staff_id"] != ADMIN:
+            named = f" ({facts['name']})" if facts["name"] else ""
             raise ExportAccessError(
-                f"this token is {who}'s, not the admin's: an export with it would miss records "
-                "(a staff token sees only what that person is assigned to); use the admin's token",
+                f"this token is staff {facts['staff_id']}'s{named}, not the admin's: an export with it would miss "
+                "records (a staff token sees only what that person is assigned to); use the admin's token",
                 request=STAFF_CURRENT.shown,
             )
         account = company or "the FreshBooks account"
@@ -207,7 +211,11 @@ class FreshBooksExporter(Exporter):
                              follow=family.summary)  # fmt: skip
             crawl.spawn(run.start)
             if family.folders:
-                crawl.spawn(ListingRun(crawl, family.listing("deleted")).start)
+                deleted = ListingRun(
+                    crawl, family.listing("deleted"), lambda accepted: self._deleted_listed(crawl, accepted),
+                    follow=_not_marked_deleted,
+                )  # fmt: skip
+                crawl.spawn(deleted.start)
 
     def _listed(self, crawl: Crawl, family: Family, accepted: Accepted) -> None:
         """After a list (active and archived) is settled: its summaries fetched whole, its receipts."""
@@ -216,6 +224,14 @@ class FreshBooksExporter(Exporter):
         if family.resource == "expenses" and crawl.receipts:
             for expense_id in accepted.ids:
                 crawl.spawn(self._receipt, crawl, expense_id)
+
+    def _deleted_listed(self, crawl: Crawl, accepted: Accepted) -> None:
+        """A record of the deleted folder that does not say so would be planned as an active one."""
+        if accepted.picked:
+            crawl.notice(
+                f"{accepted.listing.name}: {some_ids(accepted.picked)} listed without <folder>deleted</folder>: "
+                "a plan takes them for active records"
+            )
 
     def _whole(self, crawl: Crawl, family: Family, record_id: str) -> None:
         got = crawl.get(

@@ -277,19 +277,19 @@ class ListingRun:
             )
         elif how == "stable":
             self.crawl.notice(
-                f"{name} states a total of {total:,} but holds {len(held):,} records, the same on two passes in "
-                f"a row: its total is wrong; the {len(held):,} records it holds are exported"
+                f"{name} states a total of {total:,} but holds {_records(len(held))}, the same on two passes in "
+                "a row: its total is wrong; what it holds is exported"
             )
         elif how == "unsettled":
             self.crawl.notice(
                 f"{name} kept changing while it was read: none of {MAX_PASSES} passes held exactly its stated "
-                f"total; the last ({len(held):,} records, total {total if total is not None else '?'}) is exported; "
+                f"total; the last ({_records(len(held))}, total {total if total is not None else '?'}) is exported; "
                 "export again with --refresh when the account is quiet"
             )
         gone = sorted({i for other in self.passes for i in other.unique()} - held, key=_numeric)
         if gone:
             self.crawl.notice(
-                f"{name}: {_some(gone)} listed by an earlier pass, then gone (deleted or moved to another folder "
+                f"{name}: {some_ids(gone)} listed by an earlier pass, then gone (deleted or moved to another folder "
                 "meanwhile): not exported from this list"
             )
         if self.then is not None:
@@ -297,11 +297,16 @@ class ListingRun:
             self.then(Accepted(self.listing, ordered, accepted.picked()))
 
 
+def _records(count: int) -> str:
+    return f"{count:,} record" + ("" if count == 1 else "s")
+
+
 def _numeric(record_id: str) -> tuple[int, str]:
     return (int(record_id), record_id) if record_id.isdigit() else (0, record_id)
 
 
-def _some(ids: Sequence[str]) -> str:
+def some_ids(ids: Sequence[str]) -> str:
+    """`record 104 was`, `records 104, 105 were` (the first `SHOWN_IDS`, then how many more)."""
     shown = ", ".join(ids[:SHOWN_IDS])
     more = f" and {len(ids) - SHOWN_IDS:,} more" if len(ids) > SHOWN_IDS else ""
     noun = "record" if len(ids) == 1 else "records"

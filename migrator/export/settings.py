@@ -20,6 +20,8 @@ from migrator.config import RateLimit
 from migrator.errors import ConfigError, redact
 from migrator.systems import system as source_system
 
+SANDBOX_RATE = "100/15"  # the limit a legacy sandbox started by `export --sandbox` serves with
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -76,7 +78,9 @@ class ExportSettings:
         """Settings from command-line options and the environment (the one place that reads it)."""
         declared = source_system(system)
         exporter = declared.load_exporter()
-        budget = RateLimit.parse(rate) if rate else RateLimit.parse(exporter.default_rate)
+        # The built-in sandbox is nobody's account: without --rate it is read at its own limit.
+        default = SANDBOX_RATE if sandbox else exporter.default_rate
+        budget = RateLimit.parse(rate) if rate else RateLimit.parse(default)
         common = dict(rate=budget, receipts=receipts, refresh=refresh, concurrency=concurrency)
         if sandbox:
             if url:

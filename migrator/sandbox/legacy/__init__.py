@@ -86,6 +86,7 @@ class LegacySandbox:
             window=RateWindow(rate),
             faults=FaultInjector(fault_rate, FAULT_KINDS, fault_seed, known=FAULT_KINDS),
             extra_stats=self.extra_stats,
+            describe=self.describe,
         )
         self._thread: threading.Thread | None = None
 
@@ -107,6 +108,10 @@ class LegacySandbox:
 
     def throttled(self, wait: float) -> Answer:
         raise NotImplementedError
+
+    def describe(self, body: bytes) -> str | None:
+        """What a request body asks, for the request log (None: the path says it all)."""
+        return None
 
     def extra_stats(self) -> dict[str, Any]:
         return {"records": self.store.counts()}

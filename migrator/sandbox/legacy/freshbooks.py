@@ -37,7 +37,7 @@ Traps (`--trap NAME[=METHOD]`, each off unless switched on):
   a new record is created where page 1 begins (a record of page 1 moves down to page 2, read);
 - `lying-pages`: every list states `pages` wrong (10 for a list of one page, as a real body did,
   else 1) and a `total` one more than it holds (as a count that includes something the list omits);
-- `summary-lists`: lists answer as in 2008–2009: clients with their name and e-mail only,
+- `summary-lists`: lists answer as in 2008–2009: clients with their name, e-mail and folder only,
   invoices, estimates and recurring profiles without `<lines>` (their `.get` has everything);
 - `fail[=METHOD]` (default `invoice.list`): that method answers HTTP 200 `status="fail"`, code
   50020 "Request failed." (modelled on a real 2012 body);
@@ -98,7 +98,8 @@ RESOURCE_FAMILY = {resource: family for family, (resource, _list, _record) in FA
 FOLDERS = frozenset({"clients", "invoices", "estimates", "items", "recurrings", "expenses"})
 STATES = ("active", "archived", "deleted")
 DATED = frozenset({"time_entries", "expenses"})  # indexed by day: date filters, time entries in date order
-SUMMARY_CLIENT = ("client_id", "organization", "username", "first_name", "last_name", "email")  # 2008's list
+# The 2008 client.list's fields (research §4), and the folder every list record carries since 2010.
+SUMMARY_CLIENT = ("client_id", "organization", "username", "first_name", "last_name", "email", "folder")
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE response [\n <!ENTITY lol "lol">\n'
@@ -227,6 +228,15 @@ class FreshBooksSandbox(LegacySandbox):
             self._delete_some()
 
     # --- answering -----------------------------------------------------------------------------------------
+
+    def describe(self, body: bytes) -> str | None:
+        """`client.list page=2 per_page=100 folder=deleted`: the method and its parameters, for the log."""
+        try:
+            request = etree.fromstring(body, _SAFE)
+        except etree.XMLSyntaxError:
+            return None
+        params = " ".join(f"{_local(child.tag)}={(child.text or '').strip()}" for child in request if _local(child.tag))
+        return f"{request.get('method', '?')} {params}".strip()
 
     def throttled(self, wait: float) -> Answer:
         seconds = max(1, math.ceil(wait))
