@@ -34,7 +34,9 @@ Traps (`--trap NAME[=METHOD]`, each off unless switched on):
   folder: listed only with `<folder>deleted</folder>`, its `.get` failing 50010;
 - `shifting-pages[=METHOD]` (default `invoice.list`): after page 1 is first served, its first record
   is deleted (a record of page 2 moves up to page 1, already read); after page 2 is first served,
-  a new record is created where page 1 begins (a record of page 1 moves down to page 2, read);
+  a copy of the first record is created with a new id: where page 1 begins in the lists ordered
+  newest first or by date (invoices, time entries: a record of page 1 moves down to page 2, read
+  again, and the new one is on a page already read), at the end of the others;
 - `lying-pages`: every list states `pages` wrong (10 for a list of one page, as a real body did,
   else 1) and a `total` one more than it holds (as a count that includes something the list omits);
 - `summary-lists`: lists answer as in 2008–2009: clients with their name, e-mail and folder only,
