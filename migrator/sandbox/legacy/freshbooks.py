@@ -185,6 +185,7 @@ class FreshBooksSandbox(LegacySandbox):
         self.token, self.company = token, company
         self.receipts: dict[int, Path] = {}
         self._shifted: set[int] = set()  # shifting-pages: the pages whose first serving changed the account
+        self._totals: dict[tuple[Any, ...], int] = {}
         super().__init__(folder, *args, **options)
 
     @property
@@ -333,7 +334,11 @@ class FreshBooksSandbox(LegacySandbox):
         order = {"newest_first": resource == "invoices", "by_day": resource == "time_entries"}
         offset = (page - 1) * per_page
         if "staff-token" not in self.traps:
-            total = self.store.count(resource, states=states, days=days)
+            # A list's total is asked with every page: counted once per state of the account.
+            key = (resource, states, days, self.store.changes)
+            total = self._totals.get(key)
+            if total is None:
+                total = self._totals[key] = self.store.count(resource, states=states, days=days)
             bodies = self.store.select(resource, states=states, days=days, limit=per_page, offset=offset, **order)
             return bodies, total
         if resource in DATED:  # a staff member's own time and expenses

@@ -95,6 +95,7 @@ class RecordStore:
             " state TEXT, PRIMARY KEY (resource, id))"
         )
         self.lock = threading.RLock()
+        self.changes = 0  # bumped by every change after loading: what a cache of answers keys on
         self._seq = 0
         self.skipped: list[str] = []  # files of the folder that are not this system's
 
@@ -261,6 +262,7 @@ class RecordStore:
 
     def put(self, resource: str, record_id: int, body: bytes, summary: bytes | None, columns: Columns) -> None:
         with self.lock:
+            self.changes += 1
             self._seq += 1
             self._db.execute(
                 "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,1,NULL,?,?,?,?)",
@@ -279,11 +281,13 @@ class RecordStore:
 
     def delete(self, resource: str, record_id: int) -> None:
         with self.lock:
+            self.changes += 1
             self._db.execute("DELETE FROM records WHERE resource=? AND id=?", (resource, record_id))
 
     def delete_children(self, resources: tuple[str, ...], parent: int) -> None:
         marks = ",".join("?" * len(resources))
         with self.lock:
+            self.changes += 1
             self._db.execute(f"DELETE FROM records WHERE resource IN ({marks}) AND parent=?", (*resources, parent))
 
     def close(self) -> None:
