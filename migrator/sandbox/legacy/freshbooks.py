@@ -185,7 +185,8 @@ class FreshBooksSandbox(LegacySandbox):
         self.token, self.company = token, company
         self.receipts: dict[int, Path] = {}
         self._shifted: set[int] = set()  # shifting-pages: the pages whose first serving changed the account
-        self._totals: dict[tuple[Any, ...], int] = {}
+        self._totals: dict[tuple[Any, ...], int] = {}  # a list's total, per state of the account
+        self._keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # the last sort key of each page served
         super().__init__(folder, *args, **options)
 
     @property
@@ -339,7 +340,13 @@ class FreshBooksSandbox(LegacySandbox):
             total = self._totals.get(key)
             if total is None:
                 total = self._totals[key] = self.store.count(resource, states=states, days=days)
-            bodies = self.store.select(resource, states=states, days=days, limit=per_page, offset=offset, **order)
+            # The page before's last key, when it was served as the account is now: no OFFSET walk.
+            after = self._keys.get((*key, per_page, page - 1)) if page > 1 else None
+            bodies, last = self.store.page(
+                resource, states=states, days=days, limit=per_page, offset=offset, after=after, **order
+            )
+            if last is not None:
+                self._keys[(*key, per_page, page)] = last
             return bodies, total
         if resource in DATED:  # a staff member's own time and expenses
             total = self.store.count(resource, states=states, days=days, owner=self.me)

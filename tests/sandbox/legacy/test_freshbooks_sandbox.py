@@ -114,6 +114,15 @@ def test_lists_are_paged_as_freshbooks_pages(sandbox: FreshBooksSandbox) -> None
     assert staff.tag == f"{NS}staff_members" and {m.tag for m in staff} == {f"{NS}member"}
 
 
+@pytest.mark.parametrize(("method", "field"), [("time_entry.list", "time_entry_id"), ("invoice.list", "invoice_id"),
+                                              ("client.list", "client_id")])  # fmt: skip
+def test_pages_read_in_turn_are_the_list_read_at_once(sandbox: FreshBooksSandbox, method: str, field: str) -> None:
+    """Each next page is asked after the last key served (no OFFSET walk): by date, newest first, by id."""
+    whole = ids(ok(post(sandbox, method, per_page="100")), field)
+    pages = [ids(ok(post(sandbox, method, page=str(page), per_page="1")), field) for page in range(1, len(whole) + 2)]
+    assert [i for page in pages for i in page] == whole and pages[-1] == []
+
+
 def test_folders_active_and_archived_by_default_deleted_only_when_asked(sandbox: FreshBooksSandbox) -> None:
     assert ids(ok(post(sandbox, "client.list")), "client_id") == ["11", "12", "13"]
     assert ids(ok(post(sandbox, "client.list", folder="archived")), "client_id") == ["13"]
