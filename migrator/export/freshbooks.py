@@ -26,6 +26,7 @@ changing while it is read is re-read up to four times and the export says so (`p
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -207,15 +208,11 @@ class FreshBooksExporter(Exporter):
         crawl.get(SYSTEM_CURRENT, SYSTEM_FILE, collect=NoFacts, counted=False)
         crawl.get(STAFF_CURRENT, STAFF_FILE, collect=StaffFacts, counted=False)
         for family in FAMILIES:
-            run = ListingRun(crawl, family.listing(), lambda accepted, f=family: self._listed(crawl, f, accepted),
-                             follow=family.summary)  # fmt: skip
-            crawl.spawn(run.start)
+            listed = functools.partial(self._listed, crawl, family)
+            crawl.spawn(ListingRun(crawl, family.listing(), listed, follow=family.summary).start)
             if family.folders:
-                deleted = ListingRun(
-                    crawl, family.listing("deleted"), lambda accepted: self._deleted_listed(crawl, accepted),
-                    follow=_not_marked_deleted,
-                )  # fmt: skip
-                crawl.spawn(deleted.start)
+                deleted = functools.partial(self._deleted_listed, crawl)
+                crawl.spawn(ListingRun(crawl, family.listing("deleted"), deleted, follow=_not_marked_deleted).start)
 
     def _listed(self, crawl: Crawl, family: Family, accepted: Accepted) -> None:
         """After a list (active and archived) is settled: its summaries fetched whole, its receipts."""

@@ -332,7 +332,7 @@ class FreshBooksSandbox(LegacySandbox):
         self, resource: str, states: tuple[str, ...] | None, days: tuple[str, str] | None, page: int, per_page: int
     ) -> tuple[list[bytes], int]:
         """One page of bodies and the list's total (what the token may see of it)."""
-        order = {"newest_first": resource == "invoices", "by_day": resource == "time_entries"}
+        newest_first, by_day = _order(resource)
         offset = (page - 1) * per_page
         if "staff-token" not in self.traps:
             # A list's total is asked with every page: counted once per state of the account.
@@ -343,7 +343,14 @@ class FreshBooksSandbox(LegacySandbox):
             # The page before's last key, when it was served as the account is now: no OFFSET walk.
             after = self._keys.get((*key, per_page, page - 1)) if page > 1 else None
             bodies, last = self.store.page(
-                resource, states=states, days=days, limit=per_page, offset=offset, after=after, **order
+                resource,
+                states=states,
+                days=days,
+                limit=per_page,
+                offset=offset,
+                after=after,
+                newest_first=newest_first,
+                by_day=by_day,  # fmt: skip
             )
             if last is not None:
                 self._keys[(*key, per_page, page)] = last
@@ -351,10 +358,18 @@ class FreshBooksSandbox(LegacySandbox):
         if resource in DATED:  # a staff member's own time and expenses
             total = self.store.count(resource, states=states, days=days, owner=self.me)
             bodies = self.store.select(
-                resource, states=states, days=days, owner=self.me, limit=per_page, offset=offset, **order
+                resource,
+                states=states,
+                days=days,
+                owner=self.me,
+                limit=per_page,
+                offset=offset,
+                newest_first=newest_first,
+                by_day=by_day,  # fmt: skip
             )
             return bodies, total
-        visible = [body for body in self.store.select(resource, states=states, **order) if self._sees(resource, body)]
+        every = self.store.select(resource, states=states, newest_first=newest_first, by_day=by_day)
+        visible = [body for body in every if self._sees(resource, body)]
         return visible[offset : offset + per_page], len(visible)
 
     def _sees(self, resource: str, body: bytes) -> bool:
@@ -461,8 +476,8 @@ class FreshBooksSandbox(LegacySandbox):
         if page in self._shifted or (page == 2 and 1 not in self._shifted):
             return
         self._shifted.add(page)
-        order = {"newest_first": resource == "invoices", "by_day": resource == "time_entries"}
-        first = self.store.select(resource, states=states, limit=1, **order)
+        newest_first, by_day = _order(resource)
+        first = self.store.select(resource, states=states, limit=1, newest_first=newest_first, by_day=by_day)
         if not first:
             return
         element = etree.fromstring(first[0], _SAFE)
@@ -478,6 +493,12 @@ class FreshBooksSandbox(LegacySandbox):
             number.text = f"SHIFT-{new_id}"
         body = etree.tostring(element, encoding="utf-8")
         self.store.put(resource, new_id, body, None, _columns(resource, _fields(element)))
+
+
+def _order(resource: str) -> tuple[bool, bool]:
+    """(newest first, by date): invoices are "ordered by descending invoice_id", time entries
+    "according to date" (research §4); the rest by id."""
+    return resource == "invoices", resource == "time_entries"
 
 
 def _fields(element: etree._Element) -> dict[str, Any]:

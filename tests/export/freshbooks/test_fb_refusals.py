@@ -156,3 +156,45 @@ def test_faults_are_retried_and_the_export_is_still_exact(tmp_path: Path, fb_pla
         faults = sandbox.stats()["faults"]
     assert faults > 3 and report.failures == faults  # every fault was retried, and nothing else
     assert_plans_alike(plan_document(out, tmp_path / "none.sqlite"), fb_plan)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "said"),
+    [
+        pytest.param("text/html; charset=utf-8", b"<html><title>FreshBooks | Log In</title></html>",
+                     "an HTML page where XML belongs (FreshBooks | Log In)", id="the web app's HTML"),
+        pytest.param("application/json", b'{"error": "Not Found"}', 'JSON where XML belongs ({"error": "Not Found"})',
+                     id="JSON (the new FreshBooks API)"),
+    ],
+)  # fmt: skip
+def test_an_answer_that_is_not_the_classic_api_is_refused_before_anything_is_written(
+    content_type: str, body: bytes, said: str
+) -> None:
+    import httpx
+
+    from migrator.config import RateLimit
+    from migrator.export.crawl import peek
+    from migrator.export.fetch import Fetcher
+    from migrator.export.freshbooks import FreshBooksExporter, token_credentials
+    from migrator.sources.freshbooks.reader import FreshBooksReader
+
+    exporter = FreshBooksExporter()
+    fetcher = Fetcher(
+        "http://globex.example/api/2.1/xml-in",
+        token_credentials(TOKEN),
+        rate=RateLimit(1000, 1.0),
+        headers=exporter.headers,
+        user_agent="tests",
+        transport=httpx.MockTransport(
+            lambda _r: httpx.Response(200, headers={"Content-Type": content_type}, content=body)
+        ),  # fmt: skip
+    )
+    with pytest.raises(ExportError) as refused:
+        exporter.identify(
+            lambda request, collector: peek(fetcher, FreshBooksReader, request, collector, exporter.explain),
+            token_credentials(TOKEN),
+        )
+    assert str(refused.value) == (
+        f"system.current -> 200: {said}: not FreshBooks' API; check --url / FRESHBOOKS_URL "
+        "(e.g. https://globex.freshbooks.com/api/2.1/xml-in)"
+    )
