@@ -56,6 +56,8 @@ HEADERS = {
     "User-Agent": "migrator-bench (bench@example.com)",
     "Content-Type": "application/json",
 }
+# Children import this working tree, whatever is installed.
+CHILD_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH")))))
 SEEDED = 5  # a new account: its owner and two item categories of each kind
 
 
@@ -66,7 +68,12 @@ class Server:
         options = f"port=0, rate=None, state_path={str(state)!r}" if state else "port=0, rate=None"
         code = f"from {module} import serve; serve({options})"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            env=CHILD_ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
@@ -243,7 +250,9 @@ def reopen(module: str, state: Path) -> float:
         f"from {module}.store import Store; from pathlib import Path; "
         f"s = Store(state_path=Path({str(state)!r})); sum(s.counts().values()); print(time.perf_counter() - t)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=CHILD_ENV, capture_output=True, text=True, check=True
+    )
     return float(done.stdout.strip())
 
 

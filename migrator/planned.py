@@ -133,6 +133,7 @@ class Planned:
     payload: dict[str, Any]
     origin: Origin
     status: Status = "ok"
+    # Why it is invalid or skipped; on an `ok` one, why it is planned so (the mapping's or the map file's word).
     reason: str | None = None
     after: tuple[str, ...] = ()  # refs that must be loaded first besides those inside the payload
     # The source's own stated figures `verify` compares the target with (an invoice's amount and
@@ -248,11 +249,13 @@ class MapSink:
         after: tuple[str, ...] = (),
         facts: dict[str, Any] | None = None,
         receipt: dict[str, Any] | None = None,
+        reason: str | None = None,
     ) -> Planned:
         """Validate `data` as a `kind` create payload and plan it (or plan it `invalid`).
 
         `facts`: the source's own figures for `verify` (see `Planned.facts`); `receipt`: an expense's
-        receipt file (see `Planned.receipt`)."""
+        receipt file (see `Planned.receipt`); `reason`: why the mapping planned it so, said on its plan
+        entry (an assignment only the history implies)."""
         try:
             payload = REGISTRY[kind].create_model.model_validate(data).body()  # type: ignore[union-attr]
         except ValidationError as exc:
@@ -260,7 +263,9 @@ class MapSink:
             field_name = ".".join(str(part) for part in problem["loc"]) or "payload"
             message = problem["msg"].removeprefix("Value error, ")
             return self.invalid(kind, source_id, origin, f"field '{field_name}': {message}", data=data)
-        return self._put(Planned(kind, source_id, payload, origin, after=after, facts=facts, receipt=receipt))
+        return self._put(
+            Planned(kind, source_id, payload, origin, reason=reason, after=after, facts=facts, receipt=receipt)
+        )
 
     def invalid(
         self,

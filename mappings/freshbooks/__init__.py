@@ -8,6 +8,7 @@ from mappings.freshbooks.invoices import map_billing
 from mappings.freshbooks.projects import map_projects, map_tasks
 from mappings.freshbooks.staff import map_staff
 from mappings.freshbooks.time import map_time
+from mappings.freshbooks.usage import HistoryUsage
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 
@@ -19,7 +20,9 @@ def map_export(export: SourceExport, sink: MapSink, ctx: MapContext) -> None:
     map_staff(export, sink, ctx, seen)
     task_rates = map_tasks(export, sink, ctx, seen)
     map_categories(export, sink, ctx, seen)
-    usage = map_time(export, sink, ctx, seen)  # before projects: it collects the assignments they imply
+    # History before projects: the time entries and expenses count the assignments they imply.
+    usage = HistoryUsage()
+    map_time(export, sink, ctx, seen, usage)
+    map_expenses(export, sink, ctx, seen, usage)
     map_projects(export, sink, ctx, seen, task_rates, usage, archived_clients)
-    map_expenses(export, sink, ctx, seen)
     map_billing(export, sink, ctx, seen)

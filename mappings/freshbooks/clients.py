@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
+from migrator.harvest.models import is_email_address
 from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Client, Contact
@@ -68,6 +69,10 @@ def _contact(
     if not first:
         first = (email or "").split("@")[0] or last
         sink.lossy("contacts", source_id, "first_name", f"empty: taken from the e-mail/last name as {first!r}")
+    if email and not is_email_address(email):
+        shown = repr(email[:60] + ("…" if len(email) > 60 else ""))  # a hostile value can be megabytes
+        sink.lossy("contacts", source_id, "email", f"{shown} is not an e-mail address: left out (v2 refuses it)")
+        email = None
     data = {
         "client_id": ref("clients", client.id),
         "first_name": first,

@@ -3,7 +3,8 @@
 Category hierarchies are flattened to "Parent › Child". An expense keeps its vendor at the head of
 its notes and ends with a marker line `[migrator freshbooks expense <id>]`, the key the loader uses
 to find it again after an unknown outcome (v2 expenses have no external reference). Taxes on
-expenses have no v2 field; an expense without a project cannot exist in v2 and is invalid.
+expenses have no v2 field; an expense without a project cannot exist in v2 and is invalid. Expenses
+are mapped before projects: the person who spent must be assigned to the project (`usage`).
 Receipts: the file in a `receipts` folder beside the export goes with the expense. FreshBooks says
 nothing about receipts in an expense (only `receipt.get` knows), so no file means no note.
 """
@@ -11,6 +12,7 @@ nothing about receipts in an expense (only `receipt.get` knows), so no file mean
 from __future__ import annotations
 
 from mappings.freshbooks.common import report_dropped, skipped_as_deleted, unreadable, user_ref
+from mappings.freshbooks.usage import HistoryUsage
 from mappings.receipts import planned_receipt
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
@@ -35,7 +37,8 @@ def map_categories(export: SourceExport, sink: MapSink, ctx: MapContext, seen: s
         report_dropped(sink, "expense_categories", category, {"name", "parent_id", "tax1", "tax2"}, seen)  # type: ignore[arg-type]
 
 
-def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> None:
+def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], usage: HistoryUsage) -> None:
+    """Map every expense; count in `usage` the staff each project's expenses name (Harvest needs them assigned)."""
     for expense in export.typed("expenses"):
         if isinstance(expense, SourceError):
             unreadable(export, sink, ctx, "expenses", expense)
@@ -64,6 +67,8 @@ def map_expenses(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set
             "notes": notes,
             "billable": bool(expense.client_id),
         }
+        if expense.staff_id:
+            usage.expense(expense.project_id, expense.staff_id, expense.origin)
         receipt = planned_receipt(sink, ctx, "expenses", expense.id, export.receipt(expense.id))
         sink.emit("expenses", expense.id, data, expense.origin, receipt=receipt)
         if expense.vendor:

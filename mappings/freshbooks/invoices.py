@@ -162,7 +162,7 @@ def map_billing(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[
         report_dropped(
             sink, kind, record, BILLING_MAPPED | {"language"} if not record.language else BILLING_MAPPED, seen
         )  # type: ignore[arg-type]
-        if kind == "invoices" and record.amount is not None:
+        if record.amount is not None:  # an estimate's total too: `verify` compares both with the source's
             expected = invoice_totals(
                 data["line_items"], tax=data.get("tax"), tax2=data.get("tax2"), discount=data.get("discount")
             ).amount

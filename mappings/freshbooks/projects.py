@@ -12,9 +12,13 @@ lossy report, so no time is lost and the bookkeeper can reassign it in Harvest.
 A project of an archived client is archived too (FreshBooks projects have no state of their own):
 it is created active, receives its time, and is archived at the end of the batch.
 
-Assignments are implied: task assignments from the project's tasks plus every task its time
-entries use; user assignments from the project's staff plus every staff member with time on it
-(Harvest refuses time from unassigned people).
+Assignments: task assignments from the project's tasks plus every task its time entries use; user
+assignments from the project's staff plus every staff member with time or an expense on it (Harvest
+refuses history from unassigned people and on unassigned tasks). FreshBooks lists a project's tasks
+and staff as they are today, so one the project does not list — a person who left, a task taken off
+the project — exists only for its history: it is planned inactive (created active so the history
+loads, archived at the end of the batch), its origin is the first record that implies it and its
+reason says how many (`usage.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, report_dropped
-from mappings.freshbooks.time import TimeUsage
+from mappings.freshbooks.usage import HistoryUsage, Implied
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
@@ -59,7 +63,7 @@ def map_projects(
     ctx: MapContext,
     seen: set[str],
     task_rates: dict[str, Decimal | None],
-    usage: TimeUsage,
+    usage: HistoryUsage,
     archived_clients: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     placeholder_planned = False
@@ -118,30 +122,37 @@ def map_projects(
 def _assignments(
     sink: MapSink,
     project: Project,
-    used_tasks: set[str],
-    used_staff: set[str],
+    used_tasks: dict[str, Implied],
+    used_staff: dict[str, Implied],
     task_rates: dict[str, Decimal | None],
     method: str,
 ) -> None:
     rates = {task.task_id: task.rate for task in project.tasks or [] if task.task_id}
-    for task_id in sorted(set(rates) | used_tasks, key=int):
+    for task_id in sorted(set(rates) | set(used_tasks), key=int):
         rate = rates.get(task_id) if rates.get(task_id) is not None else task_rates.get(task_id)
         data = {
             "project_id": ref("projects", project.id),
             "task_id": ref("tasks", task_id),
-            "is_active": True,
+            "is_active": task_id in rates,
             "billable": True,
             "hourly_rate": rate if method == "task-rate" else None,
         }
-        sink.emit("task_assignments", f"{project.id}:{task_id}", data, project.origin)
-        if task_id not in rates:
-            sink.lossy(
-                "task_assignments",
-                f"{project.id}:{task_id}",
-                "task_id",
-                "not on the FreshBooks project, but its time entries use it: assigned so they load",
-            )
+        _emit(sink, "task_assignments", f"{project.id}:{task_id}", data, project, used_tasks.get(task_id))
     staff = {member.staff_id for member in project.staff or [] if member.staff_id}
-    for staff_id in sorted(staff | used_staff, key=int):
-        data = {"project_id": ref("projects", project.id), "user_id": ref("users", staff_id), "is_active": True}
-        sink.emit("user_assignments", f"{project.id}:{staff_id}", data, project.origin)
+    for staff_id in sorted(staff | set(used_staff), key=int):
+        data = {
+            "project_id": ref("projects", project.id),
+            "user_id": ref("users", staff_id),
+            "is_active": staff_id in staff,
+        }
+        _emit(sink, "user_assignments", f"{project.id}:{staff_id}", data, project, used_staff.get(staff_id))
+
+
+def _emit(
+    sink: MapSink, kind: str, source_id: str, data: dict[str, object], project: Project, used: Implied | None
+) -> None:
+    """A listed assignment comes from the project's line; an implied one from its first history record."""
+    if data["is_active"] or used is None:
+        sink.emit(kind, source_id, data, project.origin)
+        return
+    sink.emit(kind, source_id, data, used.origin, reason=used.reason())

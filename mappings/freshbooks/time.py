@@ -1,46 +1,33 @@
 """FreshBooks time entries -> v2 time entries (always with explicit hours: never a running timer).
 
 Entries are mapped before projects: on the way, the tasks and staff that log time on each project
-are collected, so the projects can imply the assignments Harvest needs without a second pass over
-what may be a million entries.
+are counted (`usage.HistoryUsage`), so the projects can imply the assignments Harvest needs without
+a second pass over what may be a million entries.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 from mappings.clock import span_for
 from mappings.freshbooks.common import report_dropped, user_ref
+from mappings.freshbooks.usage import HistoryUsage
 from migrator.errors import SourceError
 from migrator.planned import MapContext, MapSink, ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import TimeEntry
 
 
-@dataclass
-class TimeUsage:
-    """Which tasks and staff log time on each project (FreshBooks project id -> ids)."""
-
-    tasks: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    staff: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-
-def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str]) -> TimeUsage:
-    usage = TimeUsage()
+def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str], usage: HistoryUsage) -> None:
+    """Map every time entry; count in `usage` the tasks and staff each project's entries name."""
     for entry in export.typed("time_entries"):
         if isinstance(entry, SourceError):
             sink.invalid_source("time_entries", entry)
             continue
         assert isinstance(entry, TimeEntry)
-        if entry.project_id:
-            if entry.task_id:
-                usage.tasks[entry.project_id].add(entry.task_id)
-            if entry.staff_id:
-                usage.staff[entry.project_id].add(entry.staff_id)
         if not entry.project_id or not entry.task_id:
+            # Nothing to place in Harvest, so nothing to assign for it either.
             sink.invalid("time_entries", entry.id, entry.origin, "no project or task: Harvest needs both")
             continue
+        usage.time_entry(entry.project_id, entry.task_id, entry.staff_id, entry.origin)
         data: dict[str, object] = {
             "project_id": ref("projects", entry.project_id),
             "task_id": ref("tasks", entry.task_id),
@@ -75,4 +62,3 @@ def map_time(export: SourceExport, sink: MapSink, ctx: MapContext, seen: set[str
         report_dropped(
             sink, "time_entries", entry, {"project_id", "task_id", "staff_id", "hours", "date", "notes", "billed"}, seen
         )  # type: ignore[arg-type]
-    return usage

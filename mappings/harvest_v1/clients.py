@@ -7,6 +7,7 @@ from typing import Any
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.currency import UnknownCurrency, resolve
 from mappings.harvest_v1.lossy import KindNotes, show
+from migrator.harvest.models import is_email_address
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Client, Contact
 
@@ -86,5 +87,8 @@ def map_contacts(m: V1Mapping) -> None:
     for contact in m.records("contacts", "contacts", Contact):
         data: dict[str, Any] = {"client_id": ref("clients", contact.client_id) if contact.client_id else None}
         data.update({name: getattr(contact, name) for name in fields})
+        if data["email"] and not is_email_address(data["email"]):
+            notes.note(contact.id, "email", f"{show(data['email'])} is not an e-mail address: left out (v2 refuses it)")
+            data["email"] = None
         notes.rest(contact, used={"client_id", *fields})
         m.sink.emit("contacts", contact.id, data, contact.origin)

@@ -16,7 +16,8 @@ from typing import Any
 
 from mappings.harvest_v1.context import V1Mapping
 from mappings.harvest_v1.lossy import KindNotes
-from mappings.receipts import FIELD as RECEIPT, planned_receipt
+from mappings.receipts import FIELD as RECEIPT
+from mappings.receipts import planned_receipt
 from migrator.harvest.invoice_math import cents
 from migrator.planned import ref
 from migrator.sources.harvest_v1.records import Expense

@@ -217,6 +217,14 @@ def freshbooks_figures(lines: Sequence[FreshBooksLine], discount: Decimal | None
     return FreshBooksFigures(freshbooks_amount(lines, discount), v2_amount, v2)
 
 
+def money_notes(lines: Sequence[FreshBooksLine]) -> tuple[str, ...]:
+    """The fields of the lossy notes (all about money) that state why v2's total differs, as the
+    documented mapping rule writes them: three or more rates leave some unapplied (`tax`, then the
+    total: `amount`); otherwise only the total's rounding differs (`amount`)."""
+    rates = len({rate for line in lines for rate in line_rates(line) if rate is not None})
+    return ("tax", "amount") if rates >= 3 else ("amount",)
+
+
 def lossy_reason(lines: Sequence[FreshBooksLine]) -> str:
     """Why v2 cannot hold an invoice's taxes (for `Expected.lossy_money`)."""
     rates = len({rate for line in lines for rate in line_rates(line) if rate is not None})

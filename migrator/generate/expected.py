@@ -30,6 +30,7 @@ INACTIVE_KINDS: tuple[str, ...] = (
     "user_assignments",  # "project name / user email"
 )
 MONEY_FIGURES: tuple[str, ...] = ("invoice_amount", "invoice_due", "payments")
+ITEM_CATEGORY_KINDS: tuple[str, ...] = ("invoice_item_categories", "estimate_item_categories")
 CENT = Decimal("0.01")
 
 
@@ -45,25 +46,31 @@ def assignment_name(project: str, member: str) -> str:
 
 @dataclass(frozen=True)
 class LossyAmount:
-    """An invoice or estimate whose total Harvest v2 cannot reproduce, and by how much it differs."""
+    """An invoice or estimate whose total Harvest v2 cannot reproduce, and by how much it differs.
+
+    `explained_by`: the fields of the lossy notes that state this difference, each a note about money
+    (severity `money`): `verify` must name them before any other note on the record.
+    """
 
     currency: str
     source_amount: Decimal  # what the source system stated
     v2_amount: Decimal  # what Harvest computes from the payload the documented mapping rules build
     reason: str
+    explained_by: tuple[str, ...] = ("amount",)
 
     @property
     def difference(self) -> Decimal:
         """Source minus v2: add it to the v2 total to get the source's figure back."""
         return self.source_amount - self.v2_amount
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "source_amount": _cents(self.source_amount),
             "v2_amount": _cents(self.v2_amount),
             "difference": _cents(self.difference),
             "reason": self.reason,
+            "explained_by": {field: "money" for field in self.explained_by},
         }
 
 
@@ -74,11 +81,15 @@ class Expected:
 
     - `counts`: v2 kind -> how many source records become v2 objects of that kind.
     - `assignments`: project name -> (task names, user emails) the project holds, exactly.
-    - `inactive`: kind -> names that end archived; everything else of those kinds ends active.
+    - `inactive`: kind -> names that end archived; everything else of those kinds ends active. With
+      `assignments` it gives every assignment's state: inactive are a deactivated Harvest v1 one and
+      a FreshBooks one only the history implies (the project does not list it); the rest active.
     - `hours`, `hours_by_project`: the source's hours, every entry counted.
     - `money`: ISO currency -> {"invoice_amount", "invoice_due", "payments"} from the source's
       stated figures of migrated invoices and their payments (credits excluded).
     - `lossy_money`: `SYSTEM:KIND:ID` -> the amount v2 cannot hold; every other invoice ends equal to the cent.
+    - `item_categories`: item category kind -> the names of those the source brings (the target holds
+      these and the account's own "Service" and "Product"; a source category so named is adopted).
     - `skipped`: `SYSTEM:KIND:ID` -> why the record is deliberately not migrated.
     - `receipts`: `SYSTEM:expenses:ID` -> the receipt file the expense must hold in the target (its
       name in `OUT/receipts`, size and sha256); `missing_receipts`: expenses that say they have a
@@ -96,6 +107,7 @@ class Expected:
     money: Mapping[str, Mapping[str, Decimal]]
     lossy_money: Mapping[str, LossyAmount]
     skipped: Mapping[str, str]
+    item_categories: Mapping[str, frozenset[str]]
     receipts: Mapping[str, Any] = field(default_factory=dict)  # name -> `migrator.generate.receipts.WrittenReceipt`
     missing_receipts: frozenset[str] = frozenset()
 
@@ -119,6 +131,7 @@ class Expected:
             },
             "lossy_money": {name: lossy.as_dict() for name, lossy in sorted(self.lossy_money.items())},
             "skipped": dict(sorted(self.skipped.items())),
+            "item_categories": {kind: sorted(names) for kind, names in self.item_categories.items()},
             "receipts": {
                 name: {"file": r.file, "size": r.size, "sha256": r.sha256} for name, r in sorted(self.receipts.items())
             },
@@ -163,6 +176,7 @@ class ExpectedBuilder:
     money: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     lossy_money: dict[str, LossyAmount] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    item_categories: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in ITEM_CATEGORY_KINDS})
     receipts: dict[str, Any] = field(default_factory=dict)
     missing_receipts: set[str] = field(default_factory=set)
 
@@ -193,6 +207,10 @@ class ExpectedBuilder:
         figures = self.money.setdefault(currency, {name: Decimal(0) for name in MONEY_FIGURES})
         figures[figure] += amount
 
+    def item_category(self, kind: str, name: str) -> None:
+        """The source brings an item category `name` of `kind` (counted apart, with `count`)."""
+        self.item_categories[kind].add(name)
+
     def skip(self, name: str, reason: str) -> None:
         """`name` is deliberately not migrated, for `reason`."""
         self.skipped[name] = reason
@@ -221,6 +239,7 @@ class ExpectedBuilder:
             ),
             lossy_money=MappingProxyType(dict(sorted(self.lossy_money.items()))),
             skipped=MappingProxyType(dict(sorted(self.skipped.items()))),
+            item_categories=MappingProxyType({kind: frozenset(names) for kind, names in self.item_categories.items()}),
             receipts=MappingProxyType(dict(sorted(self.receipts.items()))),
             missing_receipts=frozenset(self.missing_receipts),
         )

@@ -1,4 +1,7 @@
-"""Harvest's invoice arithmetic, shared by the sandbox (to answer like Harvest) and `verify`.
+"""Harvest's invoice arithmetic, as the mappings, `verify` and the reports compute it.
+
+The sandbox has its own, written apart from this one (`migrator/sandbox/money.py`), so that it can
+catch a mistake here; `tests/sandbox/test_money_agrees.py` holds the two equal.
 
 subtotal = Σ round(quantity × unit_price); the discount is a percentage of the subtotal; each tax is
 a percentage of the taxed lines after the discount; every amount is rounded to the cent, half up.

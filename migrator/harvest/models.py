@@ -8,12 +8,21 @@ numbers. Ids of other objects are either a v2 integer id or, in a plan, a refere
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 REF_PATTERN = r"^@[a-z_]+:[^\s]+$"
+# What v2 takes as a person's or a contact's e-mail address (the spec's `format: email`).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+def is_email_address(value: str) -> bool:
+    """True when v2 takes `value` as an e-mail address (`EMAIL_PATTERN`)."""
+    return re.match(EMAIL_PATTERN, value) is not None
+
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
 IdOrRef = int | Ref
 
@@ -79,7 +88,7 @@ class ContactCreate(Payload):
     first_name: str = Field(min_length=1)
     title: str | None = None
     last_name: str | None = None
-    email: str | None = None
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN)
     phone_office: str | None = None
     phone_mobile: str | None = None
     fax: str | None = None
@@ -96,7 +105,7 @@ class ContactUpdate(ContactCreate):
 class UserCreate(Payload):
     first_name: str = Field(min_length=1)
     last_name: str = Field(min_length=1)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(pattern=EMAIL_PATTERN)
     timezone: str | None = None
     has_access_to_all_future_projects: bool | None = None
     is_contractor: bool | None = None

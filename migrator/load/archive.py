@@ -3,10 +3,11 @@
 Harvest refuses time and expenses on an archived client, project, task, expense category or
 person, and on an inactive assignment (research harvest-v2.md §8). A source record that is
 archived is therefore created active, its history is loaded, and an `archives` step archives it
-once everything else in the batch has settled. An object that already exists archived in the
-target — a person who left, adopted by email; a project archived by an earlier batch — and that
-new history needs, is put back to active by a `reactivations` step before anything else runs,
-and archived again at the end: it ends as it was.
+once everything else in the batch has settled: a deactivated Harvest v1 assignment and a
+FreshBooks assignment that only the history implies (its mapping plans it inactive) alike. An
+object that already exists archived in the target — a person who left, adopted by email; a
+project archived by an earlier batch — and that new history needs, is put back to active by a
+`reactivations` step before anything else runs, and archived again at the end: it ends as it was.
 
 Both are ledger rows like any other, keyed `"<kind>:<source id>"` of the object. A reactivation
 first commits the object's `archives` row as a pending intent ("this object must end archived"),
@@ -186,9 +187,11 @@ def plan_steps(
         planned = entry.planned
         system, sid = planned.system, step_id(planned.kind, planned.source_id)
         row = ledger.get(system, "archives", sid) if ledger is not None else None
-        archived_by_us = row is not None and row.state == "done"
         window_open = row is not None and row.state == "pending"
         source_active = planned.payload.get("is_active") is not False
+        # Archived by a batch of ours, and not reactivated since by an update of ours (the source
+        # said active again: a person back on a project): our last word on the object is "archived".
+        archived_by_us = row is not None and row.state == "done" and not _loaded_active(entry, source_active)
         assumed = not archived_by_us and (source_active or not entry.ours)
         target_active = _target_active(target, planned.kind, entry.target_id, assumed)
         activates = entry.action == "update" and "is_active" in (entry.diff or {}) and source_active
@@ -210,6 +213,7 @@ def plan_steps(
         if not final_inactive or activates:
             continue
         archive = Planned("archives", sid, step_payload(planned, False), planned.origin)
+        inactive = _inactive_in_source(planned.kind)
         waiting = held.get((system, planned.ref), 0)
         if waiting and not reactivate and not window_open and (entry.action == "create" or target_active):
             steps.append(
@@ -217,16 +221,14 @@ def plan_steps(
                     archive,
                     "invalid",
                     target_id=entry.target_id,
-                    reason=f"archived in the source, but {waiting} record(s) that need it active cannot load yet "
+                    reason=f"{inactive}, but {waiting} record(s) that need it active cannot load yet "
                     "(invalid): archived by the run that loads them",
                 )
             )
             continue
         if entry.action == "create":
             steps.append(
-                PlanEntry(
-                    archive, "create", reason="archived in the source: created active, archived after its history loads"
-                )
+                PlanEntry(archive, "create", reason=f"{inactive}: created active, archived after its history loads")
             )
         elif reactivate:
             steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason="put back as it was"))
@@ -240,17 +242,34 @@ def plan_steps(
                 )
             )
         elif target_active and not archived_by_us:
-            steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason="archived in the source"))
+            steps.append(PlanEntry(archive, "create", target_id=entry.target_id, reason=inactive))
         elif target_active:
             steps.append(
                 PlanEntry(
                     archive,
                     "skipped",
                     target_id=entry.target_id,
-                    reason=f"archived in the source and by batch {row.batch if row else '?'}, but active in the "
+                    reason=f"{inactive} and archived by batch {row.batch if row else '?'}, but active in the "
                     "target again (reactivated by hand): left as it is",
                 )
             )
         elif entry.ours or row is not None:
             steps.append(PlanEntry(archive, "unchanged", target_id=entry.target_id))
     return steps
+
+
+def _loaded_active(entry: Any, source_active: bool) -> bool:
+    """Whether the object as the ledger last recorded it (what we last loaded) is active."""
+    change = (entry.diff or {}).get("is_active") if entry.action == "update" else None
+    return source_active if change is None else change[0] is not False
+
+
+def _inactive_in_source(kind: str) -> str:
+    """Why the source wants the object inactive, in words true of both systems.
+
+    An assignment is deactivated in Harvest v1 and, in FreshBooks, not on the project any more
+    (only its history implies it): neither is "archived" there.
+    """
+    if kind in ("user_assignments", "task_assignments"):
+        return "not active on the project in the source"
+    return "archived in the source"

@@ -1,10 +1,12 @@
 """Identity: which v2 object each source record is, one map shared by every stage.
 
-A payload names other planned objects by reference (`@kind:source_id`, `migrator.planned.Ref`);
-the ledger records the v2 id each record got. `IdMap` answers "which v2 id is this reference?"
-for the planner, the loader, reconciliation, verification and rollback alike: from what this run
-learnt, else from the ledger. It keeps in memory only the kinds some record refers to (clients,
-projects, people, tasks, invoices…), never time entries or expenses, which nothing refers to.
+A payload names other planned objects by reference (`@kind:source_id`, `migrator.planned.Ref`), in
+the fields its kind declares as references (`kinds.Kind.ref_fields`) and nowhere else: a note that
+merely looks like one ("@ana: please review") is text, sent as written. The ledger records the v2 id
+each record got. `IdMap` answers "which v2 id is this reference?" for the planner, the loader,
+reconciliation, verification and rollback alike: from what this run learnt, else from the ledger. It
+keeps in memory only the kinds some record refers to (clients, projects, people, tasks, invoices…),
+never time entries or expenses, which nothing refers to.
 """
 
 from __future__ import annotations
@@ -64,26 +66,27 @@ class IdMap:
                 self._known.setdefault((system, text), v2_id)
         return v2_id
 
-    def resolve(self, system: str, payload: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
-        """`payload` with every reference it holds replaced by its v2 id (KeyError for one without, if `strict`)."""
+    def resolve(self, system: str, kind: str, payload: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
+        """`payload` (of `kind`) with the reference in each of its reference fields replaced by its v2 id
+        (KeyError for one without, if `strict`). Other text is left as it is, however it looks."""
         table = {}
-        for ref in _refs(payload):
+        for ref in REGISTRY[kind].refs(payload):
             v2_id = self.get(system, ref)
             if v2_id is not None:
                 table[ref] = v2_id
-        return resolve(payload, table, strict=strict)  # type: ignore[no-any-return]
+        resolved = resolve(payload, {})  # a copy: callers may change what they get
+        for path in REGISTRY[kind].ref_fields:
+            resolved = _resolved_at(resolved, path, table, strict)
+        return resolved
 
 
-def _refs(value: Any) -> list[str]:
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if item.startswith("@"):
-                found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
+def _resolved_at(value: Any, path: tuple[str, ...], lookup: dict[str, int], strict: bool) -> Any:
+    """`value` with the reference at `path` (`*` for every item of a list) replaced; copies what it changes."""
+    if not path:
+        return resolve(value, lookup, strict=strict)
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [_resolved_at(item, rest, lookup, strict) for item in value] if isinstance(value, list) else value
+    if isinstance(value, dict) and value.get(head) is not None:
+        return value | {head: _resolved_at(value[head], rest, lookup, strict)}
+    return value

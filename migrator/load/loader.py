@@ -117,7 +117,8 @@ class Loader:
 
     def _resolve(self, entry: PlanEntry) -> dict[str, Any]:
         """The payload with every ref replaced by its v2 id, read at send time (KeyError if one has none)."""
-        return self.ids.resolve(entry.planned.origin.system, entry.planned.payload, strict=True)
+        planned = entry.planned
+        return self.ids.resolve(planned.origin.system, planned.kind, planned.payload, strict=True)
 
     def _blocked_by(self, entry: PlanEntry) -> str | None:
         """Why a dependency of this record (payload or `after`) is not in the target, if one failed in this run."""

@@ -106,14 +106,18 @@ def describe_match(kind: str, key: Hashable) -> str:
     return f"matched by {REGISTRY[kind].key_words} {shown}"
 
 
-def _has_refs(value: Any) -> bool:
+def _holds(value: Any, texts: set[str]) -> bool:
+    """True when `value` (a natural key: nested tuples) holds one of `texts`."""
     if isinstance(value, str):
-        return value.startswith("@") and parse_ref(value) is not None
+        return value in texts
     if isinstance(value, (tuple, list)):
-        return any(_has_refs(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_refs(item) for item in value.values())
+        return any(_holds(item, texts) for item in value)
     return False
+
+
+def _unresolved(kind: str, resolved: dict[str, Any]) -> set[str]:
+    """The references a resolved payload still holds in its reference fields (their records are new)."""
+    return set(REGISTRY[kind].refs(resolved))
 
 
 @dataclass
@@ -215,7 +219,7 @@ class _Planner:
 
     def decide(self, planned: PlannedRecord, row: LedgerRow | None) -> PlanEntry:
         entry = self._decide(planned, row)
-        if planned.status == "ok" and planned.reason:  # what the map file changed, said on the entry
+        if planned.status == "ok" and planned.reason:  # why the mapping or the map file planned it so
             entry.reason = f"{entry.reason}; {planned.reason}" if entry.reason else planned.reason
         kind = REGISTRY[planned.kind]
         system = planned.system
@@ -255,7 +259,7 @@ class _Planner:
         return None
 
     def _resolved(self, planned: PlannedRecord) -> dict[str, Any]:
-        return self.ids.resolve(planned.system, planned.payload)  # type: ignore[no-any-return]
+        return self.ids.resolve(planned.system, planned.kind, planned.payload)
 
     def _loaded(self, planned: PlannedRecord, row: LedgerRow) -> PlanEntry:
         """The ledger says this record is in the target: unchanged, update, or deleted by hand."""
@@ -278,7 +282,7 @@ class _Planner:
         # An expense's receipt that is new, changed, refused before or in doubt is one PATCH (receipts.py).
         upload = planned.kind == receipts.KIND and receipts.needs_upload(planned.receipt, row.receipt)
         # Refs still unresolved mean a dependency is re-created in this plan: nothing to compare yet.
-        if _has_refs(resolved) or (payload_hash(resolved) == row.payload_hash and not upload):
+        if _unresolved(planned.kind, resolved) or (payload_hash(resolved) == row.payload_hash and not upload):
             return PlanEntry(planned, "unchanged", target_id=row.v2_id, ours=ours)
         changes = diff(row.payload, resolved)
         if upload:
@@ -325,7 +329,7 @@ class _Planner:
             return self._create(planned, pending)  # the bulk of a first load: nothing to look up
         resolved = self._resolved(planned)
         key = entry.payload_key(resolved)
-        if key is None or _has_refs(key):
+        if key is None or _holds(key, _unresolved(planned.kind, resolved)):
             return self._create(planned, pending)  # a parent is new in this plan: it cannot exist yet
         if entry.parent_field:
             candidates = self._children(planned.kind, resolved[entry.parent_field], key)
@@ -444,7 +448,7 @@ class _Planner:
     def _event(self, planned: PlannedRecord) -> PlanEntry:
         """A state change is idempotent by the target's state: already there means nothing to send."""
         entry = REGISTRY[planned.kind]
-        parent = self.ids.resolve(planned.system, planned.payload).get(entry.parent_field or "")
+        parent = self.ids.resolve(planned.system, planned.kind, planned.payload).get(entry.parent_field or "")
         if isinstance(parent, int) and entry.event_of:
             obj = self.target.get(entry.event_of, parent)
             if obj is not None and event_applied(str(planned.payload.get("event_type")), obj.get("state")):

@@ -5,7 +5,8 @@ due as v1 or FreshBooks computed them, hours as exported), never the payloads we
 mapping that lost money cannot verify green. For every kind: how many source records should
 exist and how many the target holds at the v2 ids the ledger recorded. Per record: hours, invoice
 amount, due and state, estimate amounts, payment amounts, the archived state of what we created,
-and each migrated project's real assignment set (an assignment Harvest added by itself counts).
+and each migrated project's real assignment set (an assignment Harvest added by itself counts), each
+assignment of ours active or inactive as the source says.
 Money is compared per currency. Every difference names the record (`SYSTEM:KIND:SOURCE_ID`), the
 field, both values, and the lossy note that explains it, if any.
 
@@ -97,6 +98,16 @@ class VerifyReport:
 
 
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+_STATE = {True: "active", False: "archived"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """One assignment the target holds on a project: its id, the task's or person's name, its state."""
+
+    v2_id: int
+    name: str
+    active: bool
 
 
 class _Notes:
@@ -267,8 +278,10 @@ class _Verifier:
             self.differ(item, "hours", money(hours), money(target_hours), v2_id=v2_id)
 
     def _archived_states(self) -> None:
-        """What we created ends as archived (or active) as the source; what we adopted keeps its own state."""
-        for kind in sorted(ARCHIVABLE):
+        """What we created ends as archived (or active) as the source; what we adopted keeps its own state.
+
+        Assignments are checked with their project's set (`_assignment_sets`), where they are found."""
+        for kind in sorted(ARCHIVABLE - set(ASSIGNMENT_KINDS)):
             for item in self.items.get(kind, []):
                 row = self.rows.get((item.origin.system, item.ref))
                 obj = self.obj(item)
@@ -277,37 +290,54 @@ class _Verifier:
                 want = item.payload.get("is_active") is not False
                 have = obj.get("is_active", True) is not False
                 if want != have:
-                    label = {True: "active", False: "archived"}
-                    self.differ(item, "is_active", label[want], label[have])
+                    self.differ(item, "is_active", _STATE[want], _STATE[have])
 
     def _assignment_sets(self) -> None:
-        """Each migrated project's real assignments equal the source's (exactly, for projects we created)."""
-        wanted: dict[tuple[str, str], dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
+        """Each migrated project's real assignments equal the source's (exactly, for projects we created),
+        each in the source's state: active, or inactive (a deactivated v1 assignment; a FreshBooks one
+        only the history implies). An assignment we adopted keeps its own state."""
+        wanted: dict[tuple[str, str], dict[str, dict[int, PlannedRecord]]] = defaultdict(lambda: defaultdict(dict))
         for kind, other in ASSIGNMENT_KINDS.items():
             for item in self.items.get(kind, []):
                 other_v2 = self.v2_of(item, item.payload.get(f"{other}_id"))
                 if other_v2 is not None:
                     source_project = (item.origin.system, str(item.payload.get("project_id")))
-                    wanted[source_project][kind][other_v2] = record_name(item)
-        held: dict[int, dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
+                    wanted[source_project][kind].setdefault(other_v2, item)
+        held: dict[int, dict[str, dict[int, _Held]]] = defaultdict(lambda: defaultdict(dict))
         for kind, other in ASSIGNMENT_KINDS.items():
             for obj in self.target.all(kind):
                 on = obj.get("project") or {}
                 inner = obj.get(other) or {}
-                held[int(on.get("id") or 0)][kind][other_id(kind, obj) or 0] = str(inner.get("name") or "")
+                active = obj.get("is_active", True) is not False
+                held[int(on.get("id") or 0)][kind][other_id(kind, obj) or 0] = _Held(
+                    int(obj["id"]), str(inner.get("name") or ""), active
+                )
         for project in self.items.get("projects", []):
             v2_id, row = self.v2(project), self.rows.get((project.origin.system, project.ref))
             if v2_id is None or self.obj(project) is None or row is None:
                 continue
             for kind in ASSIGNMENT_KINDS:
                 want, have = wanted[(project.origin.system, project.ref)][kind], held[v2_id][kind]
-                missing = [want[i] for i in sorted(set(want) - set(have))]
+                missing = [record_name(want[i]) for i in sorted(set(want) - set(have))]
                 # A project we adopted may hold assignments of its own; one we created holds only the source's.
-                extra = [f"{have[i]} (v2 {i})" for i in sorted(set(have) - set(want))] if row.state != "adopted" else []
+                extra = [f"{have[i].name} (v2 {i})" for i in sorted(set(have) - set(want))]
+                if row.state == "adopted":
+                    extra = []
                 if missing or extra:
                     source = f"{len(want)} assigned" + (f"; missing: {', '.join(missing)}" if missing else "")
                     target = f"{len(have)} assigned" + (f"; not in the source: {', '.join(extra)}" if extra else "")
                     self.differ(project, kind, source, target)
+                for member in sorted(set(want) & set(have)):
+                    self._assignment_state(want[member], have[member])
+
+    def _assignment_state(self, item: PlannedRecord, held: _Held) -> None:
+        """An assignment of ours is active or inactive as the source says (a difference names the assignment)."""
+        row = self.rows.get((item.origin.system, item.ref))
+        if row is None or row.state == "adopted":
+            return  # it existed before the migration: it keeps its own state, as it was
+        want = item.payload.get("is_active") is not False
+        if want != held.active:
+            self.differ(item, "is_active", _STATE[want], _STATE[held.active], v2_id=held.v2_id)
 
     def _receipts(self) -> None:
         """`totals.receipts`: expenses with a receipt file in the source, migrated expenses whose `receipt`

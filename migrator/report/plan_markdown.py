@@ -89,6 +89,8 @@ def render_plan_markdown(report: Any) -> str:
             changes = "; ".join(
                 f"{name}: {plain(old)} → {plain(new)}" for name, (old, new) in (entry.diff or {}).items()
             )
+            if entry.reason:  # why the source says so, where the mapping or the map file says it
+                changes += f" ({entry.reason})"
             label = describe(planned.kind, planned.payload, namer.for_system(planned.system))
             lines.append(
                 f"| {_name(planned)} | {_cell(label)} | {_cell(paths.where(planned.origin))} | {_cell(changes)} |"

@@ -41,7 +41,7 @@ def _line(entry: Any, namer: Namer, paths: ShortPaths) -> str:
     if entry.diff:
         for name, (old, new) in entry.diff.items():
             details.append(f"        ~ {name}: {plain(old)} -> {plain(new)}")
-    if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create") or planned.kind in STEPS):
+    if entry.reason and (entry.action in ("adopt", "invalid", "skipped", "create", "update") or planned.kind in STEPS):
         details.append(f"        {entry.reason}")
     if entry.action == "adopt" and planned.kind not in STEPS and not REGISTRY[planned.kind].event:
         details.append(f"        {OURS if entry.ours else THEIRS}")

@@ -1,7 +1,7 @@
 """Rules for invoices and estimates: numbers, line items, totals, due dates and due amounts.
 
 Their *states* move only through messages and payments (`events.py`); whatever `state` a body
-carries is ignored, as Harvest ignores it.
+carries is ignored, as Harvest ignores it. The arithmetic is the sandbox's own (`money.py`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from migrator.harvest.invoice_math import cents, invoice_totals
 from migrator.sandbox.columns import folded
+from migrator.sandbox.money import document_totals, due_amount, line_amount
 from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, today
 
 CATEGORY_KIND = {"invoices": "invoice_item_categories", "estimates": "estimate_item_categories"}
@@ -40,7 +40,7 @@ def _line(store: Store, kind: str, line: Raw, line_id: int) -> Raw:
         store.ref("projects", out["project_id"], "project_id")
     # Estimates: the spec types quantity as an integer, but Harvest shows fractional quantities; accept numbers.
     out["quantity"] = Decimal(1) if out.get("quantity") is None else out["quantity"]
-    out["amount"] = cents(Decimal(out["quantity"]) * Decimal(out["unit_price"]))
+    out["amount"] = line_amount(out["quantity"], out["unit_price"])
     return out
 
 
@@ -78,7 +78,7 @@ def _numbered(store: Store, kind: str, data: Raw, own_id: int | None = None) -> 
 
 
 def _totals(raw: Raw) -> None:
-    totals = invoice_totals(raw["line_items"], tax=raw.get("tax"), tax2=raw.get("tax2"), discount=raw.get("discount"))
+    totals = document_totals(raw["line_items"], tax=raw.get("tax"), tax2=raw.get("tax2"), discount=raw.get("discount"))
     raw.update(
         amount=totals.amount,
         tax_amount=totals.tax_amount,
@@ -96,14 +96,9 @@ def _due_date(raw: Raw) -> None:
         raw["due_date"] = raw["issue_date"]
 
 
-def paid_so_far(store: Store, invoice_id: int) -> Decimal:
-    """The sum of an invoice's recorded payments."""
-    return sum((Decimal(p["amount"]) for p in store.find("invoice_payments", invoice_id=invoice_id)), Decimal(0))
-
-
 def settle(store: Store, invoice: Raw) -> None:
     """Recompute `due_amount`, and move open <-> paid when payments (stop) cover the amount."""
-    due = cents(Decimal(invoice["amount"]) - paid_so_far(store, invoice["id"]))
+    due = due_amount(invoice["amount"], (p["amount"] for p in store.find("invoice_payments", invoice_id=invoice["id"])))
     if due < 0:
         raise SandboxError(422, "Amount can't be less than the payments already recorded")
     invoice["due_amount"] = due

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from migrator.harvest.invoice_math import cents
 from migrator.sandbox.billing import settle
+from migrator.sandbox.money import cents_of
 from migrator.sandbox.store import KindRules, Raw, SandboxError, Store, now, today
 
 # event -> (states it may start from, state it leads to)
@@ -113,7 +113,8 @@ def create_payment(store: Store, data: Raw) -> Raw:
         store.emails_sent += 1
     paid_at = data.get("paid_at")
     paid_date = data.get("paid_date") or (str(paid_at)[:10] if paid_at else today())
-    payment = data | {"amount": cents(amount), "paid_date": paid_date, "paid_at": paid_at or f"{paid_date}T00:00:00Z"}
+    stamp = paid_at or f"{paid_date}T00:00:00Z"
+    payment = data | {"amount": cents_of(amount), "paid_date": paid_date, "paid_at": stamp}
     payment = {"notes": None, "transaction_id": None} | payment
     payment.pop("send_thank_you", None)
     raw = store.insert("invoice_payments", payment)

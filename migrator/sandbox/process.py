@@ -38,9 +38,11 @@ class ServerProcess:
     stopped with SIGINT (killed after 30 s)."""
 
     def __init__(self, args: list[str], pattern: str) -> None:
+        # The child imports the very `migrator` this process runs: its folder first on PYTHONPATH, and
+        # `-P` so that `-m` does not put the working directory (another checkout, say) before it.
         path = os.pathsep.join(filter(None, (_HOME, os.environ.get("PYTHONPATH"))))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "migrator", "sandbox", *args],
+            [sys.executable, "-P", "-m", "migrator", "sandbox", *args],
             stdout=subprocess.PIPE,
             text=True,
             env=os.environ | {"PYTHONPATH": path},

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator.harvest.invoice_math import cents
+from migrator.sandbox.money import unit_cost
 from migrator.sandbox.store import OWNER_ID, KindRules, Raw, SandboxError, Store
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)?")
@@ -156,7 +156,7 @@ def _cost(store: Store, expense: Raw) -> None:
     """Unit-priced categories (mileage) derive the cost from whole units, as Harvest does."""
     category = store.ref("expense_categories", expense["expense_category_id"], "expense_category_id")
     if expense.get("units") is not None and category.get("unit_price") is not None:
-        expense["total_cost"] = cents(Decimal(expense["units"]) * Decimal(category["unit_price"]))
+        expense["total_cost"] = unit_cost(expense["units"], category["unit_price"])
     if expense.get("total_cost") is None:
         raise SandboxError(422, "Total cost can't be blank")
 

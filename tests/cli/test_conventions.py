@@ -13,6 +13,7 @@ import pytest
 
 from tests.cli.test_plan_and_errors import TOKEN, migrator
 from tests.conftest import REPO
+from tests.working_tree import child_env
 
 ESC = "\x1b["
 
@@ -36,8 +37,8 @@ def test_a_usage_error_exits_1_never_2(args: tuple[str, ...]) -> None:
 def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     """Run migrator with stdout and stderr on a pseudo-terminal; return what it printed."""
     main, child = pty.openpty()
-    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR" and not k.startswith("HARVEST_")}
-    full_env |= {"PYTHONPATH": str(REPO), "TERM": "xterm-256color"} | (env or {})
+    full_env = child_env({k: v for k, v in os.environ.items() if k != "NO_COLOR"}, TERM="xterm-256color")
+    full_env |= env or {}
     process = subprocess.Popen(
         [sys.executable, "-m", "migrator", *args], stdout=child, stderr=child, env=full_env, cwd=REPO
     )
@@ -69,12 +70,11 @@ def test_colour_on_a_terminal_and_none_under_no_color_or_no_color_flag() -> None
 
 def test_output_in_a_narrow_console_encoding_never_crashes() -> None:
     # cp1252 has no "←" (an assignment's label) nor "日本" (a client's address).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")}
     done = subprocess.run(
         [sys.executable, "-m", "migrator", "plan", "fixtures/harvest-v1", "fixtures/freshbooks", "--offline",
          "--create-users"],
         capture_output=True, encoding="cp1252", cwd=REPO, timeout=120,
-        env=env | {"PYTHONPATH": str(REPO), "PYTHONIOENCODING": "cp1252"},
+        env=child_env(PYTHONIOENCODING="cp1252"),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "\\u2190" in done.stdout  # escaped, not fatal

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from migrator.cli import cli
+from tests.working_tree import child_env
 
 COMMANDS = sorted(cli.commands)
 
@@ -26,7 +28,14 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
     assert len(cli.commands[name].help or "") > 40
 
 
-def test_python_dash_m_runs_the_cli() -> None:
-    done = subprocess.run([sys.executable, "-m", "migrator", "--help"], capture_output=True, text=True, timeout=60)
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=child_env(),
+    )
     assert done.returncode == 0
     assert "Harvest API v2" in done.stdout

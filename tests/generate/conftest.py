@@ -4,7 +4,6 @@ planned once through the real CLI (`migrator plan OUT --offline --format json --
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import pytest
 
 from migrator.generate import Expected, generate
 from tests.conftest import REPO
+from tests.working_tree import child_env
 
 ENTRIES = 300
 ACCOUNTS = [
@@ -30,7 +30,7 @@ def run_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """A real command line, in a fresh interpreter, with no Harvest credentials around but `env`'s."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | {"PYTHONPATH": str(REPO)}
+    clean = child_env()
     return subprocess.run(
         [sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout, env=clean | (env or {}),
         cwd=cwd or REPO,

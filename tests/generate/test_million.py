@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrator.generate import SYSTEMS
-from tests.conftest import REPO
+from tests.working_tree import child_env
 
 # A clean parent per measurement: RUSAGE_CHILDREN of the test process would also remember earlier
 # children of the session (plan runs, sandboxes), so a fresh interpreter runs the generator as its
@@ -33,7 +33,8 @@ def _measure(system: str, out: Path, entries: int) -> dict[str, float]:
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=REPO,
+        cwd=out.parent,
+        env=child_env(),
         check=True,
     )
     shutil.rmtree(out)

@@ -238,6 +238,25 @@ def test_fb_projects_without_a_client_and_time_on_unlisted_tasks_and_staff(fb: A
     assert fb["staff"] and fb["tasks"]
 
 
+def test_fb_a_staff_member_on_no_project_list_has_time_and_an_expense_and_a_task_taken_off_has_time(
+    fb: Account,
+) -> None:
+    """FreshBooks lists a project's staff and tasks as they are today: a person who left is on no
+    list, a task taken off a project is not on its list, and their history stays."""
+    projects = fb.by_id("projects")
+    listed_staff = {s.staff_id for project in projects.values() for s in project.staff or []}
+    on_no_list = {member.id for member in fb["staff"]} - listed_staff
+    logged = {(e.project_id, e.staff_id) for e in fb["time_entries"]}
+    spent = {(e.project_id, e.staff_id) for e in fb["expenses"] if e.folder != "deleted"}
+    assert {staff for _project, staff in logged & spent} & on_no_list  # time and an expense on one project
+    taken_off = {
+        (e.project_id, e.task_id)
+        for e in fb["time_entries"]
+        if e.task_id not in {t.task_id for t in projects[e.project_id].tasks or []}
+    }
+    assert taken_off
+
+
 def _rates(record: Any) -> set[Decimal]:
     return {rate for line in record.lines or [] for rate in (line.tax1_percent, line.tax2_percent) if rate}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import re
 import types
 import typing
 from collections.abc import Iterator
@@ -32,27 +31,9 @@ from migrator.harvest.models import (
     Payload,
 )
 from migrator.kinds import CREATE_MODELS, PATH_FIELDS, REGISTRY, UPDATE_MODELS
-from tests.openapi import request_schema, resolve, response_schema, spec, validate
+from tests.openapi import POST_PATHS, options, request_schema, resolve, response_schema, validate
+from tests.openapi import example as spec_example
 
-POST_PATHS = {
-    "clients": "/clients",
-    "contacts": "/contacts",
-    "users": "/users",
-    "tasks": "/tasks",
-    "expense_categories": "/expense_categories",
-    "invoice_item_categories": "/invoice_item_categories",
-    "estimate_item_categories": "/estimate_item_categories",
-    "projects": "/projects",
-    "user_assignments": "/projects/{projectId}/user_assignments",
-    "task_assignments": "/projects/{projectId}/task_assignments",
-    "time_entries": "/time_entries",
-    "expenses": "/expenses",
-    "estimates": "/estimates",
-    "estimate_messages": "/estimates/{estimateId}/messages",
-    "invoices": "/invoices",
-    "invoice_payments": "/invoices/{invoiceId}/payments",
-    "invoice_messages": "/invoices/{invoiceId}/messages",
-}
 PATCH_PATHS = {
     "clients": "/clients/{clientId}",
     "contacts": "/contacts/{contactId}",
@@ -395,20 +376,6 @@ def _floats(value: Any, where: str = "$") -> Iterator[str]:
             yield from _floats(item, f"{where}[{index}]")
 
 
-_OPTION_LISTS = re.compile(r"(?:Options|options|Possible values|these roles):\s*(.+?)\.(?:\s|$)")
-
-
-def documented_options(description: str) -> set[str]:
-    """The allowed values a spec description lists ("Options: a, b, or c."); the spec has no `enum` here."""
-    text = re.sub(r"\s*\([^)]*\)", "", description)  # "project (Hours Per Project)", "send (which ...)"
-    values: set[str] = set()
-    for listing in _OPTION_LISTS.findall(text):
-        for item in re.split(r",\s*(?:or\s+)?|\s+or\s+", listing):
-            if item := item.strip().strip("“”\"'"):
-                values.add(item)
-    return values
-
-
 def _literal_fields(model: type[Payload]) -> Iterator[tuple[str, set[str]]]:
     for name, field in model.model_fields.items():
         inner = _single(field.annotation, name)
@@ -506,9 +473,8 @@ def test_the_documented_choices_are_all_checked() -> None:
 def test_literal_choices_are_the_documented_options(
     kind: str, method: str, path: str, name: str, values: set[str]
 ) -> None:
-    description = resolve(request_schema(method, path)["properties"][name])["description"]
-    documented = documented_options(description)
-    assert documented, f"no option list in {description!r}"
+    documented = set(options(request_schema(method, path)["properties"][name]))
+    assert documented, f"the spec lists no options for {method.upper()} {path} {name}"
     assert values == documented | KNOWN_ENUM_GAPS.get((kind, method, name), set())
 
 
@@ -643,8 +609,7 @@ def test_validator_allows_unknown_fields_unless_asked() -> None:
 
 def test_validator_checks_responses_through_refs_and_any_of() -> None:
     schema = response_schema("get", "/time_entries/{timeEntryId}", 200)
-    example = spec()["paths"]["/time_entries/{timeEntryId}"]["get"]["responses"][200]["content"]["application/json"]
-    entry = example["example"]
+    entry = spec_example("get", "/time_entries/{timeEntryId}", 200)
     assert validate(entry, schema) == []
     assert validate(entry | {"user_assignment": {"id": "x"}}, schema) != []
     assert validate(entry | {"created_at": "2017-06-27 16:01:23"}, schema) == [

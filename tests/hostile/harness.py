@@ -13,6 +13,10 @@ Every case runs `python -m migrator plan …` in a child process:
   `socket.connect`/`getaddrinfo`/… of the child; the log must stay empty. (libxml2 fetches in C, past
   the audit hook: the entity/DTD cases point at `HttpTrap`, a live server that counts requests.)
 - **output**: stdout/stderr go to files; `RLIMIT_FSIZE` (256 MiB) bounds what the child can write.
+- **the code under test**: the child imports this working tree, never an installed copy (the
+  repository root follows the guard folder on `PYTHONPATH`, and `-P` keeps the child's working
+  directory off `sys.path`); the same `sitecustomize` writes, as the child exits, the folder each
+  of `migrator` and `mappings` was imported from, and every result must name the repository's.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator import jsonio
+from tests.working_tree import REPO
 
 TIMEOUT_S = 30.0
 MEMORY_CAP = 1 << 30  # RLIMIT_AS of the child
@@ -38,9 +43,23 @@ FILE_CAP = 256 << 20  # RLIMIT_FSIZE of the child
 PEAK_RSS_MIB = 256
 
 SITECUSTOMIZE = '''\
-"""Test-only: log every Python-level network call of this process to $MIGRATOR_TEST_NET_LOG."""
+"""Test-only: log every Python-level network call of this process to $MIGRATOR_TEST_NET_LOG, and
+where `migrator` and `mappings` were imported from to $MIGRATOR_TEST_ORIGIN_LOG as it exits."""
+import atexit
 import os
 import sys
+
+_ORIGIN = os.environ.get("MIGRATOR_TEST_ORIGIN_LOG")
+
+if _ORIGIN:
+    def _origin(_log=_ORIGIN):
+        with open(_log, "w", encoding="utf-8") as handle:
+            for name in ("migrator", "mappings"):
+                module = sys.modules.get(name)
+                if module is not None:
+                    handle.write(f"{name} {os.path.dirname(os.path.abspath(module.__file__))}\\n")
+
+    atexit.register(_origin)
 
 _LOG = os.environ.get("MIGRATOR_TEST_NET_LOG")
 _EVENTS = frozenset({
@@ -69,6 +88,7 @@ class CliResult:
     elapsed: float
     peak_rss_mib: float
     network: list[str]
+    imported_from: dict[str, str] = field(default_factory=dict)  # package -> folder, as the child exited
     timed_out: bool = False
 
     @property
@@ -106,14 +126,20 @@ class Cli:
         fd_out, out_name = tempfile.mkstemp(dir=self.scratch, suffix=".out")
         fd_err, err_name = tempfile.mkstemp(dir=self.scratch, suffix=".err")
         fd_net, net_name = tempfile.mkstemp(dir=self.scratch, suffix=".net")
+        fd_origin, origin_name = tempfile.mkstemp(dir=self.scratch, suffix=".origin")
         os.close(fd_net)
+        os.close(fd_origin)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_", "PYTHON"))}
-        env |= {"PYTHONPATH": str(self.guard_dir), "MIGRATOR_TEST_NET_LOG": net_name}
+        env |= {
+            "PYTHONPATH": os.pathsep.join((str(self.guard_dir), str(REPO))),
+            "MIGRATOR_TEST_NET_LOG": net_name,
+            "MIGRATOR_TEST_ORIGIN_LOG": origin_name,
+        }
         started = time.monotonic()
         timed_out = False
         with os.fdopen(fd_out, "w+b") as out, os.fdopen(fd_err, "w+b") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "migrator", *args],
+                [sys.executable, "-P", "-m", "migrator", *args],
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -138,7 +164,8 @@ class Cli:
             stdout = out.read().decode("utf-8", "replace")
             stderr = err.read().decode("utf-8", "replace")
         network = Path(net_name).read_text(encoding="utf-8").splitlines()
-        for name in (out_name, err_name, net_name):
+        origins = Path(origin_name).read_text(encoding="utf-8").splitlines()
+        for name in (out_name, err_name, net_name, origin_name):
             os.unlink(name)
         result = CliResult(
             args=tuple(args),
@@ -148,9 +175,12 @@ class Cli:
             elapsed=elapsed,
             peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
             network=network,
+            imported_from=dict(line.split(" ", 1) for line in origins),
             timed_out=timed_out,
         )
         self.results.append(result)
+        if not timed_out:  # a killed child reports nothing; `assert_well_behaved` fails it anyway
+            assert_ran_the_working_tree(result)
         log = os.environ.get("MIGRATOR_HOSTILE_LOG")  # optional: one line per run, for timing reports
         if log:
             with open(log, "a", encoding="utf-8") as handle:
@@ -175,6 +205,13 @@ def assert_well_behaved(result: CliResult) -> None:
     assert result.returncode in (0, 1, 2), result.describe()
     assert result.network == [], f"network calls: {result.network}\n{result.describe()}"
     assert result.peak_rss_mib < PEAK_RSS_MIB, result.describe()
+
+
+def assert_ran_the_working_tree(result: CliResult) -> None:
+    """The child imported `migrator` (and `mappings`, if it got that far) from this repository."""
+    assert "migrator" in result.imported_from, f"the child did not report its migrator\n{result.describe()}"
+    for package, folder in result.imported_from.items():
+        assert Path(folder) == REPO / package, f"{package} imported from {folder}, not from {REPO}"
 
 
 ERROR_LINE = re.compile(r"^Error: (?P<file>.+?):(?P<line>\d+):? (?P<why>.+)$")

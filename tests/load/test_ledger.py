@@ -13,6 +13,7 @@ import pytest
 
 from migrator.errors import LedgerError
 from migrator.load.ledger import _MIGRATIONS, Ledger, LedgerLock, payload_hash
+from tests.working_tree import child_env
 
 
 def test_intent_then_result_survive_reopening(tmp_path: Path) -> None:
@@ -83,8 +84,10 @@ def test_a_second_process_is_refused_while_the_lock_is_held(tmp_path: Path) -> N
             print(exc)
         """
     )
+    probe_args = [sys.executable, "-c", probe]
+    options = {"capture_output": True, "text": True, "timeout": 60, "cwd": tmp_path, "env": child_env()}
     with LedgerLock(path):
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(probe_args, **options).stdout  # type: ignore[call-overload]
     assert "is in use by another migrator run (pid" in out
-    after = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout
+    after = subprocess.run(probe_args, **options).stdout  # type: ignore[call-overload]
     assert after.strip() == "acquired"

@@ -329,3 +329,21 @@ def test_every_fault_kind_ends_with_one_object_per_record(fault: str, tmp_path: 
         assert_target_matches_plan(faulty, ledger, planned, before)
         assert faulty.stats()["emails_sent"] == 0
         assert migrate(faulty, ledger, planned).result.requests == 0
+
+
+def test_text_that_looks_like_a_reference_is_sent_as_written(seeded: Sandbox, tmp_path: Path) -> None:
+    # References live in the fields a kind declares as references. A note "@ana: please review" (a
+    # mention) used to block its time entry ("reference @ana: please review has no v2 id"), and text
+    # equal to another record's reference was replaced by that record's v2 id.
+    planned = world()
+    entry = next(p for p in planned if p.kind == "time_entries")
+    entry.payload["notes"] = "@ana: please review"
+    acme = next(p for p in planned if p.kind == "clients" and p.source_id == "1")
+    acme.payload["address"] = "@clients:2"
+    run = migrate(seeded, tmp_path / "l.sqlite", planned)
+    assert run.result.exit_code == 0, run.result.problems
+    assert find(seeded, "time_entries", notes="@ana: please review")["project"]["name"] == "Website"
+    assert find(seeded, "clients", name="Acme")["address"] == "@clients:2"
+    again = migrate(seeded, tmp_path / "l.sqlite", planned)
+    assert again.result.requests == 0
+    assert {entry.action for entry in again.plan.entries} <= {"unchanged", "adopt"}

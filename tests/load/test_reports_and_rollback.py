@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from migrator.report.plan_text import render_plan_text
 from migrator.sandbox import Sandbox
 from migrator.target import TargetSpec
 from tests.conftest import REPO, client_for
+from tests.golden import assert_no_stale_golden, check_golden
 from tests.load.test_exactly_once import FB, _spec, run
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -26,20 +26,23 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.mark.parametrize(
     ("fmt", "render"), [("txt", render_plan_text), ("json", render_plan_json), ("md", render_plan_markdown)]
 )
-def test_golden_plan_reports(fixture: str, fmt: str, render: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO)  # origins are printed as given: relative to the repository
+def test_golden_plan_reports(
+    fixture: str, fmt: str, render: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(REPO)  # origins are printed as given: relative to the repository (read, never written)
     report = api.plan(
         api.SourceOptions((Path("fixtures") / fixture,)),
         target=TargetSpec("offline"),
-        ledger_path=Path("no-such-ledger.sqlite"),
+        ledger_path=tmp_path / "no-such-ledger.sqlite",
         create_users=True,
     )
     text = click.unstyle(render(report))  # type: ignore[operator]
-    path = GOLDEN / f"plan-{fixture}.{fmt}"
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{path.name} changed (UPDATE_GOLDEN=1 to accept)"
+    check_golden(GOLDEN / f"plan-{fixture}.{fmt}", text)
+
+
+def test_no_golden_plan_report_without_its_test() -> None:
+    expected = {f"plan-{fixture}.{fmt}" for fixture in ("harvest-v1", "freshbooks") for fmt in ("txt", "json", "md")}
+    assert_no_stale_golden(GOLDEN, expected, pattern="*")
 
 
 def test_a_plan_after_a_partial_run_shows_what_is_left(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ folders active/archived/deleted.
 
 Proves for every example: no exception but a `MigratorError` escapes; every record becomes exactly one
 plan entry, `ok` or `invalid`/`skipped` with a reason (invalid ones are listed under errors with one of
-our files and a line; deleted ones are skipped); every ok payload validates against its v2 create model,
-holds no float and encodes to JSON; time entry hours, expense amounts and invoice line prices and
-quantities are the very Decimal of the source; client names follow organization → person → e-mail; a
-time entry with a project, a task, a date and non-negative hours is planned ok.
+our files and a line; deleted ones are skipped); every ok payload, sent as the loader sends it, validates
+against the v2 OpenAPI request schema and holds no float; time entry hours, expense amounts and invoice
+line prices and quantities are the very Decimal of the source; client names follow organization → person
+→ e-mail; a time entry with a project, a task, a date and non-negative hours is planned ok.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def _check_time_entry(rec: Rec, planned: Any, ctx: MapContext) -> None:
         return
     assert as_date(planned.payload["spent_date"]) == rec.date
     if not ctx.timestamp_timers and isinstance(hours, Decimal):
-        # (An entry *without* hours is pinned in test_timestamp_defects.py.)
+        # (An entry *without* hours is pinned in test_hours_edges.py.)
         assert same_decimal(planned.payload["hours"], hours), (planned.payload["hours"], hours)
     if ctx.timestamp_timers and isinstance(hours, Decimal) and 0 <= hours < Decimal("23.98"):
         span = clock_minutes(planned.payload["ended_time"]) - clock_minutes(planned.payload["started_time"])

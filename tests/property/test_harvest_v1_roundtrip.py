@@ -8,12 +8,13 @@ content), zero-padded ids, decimals written `007.50`/`.5`/`7.`/`7E+1`/`1_000` or
 impossible dates, `csv-line-items` with quoted commas, quotes and newlines.
 
 Proves for every example: no exception but a `MigratorError` escapes; every record becomes exactly one
-plan entry, `ok` or `invalid`/`skipped` with a reason (and invalid ones are listed under errors with
-one of our files and a line); every ok payload validates against its v2 create model, holds no float
-and encodes to JSON; time entry hours, expense totals and invoice line quantities/prices are the very
-Decimal of the source (same digits), dates and names are the source's; a day entry with a project, a
-task, a date and non-negative hours is planned ok. In timestamp mode, synthesised start/end times span
-the source hours to the minute (for 0 ≤ hours < 23.98; see test_timestamp_defects.py beyond that).
+plan entry, `ok` or `invalid`/`skipped` with a reason (and invalid ones are listed under errors with one
+of our files and a line); every ok payload, sent as the loader sends it, validates against the v2 OpenAPI
+request schema and holds no float; time entry hours, expense totals and invoice line quantities/prices
+are the very Decimal of the source (same digits), dates and names are the source's; a day entry with a
+project, a task, a date and non-negative hours is planned ok. In timestamp mode, synthesised start/end
+times span the source hours to the minute (for 0 ≤ hours < 23.98; test_hours_edges.py pins what happens
+beyond that).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Hours at the edges of a day, as properties (hypothesis, derandomized, with the failing examples pinned).
 
 Proves: a negative hours value is always invalid (both systems, both timer modes), an empty
-`<hours>` makes an entry invalid (never 0 h), and in timestamp mode FreshBooks hours just under 24
-keep their length. The round-trip properties found the last three broken; they are fixed.
+`<hours>` makes an entry invalid (never 0 h), in timestamp mode FreshBooks hours just under 24
+keep their length, and Harvest v1 hours that do not fit a day say what v2 gets instead. The
+round-trip properties found three of these broken; they are fixed.
 """
 
 from __future__ import annotations
@@ -113,5 +114,35 @@ def test_a_freshbooks_entry_without_hours_is_not_silently_zero(empty: str) -> No
     files = fb_entry("X")
     files["time.xml"] = files["time.xml"].replace("<hours>X</hours>", empty)
     entry, sink = planned_entry(files, MapContext())
-    noted = [note for note in sink.lossy_notes if note.source_id == "501" and note.field == "hours"]
-    assert entry.status == "invalid" or noted, (entry, noted)
+    assert entry.status == "invalid", entry
+    assert "needs either hours or both started_time and ended_time" in (entry.reason or ""), entry.reason
+    assert [note for note in sink.lossy_notes if note.source_id == "501"] == []
+
+
+@pytest.mark.parametrize(
+    ("hours", "payload", "note"),
+    [
+        pytest.param(
+            "23.99",
+            {"started_time": "12:00am", "ended_time": "11:59pm"},
+            ("started_at", "times synthesised from 23.99 h: 12:00am-11:59pm (23.98 h in v2; v1 had no times)"),
+            id="just-under-a-day",
+        ),
+        pytest.param(
+            "24", {"hours": Decimal(24)}, ("hours", "24 h do not fit one day as start and end times; sent as hours"),
+            id="a-whole-day",
+        ),
+        pytest.param(
+            "30", {"hours": Decimal(30)}, ("hours", "30 h do not fit one day as start and end times; sent as hours"),
+            id="more-than-a-day",
+        ),
+    ],
+)  # fmt: skip
+def test_v1_hours_that_do_not_fit_a_day_in_timestamp_mode_say_what_v2_gets(
+    hours: str, payload: dict[str, object], note: tuple[str, str]
+) -> None:
+    """Beyond the round trip's 0 ≤ hours < 23.98: the length v2 gets is stated, never silently changed."""
+    entry, sink = planned_entry(v1_entry(hours), TIMESTAMPS)
+    assert entry.status == "ok"
+    assert {key: entry.payload[key] for key in payload} == payload
+    assert [(n.field, n.note) for n in sink.lossy_notes if n.kind == "time_entries"] == [note]

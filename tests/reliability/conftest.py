@@ -7,7 +7,6 @@ Everything else comes from `tests/load`: the fixture accounts and their expected
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import httpx
 
 from migrator.sandbox import Sandbox
 from tests.conftest import REPO
+from tests.working_tree import child_env
 
 
 def migrator_args(*args: str | Path) -> list[str]:
@@ -28,8 +28,7 @@ def migrator_args(*args: str | Path) -> list[str]:
 
 def migrator_env(token: str | None = None, account_id: str | None = None) -> dict[str, str]:
     """The environment of a CLI subprocess: ours without any HARVEST_* variable, plus the given credentials."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HARVEST_")}
-    env["PYTHONPATH"] = str(REPO)
+    env = child_env()
     if token is not None:
         env["HARVEST_ACCESS_TOKEN"] = token
     if account_id is not None:

@@ -19,7 +19,6 @@ the last attempt must finish. Then, exactly as in the end-to-end suite:
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -40,6 +39,7 @@ from tests.e2e.test_generated_accounts import (
     assert_verified,
     requests_of,
 )
+from tests.working_tree import child_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -63,9 +63,8 @@ def _run_killed(account: Account, after: float) -> bool:
     """Start `migrator run`, SIGKILL it after `after` seconds; True if it was still running."""
     args = [sys.executable, "-m", "migrator", "run", str(account.export), "--ledger", str(account.ledger),
             *account.target_args, *RUN]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_")} | (account.env or {})
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
-                               env=env | {"PYTHONPATH": str(REPO)})  # fmt: skip
+    env = child_env(**(account.env or {}))
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
     time.sleep(after)
     if process.poll() is not None:
         return False

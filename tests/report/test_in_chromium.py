@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SKIP_NO_CHROMIUM
 from tests.report.conftest import SignedOff
 
 CHROMIUM = "/usr/bin/chromium"
-SKIP_REASON = "Chromium is not installed (.ci/run installs it)"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
 A4_POINTS = (595, 842)  # 210 × 297 mm
@@ -25,11 +25,8 @@ A4_POINTS = (595, 842)  # 210 × 297 mm
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip(SKIP_REASON)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(SKIP_REASON)
+        pytest.skip(SKIP_NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright  # the test extra has it: missing is a broken install
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched

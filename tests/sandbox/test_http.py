@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.client
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
 from migrator.kinds import KINDS
 from tests.sandbox.helpers import USER_AGENT, Api
+from tests.working_tree import child_env
 
 
 @pytest.mark.parametrize(
@@ -113,9 +115,16 @@ def test_stats_and_objects_need_no_auth_and_list_every_kind(api: Api) -> None:
     assert sorted(c["name"] for c in objects["invoice_item_categories"]) == ["Product", "Service"]
 
 
-def test_serve_prints_the_address_first_and_stops_on_sigterm() -> None:
+def test_serve_prints_the_address_first_and_stops_on_sigterm(tmp_path: Path) -> None:
     code = "from migrator.sandbox import serve; serve(port=0, rate=None)"
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=child_env(),
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline().strip()

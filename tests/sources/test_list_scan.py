@@ -22,7 +22,7 @@ from migrator.sources.freshbooks.reader import FreshBooksReader
 from migrator.sources.harvest_v1.reader import HarvestV1Reader
 from migrator.sources.record import RawRecord, SourceWarning
 from migrator.sources.xmlsafe import sniff_head
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, external_samples
 
 Reader = HarvestV1Reader | FreshBooksReader
 
@@ -73,9 +73,7 @@ def test_every_fixture_file_reads_the_same_both_ways(fixture: str) -> None:
 
 @pytest.mark.parametrize("system", ["harvest-v1", "freshbooks-classic"])
 def test_every_public_sample_reads_the_same_both_ways(system: str) -> None:
-    folder = SHARED / "fixtures-external" / system
-    if not folder.is_dir():
-        pytest.skip("../shared/fixtures-external is not beside this clone (CI and developer machines have it)")
+    folder = external_samples(system)
     for path in _xml_files(folder):
         fast, slow = _both(path)
         assert fast == slow, path

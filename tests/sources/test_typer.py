@@ -25,7 +25,7 @@ from migrator.sources.freshbooks.records import MODELS as FB_MODELS
 from migrator.sources.harvest_v1.records import MODELS as V1_MODELS
 from migrator.sources.record import RawRecord, SourceRecord, type_record
 from migrator.sources.typer import RecordTyper
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, external_samples
 
 
 def _fields(record: SourceRecord) -> dict[str, tuple[type, str]]:
@@ -77,9 +77,7 @@ def test_every_fixture_record_types_identically(fixture: str) -> None:
 
 @pytest.mark.parametrize("system", ["harvest-v1", "freshbooks-classic"])
 def test_every_public_sample_record_types_identically(system: str) -> None:
-    folder = SHARED / "fixtures-external" / system
-    if not folder.is_dir():
-        pytest.skip("../shared/fixtures-external is not beside this clone (CI and developer machines have it)")
+    folder = external_samples(system)
     records = list(_staged([folder]))
     assert records
     for raw, source, model in records:

@@ -25,9 +25,9 @@ def generate_freshbooks(out_dir: Path, *, entries: int, seed: int, large_receipt
     folder = Folder(out_dir)
     write_account(folder, account)
     used = write_entries(folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:entries"), entries, expected)
-    expect_assignments(account, used, expected)
     receipts = ReceiptWriter(out_dir, random.Random(f"{SYSTEM}:{seed}:receipts"), expected, SYSTEM, large=large_receipt)
-    write_expenses(
+    spent = write_expenses(
         folder, account, timeline, random.Random(f"{SYSTEM}:{seed}:expenses"), scale.expenses, expected, receipts
     )
+    expect_assignments(account, used, spent, expected)  # the history names the assignments it implies
     return expected.freeze()

@@ -6,14 +6,18 @@ account grows around them:
 - an archived client (`folder` archived) with a project, time entries and an invoice;
 - deleted-folder records: a client, an invoice, an estimate and expenses (not migrated by default);
 - an internal project without a client (mapped onto one placeholder client);
-- time entries whose task or staff member is not listed on their project (implied assignments);
+- time entries whose task or staff member is not listed on their project (implied assignments: a
+  task taken off the project; a staff member who left, on no project's list any more, staff 3);
+  expenses by staff the project does not list;
 - invoices with one, two and three distinct tax rates, a compound tax, a discount; USD, EUR, CAD;
   statuses draft / sent / viewed / partial / paid; partial payments; a credit (`billing`);
 - estimates (sent, accepted) with two rates; catalogue items on lines; contacts without an
   e-mail; a client without an organization (named after its person).
 
 Growth repeats them at random: clients deleted or archived, projects without a client, tasks and
-staff logged on projects that never listed them, deleted expenses, invoices and estimates.
+staff logged on projects that never listed them, people who left (FreshBooks lists a project's
+staff as it is today: a leaver is on no list, their history stays), deleted expenses, invoices and
+estimates.
 """
 
 from __future__ import annotations
@@ -62,14 +66,15 @@ class _Builder:
         self.outsiders = People(rng, "client.example")
 
     def staff(self) -> list[Staff]:
-        """Staff 1 is the owner (FreshBooks' admin); staff 2 the colleague the traps use."""
+        """Staff 1 is the owner (FreshBooks' admin); staff 2 the colleague the traps use; staff 3 left."""
         rng = self.rng
-        self.team.reserve(("Nora", "Quist"), ("Omar", "Haddad"))
+        self.team.reserve(("Nora", "Quist"), ("Omar", "Haddad"), ("Jonas", "Berg"))
         staff = [
             Staff(1, "Nora", "Quist", self.team.email("Nora", "Quist"), START, rate=Decimal("120.00")),
             Staff(2, "Omar", "Haddad", self.team.email("Omar", "Haddad"), START, rate=Decimal(85)),
+            Staff(3, "Jonas", "Berg", self.team.email("Jonas", "Berg"), START, D(2011, 6, 30), Decimal(90)),
         ]
-        for staff_id in range(3, self.scale.people + 1):
+        for staff_id in range(len(staff) + 1, self.scale.people + 1):
             first, last = self.team.person()
             joined = self.timeline.between(rng, START, D(2017, 6, 30))
             left = None
@@ -178,7 +183,7 @@ class _Builder:
         """Pinned projects (internal without a client, archived client's, …), then random ones."""
         rng, ids, names = self.rng, Ids(self.rng, 40, 3), Unique()
         by_name = {task.name: task for task in tasks}
-        owner, omar = staff[0], staff[1]
+        owner, omar, jonas = staff[0], staff[1], staff[2]
 
         def listed(*names_: str) -> list[tuple[Task, Decimal | None]]:
             return [(by_name[n], None) for n in names_]
@@ -194,6 +199,7 @@ class _Builder:
                 END,
                 tasks=listed("Admin", "Meetings"),
                 staff=[owner],
+                extra_staff=[jonas],  # he left: on no project's list any more, his time stays
             ),
             "archived": Project(
                 ids(),
@@ -218,7 +224,7 @@ class _Builder:
                 description="New site\r\nand shop",
                 tasks=listed("Design", "Development"),
                 staff=[owner],
-                extra_tasks=[by_name["Copywriting"]],
+                extra_tasks=[by_name["Copywriting"]],  # taken off the project, its time stays
                 extra_staff=[omar],
             ),
             "cad": Project(
@@ -271,13 +277,16 @@ class _Builder:
             picked = rng.sample(usable, min(len(usable), rng.randint(2, 4)))
             project.tasks = [(t, Decimal(rng.choice((95, 105, 115))) if rng.random() < 0.3 else None) for t in picked]
             team = [s for s in staff if s.employed(start, end)]
-            project.staff = rng.sample(team, min(len(team), rng.randint(1, 4))) or [owner]
+            members = rng.sample(team, min(len(team), rng.randint(1, 4))) or [owner]
+            # FreshBooks lists the staff as it is today: whoever left since is off the list, not their time.
+            project.staff = [s for s in members if s.left is None]
+            project.extra_staff = [s for s in members if s.left is not None]
             others = [t for t in usable if t not in picked]
             if others and rng.random() < 0.3:  # somebody logged on a task nobody listed
                 project.extra_tasks = [rng.choice(others)]
-            outsiders = [s for s in team if s not in project.staff]
+            outsiders = [s for s in team if s not in members]
             if outsiders and rng.random() < 0.3:
-                project.extra_staff = [rng.choice(outsiders)]
+                project.extra_staff.append(rng.choice(outsiders))
             projects.append(project)
         return projects, pinned
 
@@ -335,19 +344,21 @@ class _Builder:
             task_id = next(t.id for t in tasks if t.name == task)
             return (index[project.id], str(project.id), str(task_id), str(staff_member.id))
 
-        owner, omar = staff[0], staff[1]
+        owner, omar, jonas = staff[0], staff[1], staff[2]
         pinned_entries = [
-            slot("eur", "Copywriting", owner),  # a task not listed on the project
+            slot("eur", "Copywriting", owner),  # a task taken off the project
             slot("eur", "Design", omar),  # a staff member not listed on the project
             slot("archived", "Design", omar),  # the archived client's project
             slot("internal", "Admin", owner),  # the project without a client
+            slot("internal", "Meetings", jonas),  # a staff member who left, on no project's list
         ]
         categories = self.categories()
         taxi, software = categories[1], categories[3]
         pinned_expenses: list[ExpenseSlot] = [
             (index[pinned["archived"].id], str(pinned["archived"].id), str(omar.id), categories.index(taxi)),
             (index[pinned["eur"].id], str(pinned["eur"].id), str(owner.id), categories.index(software)),  # deleted
-        ]
+            (index[pinned["internal"].id], str(pinned["internal"].id), str(jonas.id), categories.index(software)),
+        ]  # the last: by the staff member who left, on a project that no longer lists him
         expenses = self.scale.expenses
         deleted = {1} | {i for i in range(len(pinned_expenses), expenses) if rng.random() < 0.03}
         return Account(

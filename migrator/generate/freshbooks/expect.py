@@ -7,7 +7,9 @@ The rules, as `mappings/freshbooks` documents them (restated here, not imported)
   plus one v2 contact for its own person and one per `<contact>` that has a name or an e-mail;
   projects without a client share one placeholder client;
 - a project is assigned the tasks and staff it lists plus every task and staff member that logged
-  time on it (implied assignments), and nothing else;
+  time on it, and every staff member with a migrated expense on it, and nothing else; those it
+  does not list (a task taken off it, a person who left) exist only for their history and end
+  archived, every listed one active;
 - an Item line naming a catalogue item takes that item's name as its v2 kind, so the item becomes
   a v2 invoice item category (or estimate item category, for an estimate's line) once; Time lines
   and other Item lines use the account's own "Service" and "Product";
@@ -20,8 +22,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from migrator.generate.arithmetic import lossy_reason
-from migrator.generate.expected import ExpectedBuilder, LossyAmount, record_name
+from migrator.generate.arithmetic import lossy_reason, money_notes
+from migrator.generate.expected import ExpectedBuilder, LossyAmount, assignment_name, record_name
 from migrator.generate.freshbooks.model import Account, Bill, Client, EntrySlot
 
 SYSTEM = "freshbooks"
@@ -58,7 +60,7 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
     for project in account.projects:
         if project.client is not None and project.client.folder == "archived":
             expected.archived("projects", project.name)  # archived with its client
-    catalogue = {item.name.casefold() for item in account.items}
+    catalogue = {item.name.casefold(): item.name for item in account.items}
     for kind, bills in (("invoices", account.invoices), ("estimates", account.estimates)):
         used_items: set[str] = set()
         for bill in bills:
@@ -73,7 +75,10 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
             if kind == "invoices":
                 _money(bill, expected)
         # Each catalogue item a line names is the kind of that line: the target needs that category.
-        expected.count("invoice_item_categories" if kind == "invoices" else "estimate_item_categories", len(used_items))
+        category_kind = "invoice_item_categories" if kind == "invoices" else "estimate_item_categories"
+        expected.count(category_kind, len(used_items))
+        for name in used_items:
+            expected.item_category(category_kind, catalogue[name])
     for credit in account.credits:
         expected.skip(record_name(SYSTEM, "invoice_payments", credit.id), credit_reason(credit.amount))
 
@@ -81,9 +86,9 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
 def _lossy(kind: str, bill: Bill, expected: ExpectedBuilder) -> None:
     figures = bill.figures
     if not figures.exact:
-        reason = lossy_reason([line.arithmetic for line in bill.lines])
+        lines = [line.arithmetic for line in bill.lines]
         expected.lossy_money[record_name(SYSTEM, kind, bill.id)] = LossyAmount(
-            bill.currency, figures.amount, figures.v2_amount, reason
+            bill.currency, figures.amount, figures.v2_amount, lossy_reason(lines), money_notes(lines)
         )
 
 
@@ -97,8 +102,10 @@ def _money(bill: Bill, expected: ExpectedBuilder) -> None:
             expected.add_money(bill.currency, "payments", payment.amount)
 
 
-def expect_assignments(account: Account, used: set[EntrySlot], expected: ExpectedBuilder) -> None:
-    """Listed plus implied assignments, once the time entries (which imply some) are written."""
+def expect_assignments(
+    account: Account, used: set[EntrySlot], spent: set[tuple[int, str]], expected: ExpectedBuilder
+) -> None:
+    """Listed plus implied assignments, once the time entries and expenses (which imply some) are written."""
     tasks = {str(task.id): task for task in account.tasks}
     staff = {str(member.id): member for member in account.staff}
     logged_tasks: dict[int, set[str]] = defaultdict(set)
@@ -106,9 +113,13 @@ def expect_assignments(account: Account, used: set[EntrySlot], expected: Expecte
     for project_index, _pid, task_id, staff_id in used:
         logged_tasks[project_index].add(task_id)
         logged_staff[project_index].add(staff_id)
+    for project_index, staff_id in spent:
+        logged_staff[project_index].add(staff_id)
     for index, project in enumerate(account.projects):
-        task_ids = {str(task.id) for task, _rate in project.tasks} | logged_tasks[index]
-        staff_ids = {str(member.id) for member in project.staff} | logged_staff[index]
+        listed_tasks = {str(task.id) for task, _rate in project.tasks}
+        listed_staff = {str(member.id) for member in project.staff}
+        task_ids = listed_tasks | logged_tasks[index]
+        staff_ids = listed_staff | logged_staff[index]
         expected.count("task_assignments", len(task_ids))
         expected.count("user_assignments", len(staff_ids))
         expected.assign(
@@ -116,3 +127,7 @@ def expect_assignments(account: Account, used: set[EntrySlot], expected: Expecte
             tasks={tasks[task_id].name for task_id in task_ids},
             users={staff[staff_id].email for staff_id in staff_ids},
         )
+        for task_id in task_ids - listed_tasks:
+            expected.archived("task_assignments", assignment_name(project.name, tasks[task_id].name))
+        for staff_id in staff_ids - listed_staff:
+            expected.archived("user_assignments", assignment_name(project.name, staff[staff_id].email))

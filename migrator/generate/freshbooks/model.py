@@ -28,7 +28,8 @@ TAXES = (GST, PST, HST, QST, TVA, TVA_REDUITE, ECO, MWST, SALES)
 
 @dataclass(slots=True)
 class Staff:
-    """A FreshBooks staff member (FreshBooks has no active flag; `left` only dates their time)."""
+    """A FreshBooks staff member. FreshBooks has no active flag: `left` dates their time, and they are
+    on no project's staff list any more (`Project.extra_staff` holds them where they have history)."""
 
     id: int
     first: str
@@ -105,8 +106,8 @@ class Project:
     description: str | None = None
     tasks: list[tuple[Task, Decimal | None]] = field(default_factory=list)  # listed, with the project's rate
     staff: list[Staff] = field(default_factory=list)  # listed
-    extra_tasks: list[Task] = field(default_factory=list)  # logged on but never listed (implied)
-    extra_staff: list[Staff] = field(default_factory=list)
+    extra_tasks: list[Task] = field(default_factory=list)  # logged on but not listed (implied)
+    extra_staff: list[Staff] = field(default_factory=list)  # logged and spent on but not listed: left, or never
 
     def open_in(self, first: dt.date, last: dt.date) -> bool:
         return self.start <= last and self.end >= first
@@ -242,13 +243,13 @@ class Account:
         return slots
 
     def expense_slots(self, month: int) -> list[ExpenseSlot]:
-        """Every (project, listed staff, category) that can spend in `month`."""
+        """Every (project, staff member, category) that can spend in `month`, listed or not."""
         first, last = month_bounds(month)
         slots: list[ExpenseSlot] = []
         for index, project in enumerate(self.projects):
             if project.open_in(first, last):
                 pid = str(project.id)
-                for s in project.staff:
+                for s in project.staff + project.extra_staff:
                     if s.employed(first, last):
                         slots.extend((index, pid, str(s.id), c) for c in range(len(self.categories)))
         return slots

@@ -403,9 +403,12 @@ def write_expenses(
     count: int,
     expected: ExpectedBuilder,
     receipts: ReceiptWriter | None = None,
-) -> None:
+) -> set[tuple[int, str]]:
     """Stream `count` expenses; those in the deleted folder go to their own list (held until the end).
-    `receipts` gives about one in three of the others a receipt file (FreshBooks has no flag for it)."""
+    `receipts` gives about one in three of the others a receipt file (FreshBooks has no flag for it).
+
+    Returns the (project index, staff id) of every migrated expense (for implied assignments)."""
+    spent: set[tuple[int, str]] = set()
     deleted = account.deleted_expenses
     kept = PagedList(folder, "work/expense.list", "expenses", count - len(deleted), per_page(count - len(deleted)))
     gone: list[str] = []
@@ -447,6 +450,8 @@ def write_expenses(
             kept.add(record)
             if receipts is not None and receipts.chance(0.3):
                 receipts.add(expense_id, f"Receipt {expense_id}: {fb_money(amount)} on {day}")
+            spent.add((project_index, sid))
     kept.close()
     _list(folder, "archive/expense.list.deleted", "expenses", gone, deleted=True)
     expected.count("expenses", count - len(deleted))
+    return spent

@@ -32,6 +32,8 @@ def expect_account(account: Account, expected: ExpectedBuilder) -> None:
     expected.count("tasks", len(account.tasks))
     expected.count("expense_categories", len(account.categories))
     expected.count("invoice_item_categories", len(account.item_categories))
+    for item_category in account.item_categories:
+        expected.item_category("invoice_item_categories", item_category.name)
     expected.count("projects", len(account.projects))
     for client in account.clients:
         if not client.active:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -12,11 +11,15 @@ from typing import Any
 import pytest
 
 from mappings import map_all
+from mappings.freshbooks.usage import Implied
 from migrator import jsonio
 from migrator.harvest.invoice_math import invoice_totals
 from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
+from migrator.sources.record import Origin
 from tests.conftest import REPO
+from tests.golden import check_golden_folder
+from tests.openapi import planned_body_problems
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -40,13 +43,9 @@ def by_kind(sink: MapSink) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_golden_payloads_per_kind(mapped: MapSink) -> None:
-    GOLDEN.mkdir(exist_ok=True)
-    for kind, items in by_kind(mapped).items():
-        path = GOLDEN / f"{kind}.json"
-        text = jsonio.dumps(items, indent=2) + "\n"
-        if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-            path.write_text(text, encoding="utf-8")
-        assert text == path.read_text(encoding="utf-8"), f"{kind} payloads changed (UPDATE_GOLDEN=1 to accept)"
+    """One golden file per kind the mapping emits; a kind with a golden file that it no longer emits fails."""
+    documents = {f"{kind}.json": jsonio.dumps(items, indent=2) + "\n" for kind, items in by_kind(mapped).items()}
+    check_golden_folder(GOLDEN, documents)
 
 
 def test_mixed_tax_rates_are_exact_in_v2(mapped: MapSink) -> None:
@@ -101,6 +100,40 @@ def test_implied_assignments_cover_every_time_entry(mapped: MapSink) -> None:
         assert f"{project}:{entry.payload['task_id'].split(':')[1]}" in tasks
 
 
+def test_an_assignment_the_project_does_not_list_is_planned_inactive_where_its_history_is(mapped: MapSink) -> None:
+    """FreshBooks lists a project's staff and tasks as they are today: one only the history names is
+    inactive, found at its first time entry (never the project's line), and says why."""
+    planned = {(p.kind, p.source_id): p for p in mapped.planned if p.kind.endswith("_assignments")}
+    implied = {key: p for key, p in planned.items() if p.payload["is_active"] is False}
+    assert sorted(implied) == [
+        ("task_assignments", "44:31"),
+        ("user_assignments", "41:3"),
+        ("user_assignments", "42:2"),
+        ("user_assignments", "44:3"),
+    ]
+    priya = implied[("user_assignments", "41:3")]
+    assert (priya.origin.file.endswith("work/time_entries-2.xml"), priya.origin.line) == (True, 6)
+    assert priya.reason == "implied by 1 time entry, not on the project in FreshBooks"
+    listed = planned[("user_assignments", "41:1")]
+    assert (listed.origin.file.endswith("work/projects.xml"), listed.origin.line, listed.reason) == (True, 4, None)
+    assert not [n for n in mapped.lossy_notes if n.kind.endswith("_assignments")]  # nothing is lost any more
+
+
+@pytest.mark.parametrize(
+    ("time_entries", "expenses", "words"),
+    [
+        pytest.param(1, 0, "implied by 1 time entry", id="one-entry"),
+        pytest.param(1_250, 0, "implied by 1,250 time entries", id="entries"),
+        pytest.param(0, 1, "implied by 1 expense", id="one-expense"),
+        pytest.param(3, 2, "implied by 3 time entries and 2 expenses", id="both"),
+    ],
+)
+def test_an_implied_assignment_says_how_much_history_implies_it(time_entries: int, expenses: int, words: str) -> None:
+    origin = Origin("freshbooks", "time_entries", "1", "t.xml", 1)
+    implied = Implied(origin, time_entries=time_entries, expenses=expenses)
+    assert implied.reason() == f"{words}, not on the project in FreshBooks"
+
+
 def test_fractional_estimate_quantities_are_folded_and_noted(mapped: MapSink) -> None:
     estimate = next(p for p in mapped.planned if p.kind == "estimates" and p.source_id == "111")
     assert estimate.payload["line_items"][0]["quantity"] == 1
@@ -112,31 +145,31 @@ def test_no_float_anywhere(mapped: MapSink) -> None:
     json.loads(jsonio.dumps([p.payload for p in mapped.planned]))  # jsonio refuses floats
 
 
-def _ints(value: Any) -> Any:
-    """Replace `@kind:id` references with integers, as the loader does before sending."""
-    if isinstance(value, str) and value.startswith("@"):
-        return 1
-    if isinstance(value, dict):
-        return {key: _ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_ints(item) for item in value]
-    return value
-
-
 def test_every_payload_validates_against_the_openapi_spec(mapped: MapSink) -> None:
-    from migrator.kinds import PATH_FIELDS
-    from tests.harvest.test_models_contract import POST_PATHS
-    from tests.openapi import request_schema, validate
-
     checked = 0
     for planned in mapped.planned:
         if planned.status != "ok":
             continue
-        body = json.loads(jsonio.dumps(_ints(planned.payload)))
-        body.pop(PATH_FIELDS.get(planned.kind, ""), None)
-        problems = validate(body, request_schema("post", POST_PATHS[planned.kind]), forbid_unknown=True)
-        if planned.kind == "estimate_messages":  # spec gap: recipients marked required for event-only calls
-            problems = [p for p in problems if p != "$.recipients: required"]
+        problems = planned_body_problems(planned.kind, planned.payload)
         assert problems == [], f"{planned.kind} {planned.source_id}: {problems}"
         checked += 1
     assert checked == 62
+
+
+@pytest.mark.parametrize("email", ["0", "jane at acme"])
+def test_a_contact_email_that_is_no_address_is_left_out_with_a_note(email: str) -> None:
+    # v2 refuses such a contact ("Email is invalid"): the plan must not promise one it cannot load.
+    from tests.property.pipeline import run_pipeline
+
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<response status="ok"><clients page="1" per_page="25" pages="1" '
+        'total="1"><client><client_id>3</client_id><organization>Acme</organization><contacts><contact>'
+        f"<contact_id>22</contact_id><first_name>Jane</first_name><email>{email}</email></contact></contacts>"
+        "</client></clients></response>\n"
+    )
+    sink = run_pipeline({"clients.xml": body}, MapContext()).sink
+    assert sink is not None
+    (contact,) = [p for p in sink.planned if p.kind == "contacts"]
+    assert contact.status == "ok" and "email" not in contact.payload
+    notes = [n.note for n in sink.lossy_notes if (n.kind, n.field) == ("contacts", "email")]
+    assert notes == [f"{email!r} is not an e-mail address: left out (v2 refuses it)"]

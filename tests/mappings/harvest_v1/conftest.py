@@ -7,28 +7,17 @@ from pathlib import Path
 
 import pytest
 
-import migrator.sources.export as export_module
 from mappings.harvest_v1 import map_export
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import read_exports
-from migrator.sources.harvest_v1.reader import HarvestV1Reader
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "harvest-v1"
 Plan = Callable[..., MapSink]
 
 
-def _readers_or_v1_only(patch: pytest.MonkeyPatch) -> None:
-    try:
-        export_module._readers()
-    except ImportError:  # migrator.sources.freshbooks is being written in parallel
-        patch.setattr(export_module, "_readers", lambda: [HarvestV1Reader()])
-
-
 def plan_paths(paths: Sequence[Path], *, timestamp_timers: bool = False, keep_going: bool = False) -> MapSink:
     """read_exports + map_export into a fresh sink (the exports are closed afterwards)."""
-    with pytest.MonkeyPatch.context() as patch:
-        _readers_or_v1_only(patch)
-        exports = read_exports(list(paths), keep_going=keep_going)
+    exports = read_exports(list(paths), keep_going=keep_going)
     sink = MapSink()
     try:
         for export in exports:

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from migrator import jsonio
-from migrator.kinds import PATH_FIELDS
-from migrator.planned import MapSink, parse_ref
+from migrator.planned import MapSink
+from tests import openapi
+from tests.conftest import SHARED, external_samples
 
-REPO = Path(__file__).resolve().parents[3]
-EXTERNAL = REPO.parent / "shared" / "fixtures-external" / "harvest-v1"
-# kind -> (method, path template) of its create request in ../shared/specs/harvest-v2-openapi.yaml
-CREATE = {
-    "clients": ("post", "/clients"),
-    "contacts": ("post", "/contacts"),
-    "users": ("post", "/users"),
-    "tasks": ("post", "/tasks"),
-    "expense_categories": ("post", "/expense_categories"),
-    "invoice_item_categories": ("post", "/invoice_item_categories"),
-    "projects": ("post", "/projects"),
-    "user_assignments": ("post", "/projects/{projectId}/user_assignments"),
-    "task_assignments": ("post", "/projects/{projectId}/task_assignments"),
-    "time_entries": ("post", "/time_entries"),
-    "expenses": ("post", "/expenses"),
-    "invoices": ("post", "/invoices"),
-    "invoice_payments": ("post", "/invoices/{invoiceId}/payments"),
-    "invoice_messages": ("post", "/invoices/{invoiceId}/messages"),
-}
-
-
-def _openapi() -> ModuleType:
-    path = REPO / "tests" / "openapi.py"
-    if not path.exists():
-        pytest.skip("tests/openapi.py (request_schema, validate) is not written yet; payload schemas unchecked")
-    spec = importlib.util.spec_from_file_location("migrator_tests_openapi", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _resolved(value: Any, ids: dict[str, int]) -> Any:
-    """The payload as the loader sends it: every `@kind:id` ref replaced by an integer id."""
-    if isinstance(value, str) and parse_ref(value):
-        return ids.setdefault(value, 1000 + len(ids))
-    if isinstance(value, dict):
-        return {key: _resolved(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolved(item, ids) for item in value]
-    return value
+EXTERNAL = SHARED / "fixtures-external" / "harvest-v1"
 
 
 def _floats(value: Any, where: str = "") -> list[str]:
@@ -72,20 +28,15 @@ def _floats(value: Any, where: str = "") -> list[str]:
 def test_every_payload_validates_against_the_v2_request_schema(
     fixture_plan: MapSink, fixture_plan_timestamps: MapSink, mode: str
 ) -> None:
-    openapi = _openapi()
     sink = fixture_plan if mode == "duration" else fixture_plan_timestamps
-    ids: dict[str, int] = {}
     problems: list[str] = []
     checked = 0
     for item in sink.planned:
         if item.status != "ok":
             continue
-        method, template = CREATE[item.kind]
-        body = _resolved(item.payload, ids)
-        body.pop(PATH_FIELDS.get(item.kind, ""), None)
-        body = json.loads(jsonio.dumps(body))  # what goes over the wire
-        for message in openapi.validate(body, openapi.request_schema(method, template), forbid_unknown=True):
-            problems.append(f"{item.kind} {item.source_id}: {message}")
+        problems += [
+            f"{item.kind} {item.source_id}: {p}" for p in openapi.planned_body_problems(item.kind, item.payload)
+        ]
         checked += 1
     assert problems == []
     assert checked == sum(1 for p in sink.planned if p.status == "ok")
@@ -102,8 +53,7 @@ def test_no_float_anywhere_in_a_payload(fixture_plan: MapSink, fixture_plan_time
 
 def test_the_real_samples_map_without_an_exception(plan: Any) -> None:
     """Real 2009-2012 bodies (inconsistent ids, list summaries) map into valid or invalid plans, never a crash."""
-    if not EXTERNAL.is_dir():
-        pytest.skip(f"{EXTERNAL} is absent")
+    external_samples("harvest-v1")
     sink = plan([EXTERNAL], keep_going=True)
     invoices = [p for p in sink.planned if p.kind == "invoices"]
     assert len(invoices) == 38

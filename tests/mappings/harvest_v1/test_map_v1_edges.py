@@ -242,3 +242,18 @@ def test_the_v1_account_clock_mode_is_compared_with_the_target(write_xml: Write,
     assert _note(sink, "time_entries", "*", "timestamp_timers") == (
         "the v1 account tracked start and end times; the target tracks durations"
     )
+
+
+@pytest.mark.parametrize("email", ["0", "jane at acme", "a@b@c"])
+def test_a_contact_email_that_is_no_address_is_left_out_with_a_note(write_xml: Write, plan: Any, email: str) -> None:
+    # v2 refuses such a contact ("Email is invalid"): the plan must not promise one it cannot load.
+    clients = write_xml("c.xml", '<clients type="array"><client><id>1</id><name>Acme</name></client></clients>')
+    contacts = write_xml(
+        "k.xml",
+        f'<contacts type="array"><contact><id>7</id><client-id>1</client-id><first-name>Jane</first-name>'
+        f"<email>{email}</email></contact></contacts>",
+    )
+    sink = plan([clients, contacts])
+    contact = _refs(sink)["@contacts:7"]
+    assert contact.status == "ok" and "email" not in contact.payload
+    assert _note(sink, "contacts", "7", "email") == f"{email!r} is not an e-mail address: left out (v2 refuses it)"

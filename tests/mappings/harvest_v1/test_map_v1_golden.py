@@ -6,7 +6,6 @@ review the diff like code.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from migrator import jsonio
 from migrator.planned import MapSink
+from tests.golden import assert_no_stale_golden, check_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "harvest-v1"
@@ -64,24 +64,14 @@ def document(sink: MapSink, kind: str) -> str:
     return jsonio.dumps({"planned": planned, "lossy": lossy}, indent=2) + "\n"
 
 
-def _check(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs: rerun with UPDATE_GOLDEN=1 if intended"
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_golden_payloads_per_kind(fixture_plan: MapSink, kind: str) -> None:
-    _check(f"{kind}.json", document(fixture_plan, kind))
+    check_golden(GOLDEN / f"{kind}.json", document(fixture_plan, kind))
 
 
 def test_golden_time_entries_for_a_timestamp_timer_target(fixture_plan_timestamps: MapSink) -> None:
-    _check("time_entries.timestamp_timers.json", document(fixture_plan_timestamps, "time_entries"))
+    check_golden(GOLDEN / "time_entries.timestamp_timers.json", document(fixture_plan_timestamps, "time_entries"))
 
 
 def test_no_stale_golden_files() -> None:
-    expected = {f"{kind}.json" for kind in KINDS} | {"time_entries.timestamp_timers.json"}
-    assert {path.name for path in GOLDEN.glob("*.json")} <= expected
+    assert_no_stale_golden(GOLDEN, {f"{kind}.json" for kind in KINDS} | {"time_entries.timestamp_timers.json"})

@@ -7,27 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import migrator.sources.export as export_module
 from migrator.sources.harvest_v1.reader import HarvestV1Reader
 from migrator.sources.record import RawRecord, SourceWarning
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "fixtures" / "harvest-v1"
 EXTERNAL = REPO.parent / "shared" / "fixtures-external" / "harvest-v1"
-
-
-@pytest.fixture
-def only_v1_reader(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Route every file to the Harvest v1 reader alone (also while the FreshBooks reader is absent)."""
-    monkeypatch.setattr(export_module, "_readers", lambda: [HarvestV1Reader()])
-
-
-@pytest.fixture(autouse=True)
-def _v1_reader_if_freshbooks_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    try:
-        export_module._readers()
-    except ImportError:  # migrator.sources.freshbooks is being written in parallel
-        monkeypatch.setattr(export_module, "_readers", lambda: [HarvestV1Reader()])
 
 
 ReadFile = Callable[[Path], tuple[list[RawRecord], list[SourceWarning]]]

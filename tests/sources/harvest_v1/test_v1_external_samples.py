@@ -16,8 +16,9 @@ from migrator.sources.export import looks_like_xml, read_exports
 from migrator.sources.harvest_v1.reader import HarvestV1Reader
 from migrator.sources.record import type_record
 from migrator.sources.xmlsafe import sniff_root
+from tests.conftest import SHARED, external_samples
 
-EXTERNAL = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures-external" / "harvest-v1"
+EXTERNAL = SHARED / "fixtures-external" / "harvest-v1"
 NOT_XML = {"not_xml": True}
 NO_ID = "the record has no id"
 
@@ -128,8 +129,7 @@ def _params() -> list[Any]:
 
 @pytest.mark.parametrize("name", _params())
 def test_each_real_sample_parses_or_is_refused_for_a_stated_reason(name: str) -> None:
-    if not EXTERNAL.is_dir():
-        pytest.skip(f"{EXTERNAL} is absent (the ../shared folder is beside the clone on CI and dev machines)")
+    external_samples("harvest-v1")
     path = EXTERNAL / name
     if name not in EXPECTED:
         if path.suffix == ".json":
@@ -162,10 +162,8 @@ def test_each_real_sample_parses_or_is_refused_for_a_stated_reason(name: str) ->
         assert wanted in message
 
 
-@pytest.mark.usefixtures("only_v1_reader")
 def test_the_whole_sample_folder_reads_with_keep_going_and_names_each_refusal() -> None:
-    if not EXTERNAL.is_dir():
-        pytest.skip(f"{EXTERNAL} is absent")
+    external_samples("harvest-v1")
     (export,) = read_exports([EXTERNAL], keep_going=True)
     try:
         refused = sorted(Path(str(error.file)).name for error in export.errors)

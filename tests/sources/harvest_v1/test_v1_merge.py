@@ -14,15 +14,7 @@ FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "harvest-v1"
 
 @pytest.fixture(scope="module")
 def export() -> Iterator[SourceExport]:
-    with pytest.MonkeyPatch.context() as patch:
-        import migrator.sources.export as export_module
-        from migrator.sources.harvest_v1.reader import HarvestV1Reader
-
-        try:
-            export_module._readers()
-        except ImportError:
-            patch.setattr(export_module, "_readers", lambda: [HarvestV1Reader()])
-        (result,) = read_exports([FIXTURES])
+    (result,) = read_exports([FIXTURES])
     yield result
     result.close()
 

@@ -1,0 +1,23 @@
+"""Every child process a test starts imports this working tree, never an installed copy.
+
+`python -m migrator` puts its working directory first on `sys.path` and the installed package
+after it, so a child started from anywhere but the repository root would test whatever `pip
+install` last copied into site-packages: local edits would go untested until a reinstall. A test
+starts children with `child_env()`, which puts the repository root first on `PYTHONPATH`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def child_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """`base` (default: this process's environment) without `HARVEST_*` credentials, the repository
+    root first on `PYTHONPATH` (what was there stays after it), then `extra` on top."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("HARVEST_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))
+    return env | extra
