@@ -80,7 +80,13 @@ class MalformedXMLError(SourceParseError):
 
 
 class SourceFailResponse(SourceError):
-    """A saved FreshBooks `status="fail"` body: the export recorded an error, not data."""
+    """A saved FreshBooks `status="fail"` body: the export recorded an error, not data. `code` and
+    `text` are FreshBooks' own `<code>` and `<error>` (one line each)."""
+
+    def __init__(self, message: str, *, code: str = "?", text: str = "", **where: str | int | None) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(message, **where)  # type: ignore[arg-type]
 
 
 # --- mapping ---------------------------------------------------------------------------------------
@@ -179,6 +185,15 @@ class ExportError(MigratorError):
         self.status = status
         status_text = f" -> {status}" if status is not None else ""
         super().__init__(f"{request}{status_text}: {message}" if request else message)
+
+
+class ExportFailBody(ExportError):
+    """FreshBooks answered `status="fail"` (with HTTP 200): its `code` and `text` say why."""
+
+    def __init__(self, message: str, *, code: str, text: str, request: str = "", status: int | None = None) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(message, request=request, status=status)
 
 
 class ExportAccessError(ExportError):

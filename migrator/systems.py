@@ -109,6 +109,8 @@ SYSTEMS: dict[str, SourceSystem] = {
             fixtures="freshbooks",
             url_env="FRESHBOOKS_URL",
             secret_env=("FRESHBOOKS_TOKEN",),
+            exporter="migrator.export.freshbooks:FreshBooksExporter",
+            sandbox="migrator.sandbox.legacy.freshbooks:FreshBooksSandbox",
             sandbox_banner="FreshBooks sandbox listening on {url}",
         ),
     )
