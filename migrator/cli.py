@@ -1,4 +1,4 @@
-"""The `migrator` command line: thin commands over `migrator.api` (see CONTRACT.md).
+"""The `migrator` command line: thin commands over `migrator.api` (docs/INTERFACE.md).
 
 Every command builds frozen settings from its flags and the environment, calls one library
 function, renders the result, and exits with a code scripts can branch on. `MigratorError` is
@@ -164,7 +164,7 @@ def cli() -> None:
     type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report, "
+    help="text for people, json for scripts (shapes in docs/INTERFACE.md), markdown for a bookkeeper's report, "
     "html: one self-contained page to sign off (needs --output).",
 )
 @click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
@@ -397,7 +397,9 @@ def run(
 @cli.command()
 @_ledger_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--rejected", is_flag=True, help="List every record not loaded (rejected, blocked, unknown) and why.")
+@click.option(
+    "--rejected", is_flag=True, help="List every record not loaded (invalid, rejected, blocked, unknown) and why."
+)
 def status(ledger: Path, fmt: str, rejected: bool) -> None:
     """Show batches, per-kind counts per state (done/adopted/pending/rejected/blocked) and pending intents.
 
@@ -425,7 +427,7 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
     show_default=True,
     help="text for people, json for scripts, html: one self-contained page to sign off (needs --output).",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
 @click.option(
     "--accept-explained",
     is_flag=True,
