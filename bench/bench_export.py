@@ -1,10 +1,11 @@
-"""Benchmark (issue #17): export a generated Harvest v1 account from the legacy sandbox in its own process.
+"""Benchmark (issue #17): export a generated account from its legacy sandbox in its own process.
 
-    python bench/bench_export.py [--entries 100000] [--budget 200/1] [--concurrency 8] [--keep DIR]
+    python bench/bench_export.py [--system harvest-v1|freshbooks] [--entries 100000] [--budget 200/1]
+                                 [--concurrency 8] [--keep DIR]
 
-A `python -m migrator.generate harvest-v1` account of `--entries` day entries is served by
-`migrator sandbox --system harvest-v1 --rate 100000/1` (a limit the export never reaches), and
-`migrator export harvest-v1 OUT --rate BUDGET` runs in a process of its own, so the operating
+A `python -m migrator.generate SYSTEM` account of `--entries` time entries is served by
+`migrator sandbox --system SYSTEM --rate 100000/1` (a limit the export never reaches), and
+`migrator export SYSTEM OUT --rate BUDGET` runs in a process of its own, so the operating
 system measures its peak memory (`wait4`'s `ru_maxrss`) apart from the sandbox's. Figures:
 
 - the achieved request rate as a share of the budget (requests / the export's own seconds), the
@@ -12,6 +13,9 @@ system measures its peak memory (`wait4`'s `ru_maxrss`) apart from the sandbox's
 - the export's peak RSS; goal < 150 MB (flat: bodies stream to disk, the crawl keeps ids only);
 - requests per record; and the sandbox's own peak RSS (it serves the account from SQLite on disk);
 - a second run into the complete OUT: 0 requests, and its time.
+
+FreshBooks pages every list at 100 records and has no flag saying which expense has a receipt, so
+its requests are about one per 100 list records plus one `receipt.get` per expense.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def peak_mb(pid: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--system", choices=("harvest-v1", "freshbooks"), default="harvest-v1")
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--budget", default="200/1", help="the export's --rate")
     parser.add_argument("--concurrency", type=int, default=8)
@@ -77,14 +82,14 @@ def main() -> int:
         account, out = work / "account", work / "out"
         if not account.exists():
             started = time.perf_counter()
-            generate("harvest-v1", account, entries=args.entries, seed=0)
+            generate(args.system, account, entries=args.entries, seed=0)
             print(f"generated {args.entries:,} entries in {time.perf_counter() - started:.1f} s", flush=True)
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
-        with LegacySandboxProcess("harvest-v1", account, rate="100000/1") as sandbox:
+        with LegacySandboxProcess(args.system, account, rate="100000/1") as sandbox:
             print(f"sandbox loaded the account in {time.perf_counter() - started:.1f} s", flush=True)
             env = sandbox.env() | {"PYTHONPATH": str(REPO)}
-            command = [sys.executable, "-m", "migrator", "export", "harvest-v1", str(out), "--format", "json",
+            command = [sys.executable, "-m", "migrator", "export", args.system, str(out), "--format", "json",
                        "--rate", args.budget, "--concurrency", str(args.concurrency)]  # fmt: skip
             wall, export_mb, cpu, text = measure(command, env)
             first = json.loads(text)
@@ -109,7 +114,7 @@ def main() -> int:
         flush=True,
     )
     report(
-        f"export, harvest-v1, {args.entries:,} time entries (legacy sandbox in its own process)",
+        f"export, {args.system}, {args.entries:,} time entries (legacy sandbox in its own process)",
         ours=f"{rate:.0f} req/s, {requests:,} requests ({per_record:.3f} per record), peak {export_mb:.0f} MB",
         baseline=f"budget {args.budget}",
         ratio=f"{share:.2f}",
@@ -117,7 +122,7 @@ def main() -> int:
         met=share >= 0.9 and export_mb < 150,
     )
     report(
-        f"export re-run into a complete OUT, harvest-v1, {args.entries:,} time entries",
+        f"export re-run into a complete OUT, {args.system}, {args.entries:,} time entries",
         ours=f"{again['requests']} requests, {again_wall:.1f} s",
         baseline=f"the export: {wall:.1f} s",
         ratio=f"{again_wall / wall:.2f}×",

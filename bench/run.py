@@ -48,6 +48,7 @@ def main() -> int:
         ["bench_receipts.py", *(["--mb", "10"] if args.quick else [])],
         ["bench_scale.py", *scale],
         ["bench_export.py", *(["--entries", "10000"] if args.quick else [])],
+        ["bench_export.py", "--system", "freshbooks", *(["--entries", "10000"] if args.quick else [])],
         ["bench_reports.py", *(["--verify", "500,2000", "--plan", "5000"] if args.quick else [])],
     ]
     print(f"# migrator benchmarks — {_machine()}", flush=True)

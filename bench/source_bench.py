@@ -49,7 +49,7 @@ class SourceBench:
 def run_ours(path: Path) -> int:
     """The real pipeline on one file; returns the number of v2 objects planned."""
     sys.path.insert(0, str(REPO))
-    from mappings import map_all
+    from migrator.mappings import map_all
     from migrator.planned import MapContext, MapSink
     from migrator.sources import read_exports
 
@@ -90,7 +90,7 @@ def _measure(script: str, mode: str, path: Path) -> dict[str, float]:
 def stages(bench: SourceBench, path: Path) -> list[tuple[str, float]]:
     """CPU seconds of each stage of our pipeline (best of 3), records streamed as in the real run."""
     sys.path.insert(0, str(REPO))
-    from mappings import map_all
+    from migrator.mappings import map_all
     from migrator.planned import MapContext, MapSink
     from migrator.sources.export import SourceExport, _readers
     from migrator.sources.gcmode import bulk_gc

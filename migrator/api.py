@@ -20,13 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from mappings import map_all
 from migrator.errors import ConfigError
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from migrator.load.identity import IdMap
 from migrator.load.ledger import Ledger, LedgerLock
 from migrator.load.outcomes import Phase
 from migrator.lossy import Lossy
+from migrator.mappings import map_all
 from migrator.overrides import Overrides, pilot_order, restrict
 from migrator.plan.planstore import PlanStore
 from migrator.planned import MapContext, MapSink, Planned

@@ -1,4 +1,4 @@
-"""The `migrator` command line: thin commands over `migrator.api` (see CONTRACT.md).
+"""The `migrator` command line: thin commands over `migrator.api` (docs/INTERFACE.md).
 
 Every command builds frozen settings from its flags and the environment, calls one library
 function, renders the result, and exits with a code scripts can branch on. `MigratorError` is
@@ -32,7 +32,7 @@ class NewFile(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
-        folder = Path(path).parent
+        folder = Path(os.fsdecode(path)).parent
         if not folder.is_dir():
             self.fail(f"the folder {str(folder)!r} does not exist: create it first, or check the path", param, ctx)
         return path
@@ -164,7 +164,7 @@ def cli() -> None:
     type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (shape in CONTRACT.md), markdown for a bookkeeper's report, "
+    help="text for people, json for scripts (shapes in docs/INTERFACE.md), markdown for a bookkeeper's report, "
     "html: one self-contained page to sign off (needs --output).",
 )
 @click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
@@ -397,7 +397,9 @@ def run(
 @cli.command()
 @_ledger_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--rejected", is_flag=True, help="List every record not loaded (rejected, blocked, unknown) and why.")
+@click.option(
+    "--rejected", is_flag=True, help="List every record not loaded (invalid, rejected, blocked, unknown) and why."
+)
 def status(ledger: Path, fmt: str, rejected: bool) -> None:
     """Show batches, per-kind counts per state (done/adopted/pending/rejected/blocked) and pending intents.
 
@@ -425,7 +427,7 @@ def status(ledger: Path, fmt: str, rejected: bool) -> None:
     show_default=True,
     help="text for people, json for scripts, html: one self-contained page to sign off (needs --output).",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--output", type=NEW_FILE, help="Write the report to this file instead of stdout.")
 @click.option(
     "--accept-explained",
     is_flag=True,
@@ -534,15 +536,18 @@ def rollback(batch: str, ledger: Path, target: str | None, sandbox: bool, rate: 
 @click.option(
     "--url",
     metavar="URL",
-    help="The account's address, e.g. https://acme.harvestapp.com. Default: $HARVEST_V1_URL (harvest-v1), "
-    "$FRESHBOOKS_URL (freshbooks).",
+    help="The account's address, e.g. https://acme.harvestapp.com (harvest-v1) or "
+    "https://globex.freshbooks.com/api/2.1/xml-in (freshbooks; the API path is added when missing). "
+    "Default: $HARVEST_V1_URL (harvest-v1), $FRESHBOOKS_URL (freshbooks).",
 )
 @click.option("--sandbox", is_flag=True, help="Export the system's built-in sandbox (its shipped fixture account).")
 @click.option(
     "--rate",
     metavar="N/S",
     help="Client-side request budget: N requests per S seconds, shared by every request. Default for "
-    "harvest-v1: 100/15 (Harvest's limit).",
+    "harvest-v1: 100/15 (Harvest's limit); for freshbooks: 2/1 (FreshBooks documents no limit: two requests a "
+    "second is polite to a shared service and exports 100,000 time entries in under half an hour); with "
+    "--sandbox: 100/15, the built-in sandbox's own limit.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-receipts", is_flag=True, help="Do not fetch receipt files (a later run without it fetches them).")
@@ -576,15 +581,24 @@ def export_command(
     Harvest v1: who the credentials belong to first (an administrator, or nothing is written),
     every list, each project's assignments and day entries and each person's expenses in date
     windows covering every possible date, every invoice with its line items, payments and
-    messages, and every receipt (OUT/receipts/<expense id>.<ext>). Throttling (503 +
-    Retry-After) holds every request; failures are retried. Run it again to resume: only what
-    was in flight is fetched again, and a complete OUT costs no request. Then `migrator plan OUT`.
+    messages, and every receipt (OUT/receipts/<expense id>.<ext>).
+
+    FreshBooks Classic: system.current and staff.current first (the admin's token, or nothing is
+    written), every list paged to its end with per_page 100 and re-checked until it holds its
+    stated total, the deleted folder of every family that has folders, summary records fetched
+    whole, and receipt.get for every expense (those without a receipt are counted).
+
+    Throttling (503 or 429 + Retry-After) holds every request; failures are retried. Run it again
+    to resume: only what was in flight is fetched again, and a complete OUT costs no request.
+    Then `migrator plan OUT`.
 
     \b
     Credentials (never written anywhere, never shown):
       HARVEST_V1_URL                          the account's address (or --url)
       HARVEST_V1_EMAIL, HARVEST_V1_PASSWORD   an administrator's login (HTTP Basic), or
       HARVEST_V1_TOKEN                        an administrator's OAuth2 token
+      FRESHBOOKS_URL                          the API endpoint (or --url)
+      FRESHBOOKS_TOKEN                        the account admin's API token (HTTP Basic user name)
 
     Exit code: 0 complete, 1 error (one line naming the request; what was fetched stays).
 
@@ -593,6 +607,7 @@ def export_command(
       migrator export harvest-v1 out/ --sandbox && migrator plan out/ --offline
       HARVEST_V1_URL=https://acme.harvestapp.com HARVEST_V1_EMAIL=… HARVEST_V1_PASSWORD=… \\
         migrator export harvest-v1 exports/acme
+      FRESHBOOKS_URL=https://globex.freshbooks.com FRESHBOOKS_TOKEN=… migrator export freshbooks exports/globex
     """
     from migrator import jsonio
     from migrator.export.settings import ExportSettings
@@ -647,10 +662,15 @@ def export_command(
     multiple=True,
     metavar="NAME[=PATH]",
     help="With --system harvest-v1: non-admin, inactive, bad-id, narrow-hints, shifting-pages, truncated, "
-    "hostile (repeatable; PATH picks the record a trap hits).",
+    "hostile (PATH picks the record a trap hits). With --system freshbooks: staff-token, deleted-folder, "
+    "shifting-pages, lying-pages, summary-lists, fail, wrong-system, truncated, hostile (PATH: the method a trap "
+    "hits, e.g. fail=invoice.list). Repeatable.",
 )
 @click.option(
-    "--page-size", type=click.IntRange(1), default=50, show_default=True, help="With --system: records per list page."
+    "--page-size",
+    type=click.IntRange(1),
+    help="With --system: the most records a list page holds (harvest-v1: 50 invoices, as v1; freshbooks: 100, "
+    "FreshBooks' maximum per_page).",
 )
 def sandbox_command(
     host: str,
@@ -663,13 +683,14 @@ def sandbox_command(
     system: str | None,
     folder: Path | None,
     traps: tuple[str, ...],
-    page_size: int,
+    page_size: int | None,
     receipt_limit: str,
 ) -> None:
     """Serve the built-in Harvest v2 sandbox until interrupted, or with --system a legacy API.
 
     The first line printed is exactly `Harvest v2 sandbox listening on http://HOST:PORT/v2`
-    (with --system harvest-v1: `Harvest v1 sandbox listening on http://HOST:PORT`).
+    (with --system harvest-v1: `Harvest v1 sandbox listening on http://HOST:PORT`; with --system
+    freshbooks: `FreshBooks sandbox listening on http://HOST:PORT/api/2.1/xml-in`).
     GET /__sandbox/stats reports requests, 429s (503s), injected faults and emails Harvest would
     have sent (for a legacy API: the request log with every Retry-After window it gave).
 
@@ -682,6 +703,7 @@ def sandbox_command(
     Examples:
       migrator sandbox --port 8080 --latency-ms 100 --fault-rate 0.2
       migrator sandbox --system harvest-v1 --rate 5/1 --trap shifting-pages --page-size 2
+      migrator sandbox --system freshbooks --trap lying-pages --trap shifting-pages=time_entry.list --page-size 2
     """
     from migrator.config import RateLimit
 

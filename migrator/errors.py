@@ -29,6 +29,7 @@
     │                               (several matches, no natural key) → the record is rejected, saying so
     ├── ExportError                 export/: a legacy API answered what an export cannot keep (its request)
     │   │                           → fix access and run again: what was fetched stays, the export resumes
+    │   ├── ExportFailBody          FreshBooks said status="fail" (HTTP 200): its own code and text say why
     │   └── ExportAccessError       credentials refused, or not an administrator's: nothing more is requested
     ├── LedgerError                 load/ledger: locked by another run, bound to another target, unwritable
     │                               → stop; nothing was sent
@@ -112,7 +113,13 @@ class MalformedXMLError(SourceParseError):
 
 
 class SourceFailResponse(SourceError):
-    """A saved FreshBooks `status="fail"` body: the export recorded an error, not data."""
+    """A saved FreshBooks `status="fail"` body: the export recorded an error, not data. `code` and
+    `text` are FreshBooks' own `<code>` and `<error>` (one line each)."""
+
+    def __init__(self, message: str, *, code: str = "?", text: str = "", **where: str | int | None) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(message, **where)  # type: ignore[arg-type]
 
 
 class ReceiptChangedError(SourceError):
@@ -220,6 +227,15 @@ class ExportError(MigratorError):
         self.status = status
         status_text = f" -> {status}" if status is not None else ""
         super().__init__(f"{request}{status_text}: {message}" if request else message)
+
+
+class ExportFailBody(ExportError):
+    """FreshBooks answered `status="fail"` (with HTTP 200): its `code` and `text` say why."""
+
+    def __init__(self, message: str, *, code: str, text: str, request: str = "", status: int | None = None) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(message, request=request, status=status)
 
 
 class ExportAccessError(ExportError):

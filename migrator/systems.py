@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from migrator.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mappings import MapFunction
+    from migrator.mappings import MapFunction
     from migrator.sources.record import SourceReader
 
-_REPOSITORY = Path(__file__).resolve().parents[1]  # where `fixtures/` sits in a checkout
+_PACKAGE = Path(__file__).parent  # holds `fixtures/` (package data; in a checkout, a link to ../fixtures)
 
 
 def _load(target: str) -> Any:
@@ -73,15 +73,15 @@ class SourceSystem:
         return _load(self.sandbox)
 
     def fixtures_path(self) -> Path:
-        """The shipped fixture account: beside the package in a checkout, else under the current folder."""
-        for base in (_REPOSITORY, Path.cwd()):
-            folder = base / "fixtures" / self.fixtures
-            if folder.is_dir():
-                return folder
-        raise ConfigError(
-            f"the shipped {self.label} fixture account (fixtures/{self.fixtures}) is not here: "
-            "run from a checkout of migrator, or give a folder of saved responses"
-        )
+        """The shipped fixture account: package data (`migrator/fixtures`, the repository's `fixtures/`
+        folder linked into the package), so an installed `migrator` has it wherever it runs."""
+        folder = _PACKAGE / "fixtures" / self.fixtures
+        if not folder.is_dir():
+            raise ConfigError(
+                f"the shipped {self.label} fixture account ({folder}) is missing: reinstall migrator, "
+                "or give a folder of saved responses (--from)"
+            )
+        return folder
 
 
 SYSTEMS: dict[str, SourceSystem] = {
@@ -91,7 +91,7 @@ SYSTEMS: dict[str, SourceSystem] = {
             name="harvest-v1",
             label="Harvest v1",
             reader="migrator.sources.harvest_v1.reader:HarvestV1Reader",
-            mapping="mappings.harvest_v1:map_export",
+            mapping="migrator.mappings.harvest_v1:map_export",
             generator="migrator.generate.harvest_v1:generate_harvest_v1",
             fixtures="harvest-v1",
             url_env="HARVEST_V1_URL",
@@ -104,11 +104,13 @@ SYSTEMS: dict[str, SourceSystem] = {
             name="freshbooks",
             label="FreshBooks Classic",
             reader="migrator.sources.freshbooks.reader:FreshBooksReader",
-            mapping="mappings.freshbooks:map_export",
+            mapping="migrator.mappings.freshbooks:map_export",
             generator="migrator.generate.freshbooks:generate_freshbooks",
             fixtures="freshbooks",
             url_env="FRESHBOOKS_URL",
             secret_env=("FRESHBOOKS_TOKEN",),
+            exporter="migrator.export.freshbooks:FreshBooksExporter",
+            sandbox="migrator.sandbox.legacy.freshbooks:FreshBooksSandbox",
             sandbox_banner="FreshBooks sandbox listening on {url}",
         ),
     )

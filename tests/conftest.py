@@ -3,7 +3,8 @@ skips a green run may contain."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,23 @@ def write_xml(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+# --- hermetic: no test reads or writes the checkout's working directory ---------------------------------
+# The README's first command leaves `migrator-ledger.sqlite` (and the sandbox's account) in the folder it
+# ran in; the default `--ledger` of a command run in the checkout would find them. Every test, and every
+# module fixture before it, runs in a folder of its own: paths into the repository are written from
+# `REPO`, never relative to the working directory.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("session-cwd"))
+    yield
+    os.chdir(before)
+
+
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -112,8 +112,8 @@ def test_a_child_started_anywhere_imports_this_working_tree(tmp_path: Path) -> N
     (impostor / "__init__.py").write_text("", encoding="utf-8")
     code = textwrap.dedent(
         """
-        import os, migrator, mappings
-        print(os.path.dirname(migrator.__file__)); print(os.path.dirname(mappings.__file__))
+        import os, migrator, migrator.mappings
+        print(os.path.dirname(migrator.__file__)); print(os.path.dirname(migrator.mappings.__file__))
         """
     )
     done = subprocess.run(
@@ -125,4 +125,4 @@ def test_a_child_started_anywhere_imports_this_working_tree(tmp_path: Path) -> N
         timeout=60,
         check=True,
     )
-    assert done.stdout.splitlines() == [str(REPO / "migrator"), str(REPO / "mappings")]
+    assert done.stdout.splitlines() == [str(REPO / "migrator"), str(REPO / "migrator" / "mappings")]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from mappings.freshbooks.clients import map_clients
-from mappings.freshbooks.expenses import map_categories, map_expenses
-from mappings.freshbooks.invoices import map_billing
-from mappings.freshbooks.projects import map_projects, map_tasks
-from mappings.freshbooks.staff import map_staff
-from mappings.freshbooks.time import map_time
-from mappings.freshbooks.usage import HistoryUsage
+from migrator.mappings.freshbooks.clients import map_clients
+from migrator.mappings.freshbooks.expenses import map_categories, map_expenses
+from migrator.mappings.freshbooks.invoices import map_billing
+from migrator.mappings.freshbooks.projects import map_projects, map_tasks
+from migrator.mappings.freshbooks.staff import map_staff
+from migrator.mappings.freshbooks.time import map_time
+from migrator.mappings.freshbooks.usage import HistoryUsage
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 

@@ -7,9 +7,9 @@ credits have no place on a v2 client and are reported as lossy.
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from migrator.errors import SourceError
 from migrator.harvest.models import is_email_address
+from migrator.mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
 from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Client, Contact

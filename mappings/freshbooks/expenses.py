@@ -11,10 +11,10 @@ nothing about receipts in an expense (only `receipt.get` knows), so no file mean
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable, user_ref
-from mappings.freshbooks.usage import HistoryUsage
-from mappings.receipts import planned_receipt
 from migrator.errors import SourceError
+from migrator.mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable, user_ref
+from migrator.mappings.freshbooks.usage import HistoryUsage
+from migrator.mappings.receipts import planned_receipt
 from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Category, Expense

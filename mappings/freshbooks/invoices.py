@@ -25,10 +25,10 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
-from mappings.freshbooks.taxes import map_taxes
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import cents, invoice_totals
+from migrator.mappings.freshbooks.common import notes_of, skipped_as_deleted, unreadable
+from migrator.mappings.freshbooks.taxes import map_taxes
 from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Item, Line, Payment, Recurring

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, notes_of
-from mappings.freshbooks.usage import HistoryUsage, Implied
 from migrator.errors import SourceError
+from migrator.mappings.freshbooks.common import PLACEHOLDER_CLIENT, PLACEHOLDER_NAME, SYSTEM, notes_of
+from migrator.mappings.freshbooks.usage import HistoryUsage, Implied
 from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Project, Task

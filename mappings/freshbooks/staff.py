@@ -3,8 +3,8 @@ Harvest e-mail an invitation) only happens with `--create-users`."""
 
 from __future__ import annotations
 
-from mappings.freshbooks.common import notes_of
 from migrator.errors import SourceError
+from migrator.mappings.freshbooks.common import notes_of
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import Staff

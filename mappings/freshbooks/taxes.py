@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from mappings.freshbooks.common import notes_of
 from migrator.harvest.invoice_math import EXACT, HUNDRED, cents, invoice_totals
 from migrator.jsonio import decimal_text
+from migrator.mappings.freshbooks.common import notes_of
 from migrator.planned import MapSink
 from migrator.sources.freshbooks.records import Line
 

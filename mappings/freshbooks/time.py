@@ -7,10 +7,10 @@ a second pass over what may be a million entries.
 
 from __future__ import annotations
 
-from mappings.clock import span_for
-from mappings.freshbooks.common import notes_of, user_ref
-from mappings.freshbooks.usage import HistoryUsage
 from migrator.errors import SourceError
+from migrator.mappings.clock import span_for
+from migrator.mappings.freshbooks.common import notes_of, user_ref
+from migrator.mappings.freshbooks.usage import HistoryUsage
 from migrator.planned import MapContext, MapSink, Ref
 from migrator.sources.export import SourceExport
 from migrator.sources.freshbooks.records import TimeEntry

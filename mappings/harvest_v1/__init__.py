@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mappings.harvest_v1.clients import map_clients, map_contacts
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.expenses import map_expenses
-from mappings.harvest_v1.invoices import map_invoices
-from mappings.harvest_v1.people import map_users
-from mappings.harvest_v1.projects import map_projects, map_task_assignments, map_user_assignments
-from mappings.harvest_v1.tasks import map_expense_categories, map_invoice_item_categories, map_tasks
-from mappings.harvest_v1.time import map_time_entries
+from migrator.mappings.harvest_v1.clients import map_clients, map_contacts
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.expenses import map_expenses
+from migrator.mappings.harvest_v1.invoices import map_invoices
+from migrator.mappings.harvest_v1.people import map_users
+from migrator.mappings.harvest_v1.projects import map_projects, map_task_assignments, map_user_assignments
+from migrator.mappings.harvest_v1.tasks import map_expense_categories, map_invoice_item_categories, map_tasks
+from migrator.mappings.harvest_v1.time import map_time_entries
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.harvest_v1.records import Account

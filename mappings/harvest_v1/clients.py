@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.currency import resolve
-from mappings.harvest_v1.lossy import show
 from migrator.errors import UnknownCurrency
 from migrator.harvest.models import is_email_address
 from migrator.lossy import KindNotes, Reason
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.currency import resolve
+from migrator.mappings.harvest_v1.lossy import show
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Client, Contact
 

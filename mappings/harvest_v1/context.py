@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from mappings.harvest_v1.lossy import WORDING
 from migrator.lossy import KindNotes
+from migrator.mappings.harvest_v1.lossy import WORDING
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import SourceExport
 from migrator.sources.harvest_v1.records import Account

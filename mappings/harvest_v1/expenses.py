@@ -14,11 +14,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
-from mappings.receipts import FIELD as RECEIPT
-from mappings.receipts import planned_receipt
 from migrator.harvest.invoice_math import cents
 from migrator.lossy import KindNotes
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.receipts import FIELD as RECEIPT
+from migrator.mappings.receipts import planned_receipt
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Expense
 

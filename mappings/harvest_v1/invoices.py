@@ -14,13 +14,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from mappings.harvest_v1.clients import currency_code, normalise_text
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import show
-from mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.errors import SourceError
 from migrator.harvest.invoice_math import InvoiceTotals, cents, invoice_totals
 from migrator.lossy import KindNotes, Reason
+from migrator.mappings.harvest_v1.clients import currency_code, normalise_text
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.lossy import show
+from migrator.mappings.harvest_v1.replay import V2_STATE, replay_state, report_orphans
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.csv_lines import LineItem, parse_line_items
 from migrator.sources.harvest_v1.records import Invoice

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
 from migrator.lossy import KindNotes, Reason
+from migrator.mappings.harvest_v1.context import V1Mapping
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Project, TaskAssignment, UserAssignment
 

@@ -14,9 +14,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import show
 from migrator.errors import SourceError
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.lossy import show
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import Invoice, InvoiceMessage, Payment
 

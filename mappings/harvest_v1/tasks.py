@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.context import V1Mapping
 from migrator.sources.harvest_v1.records import ExpenseCategory, InvoiceItemCategory, Task
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from mappings.clock import clock_minutes, hours_of, span_for
-from mappings.harvest_v1.context import V1Mapping
-from mappings.harvest_v1.lossy import show
 from migrator.lossy import KindNotes, Reason
+from migrator.mappings.clock import clock_minutes, hours_of, span_for
+from migrator.mappings.harvest_v1.context import V1Mapping
+from migrator.mappings.harvest_v1.lossy import show
 from migrator.planned import Ref
 from migrator.sources.harvest_v1.records import DayEntry
 

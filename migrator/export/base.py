@@ -6,10 +6,12 @@ A system plugs into `migrator export` with one `Exporter` subclass, named in its
 - `credentials(env)`: its credentials from the environment (the only place it reads them), and
   `sandbox_credentials(sandbox)` for its built-in sandbox;
 - `identify(peek)`: who the credentials belong to, fetched before anything is written; it refuses
-  anyone who cannot see the whole account (an export with them would silently miss records);
+  anyone who cannot see the whole account (an export with them would silently miss records); the
+  answers that said so are kept as the export's first files;
 - `crawl(crawl)`: the requests, as tasks on `Crawl` (each replayed from the journal or fetched);
 - `explain(fetched)`: its error answers in words (an HTML 404, a JSON 401, a `status="fail"` body);
-- `headers`, `kinds`, `default_rate`, `example_url`: its defaults and how its resources count.
+- `headers`, `kinds`, `default_rate`, `example_url`: its defaults and how its resources count;
+  `endpoint(url)`: the address requests go to, from the one a person gives.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from migrator.export.fetch import Fetched, Request
 from migrator.export.settings import Credentials
 
 Peek = Callable[[Request, Callable[[], Collector]], Peeked]
+Kept = tuple[Peeked, str]  # an answer read before the folder existed, and the file it is kept as
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,21 @@ class Exporter:
     def sandbox_credentials(self, sandbox: Any) -> Credentials:
         raise NotImplementedError
 
-    def identify(self, peek: Peek, credentials: Credentials) -> tuple[Identity, Peeked, str]:
-        """Who the credentials belong to (refusing anyone who cannot see everything), the answer
-        that says so, and the file it is kept as."""
+    def identify(self, peek: Peek, credentials: Credentials) -> tuple[Identity, list[Kept]]:
+        """Who the credentials belong to (refusing anyone who cannot see everything), and the
+        answers that say so with the files they are kept as."""
         raise NotImplementedError
+
+    def endpoint(self, url: str) -> str:
+        """The address requests go to, from the account's address as given (checked, no secret)."""
+        return url
+
+
+def whole_number(record_id: str) -> str:
+    """An id as it goes into a request (a path or a body): digits only, as the readers key records."""
+    if not record_id.isdigit() or not record_id.isascii() or len(record_id) > 19:
+        raise ExportError(f"refusing a record id that is not a whole number: {record_id[:30]!r}")
+    return record_id
 
     def crawl(self, crawl: Crawl) -> None:
         raise NotImplementedError

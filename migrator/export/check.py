@@ -3,8 +3,9 @@
 A body counts as fetched only once the same hardened reader that reads saved files
 (`sources.xmlsafe` under the system's `SourceReader`) has read it whole: no entity expansion, no
 DTD, well-formed to its end, a root the system answers with. A body cut short is fetched again; a
-hostile, foreign or failed body (HTML where XML belongs, JSON, a FreshBooks `status="fail"`) is one
-`ExportError` naming the request, and the temporary file is dropped: nothing of it reaches OUT.
+hostile, foreign or failed body (HTML where XML belongs, JSON, a FreshBooks `status="fail"`: an
+`ExportFailBody` with its code) is one `ExportError` naming the request, and the temporary file is
+dropped: nothing of it reaches OUT.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from migrator.errors import ExportError, MalformedXMLError, SourceError
+from migrator.errors import ExportError, ExportFailBody, MalformedXMLError, SourceError, SourceFailResponse
 from migrator.export.fetch import Fetched, IncompleteBody
 from migrator.sources.record import RawRecord, SourceReader, SourceWarning
 
@@ -70,6 +71,10 @@ def check_xml(
         reader.read(fetched.temp, emit, warn)
     except MalformedXMLError as exc:
         raise IncompleteBody(f"the body is not well-formed XML ({_located(exc)}): cut short or broken") from exc
+    except SourceFailResponse as exc:  # FreshBooks' failure with HTTP 200: an answer, in its own words
+        raise ExportFailBody(
+            exc.message, code=exc.code, text=exc.text, request=fetched.request.shown, status=fetched.status
+        ) from exc
     except SourceError as exc:
         raise ExportError(
             f"the body is refused: {_located(exc)}", request=fetched.request.shown, status=fetched.status

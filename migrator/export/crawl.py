@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from migrator.errors import ExportError
-from migrator.export import PARTIAL_DIR
+from migrator.errors import ExportError, ExportFailBody
+from migrator.export import PAGING_DIR, PARTIAL_DIR
 from migrator.export.check import Checked, check_xml, is_xml
 from migrator.export.durable import make_dirs, place, write_atomic
 from migrator.export.fetch import Fetched, Fetcher, Request
@@ -71,6 +71,7 @@ class Got:
     facts: dict[str, Any]
     replayed: bool
     about: dict[str, str] = field(default_factory=dict)  # what a file answer belongs to (a receipt's expense)
+    fail: dict[str, str] | None = None  # a FreshBooks `status="fail"` taken as an answer: its code and error
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], *, replayed: bool) -> Got:
@@ -83,6 +84,7 @@ class Got:
             entry.get("facts", {}),
             replayed,
             entry.get("about", {}),
+            entry.get("fail"),
         )
 
 
@@ -240,28 +242,40 @@ class Crawl:
         collect: Callable[[], Collector] | None = None,
         counted: bool = True,
         allow: frozenset[int] = frozenset(),
+        fails: frozenset[str] = frozenset(),
     ) -> Got:
         """An XML answer to `request`, kept as `file` (relative to OUT) and journaled, or replayed.
 
         `collect` draws the facts the crawl needs from its records; `counted`: its records count
         toward the export's totals (a list page that only finds ids does not); `allow`: statuses
-        that are an answer, not an error (e.g. 404 where a record may have been deleted meanwhile).
+        that are an answer, not an error (e.g. 404 where a record may have been deleted meanwhile);
+        `fails`: FreshBooks `status="fail"` codes that are an answer likewise (50010, "not found",
+        for a record deleted since it was listed): journaled with `Got.fail`, kept nowhere.
         """
         replayed = self._replay(request)
         if replayed is not None:
             return replayed
         self._go_live()
 
-        def check(fetched: Fetched) -> tuple[Checked, Collector | None]:
+        def check(fetched: Fetched) -> tuple[Checked, Collector | None, dict[str, str] | None]:
             collector = collect() if collect is not None else None
-            return _read(fetched, self.reader(), collector, self.explain), collector
+            try:
+                return _read(fetched, self.reader(), collector, self.explain), collector, None
+            except ExportFailBody as failed:
+                if failed.code not in fails:
+                    raise
+                return Checked(), None, {"code": failed.code, "error": failed.text}
 
         fetched, result = self.fetcher.fetch(request, self.partial, check)
-        checked, collector = result if result is not None else (Checked(), None)
+        checked, collector, failed = result if result is not None else (Checked(), None, None)
         entry = self._entry(fetched, checked.records, counted)
         entry["facts"] = collector.result() if collector is not None else {}
         if checked.notices:
             entry["notices"] = checked.notices[:20]
+        if failed is not None:
+            fetched.discard()  # a failure is no record: nothing of it goes into OUT
+            entry.update(file=None, fail=failed)
+            return self._journal(entry, fetched)
         return self._keep(fetched, entry, file, allow)
 
     def get_file(
@@ -272,11 +286,13 @@ class Crawl:
         *,
         allow: frozenset[int],
         about: dict[str, str] | None = None,
+        judge: Callable[[Fetched], dict[str, str]] | None = None,
     ) -> Got:
         """A binary answer (a receipt) kept as `stem` + `extension(media type)`, as received, or replayed.
 
-        An HTML page where a file belongs is kept nowhere (it is no receipt); its `media_type`
-        says so to the caller.
+        An HTML or XML page where a file belongs is kept nowhere (it is no receipt); its `media_type`
+        says so to the caller, and `judge` (given the page, before it is dropped) may say more in
+        `about`: FreshBooks answers an expense without a receipt with a `status="fail"` body.
         """
         replayed = self._replay(request)
         if replayed is not None:
@@ -287,6 +303,8 @@ class Crawl:
         entry["about"] = about or {}
         html = fetched.media_type == "text/html" or is_xml(fetched.media_type)
         if 200 <= fetched.status < 300 and (html or fetched.size == 0):
+            if judge is not None and fetched.size:
+                entry["about"] = {**entry["about"], **judge(fetched)}
             fetched.discard()  # not a file: listed by the caller, never kept as a receipt
             entry["file"] = None
             return self._journal(entry, fetched)
@@ -300,6 +318,54 @@ class Crawl:
         entry.update(file=file, facts=peeked.facts)
         self._kept.add(entry["key"])
         return self._journal(entry, peeked.fetched)
+
+    def set_aside(self, got: Got) -> None:
+        """Move a kept answer under `.paging/` (same relative path), where source readers never look,
+        and stop counting its records: a list page of a pass that a later, complete pass replaced.
+
+        Idempotent, so a resume that replays the same decision does nothing twice; a kill between
+        the rename and the journal line only means that page is fetched again next time.
+        """
+        entry = self.journal.entries.get(got.key)
+        name = entry.get("file") if entry is not None else None
+        if entry is None or not name or name.startswith(PAGING_DIR + "/"):
+            return
+        moved = f"{PAGING_DIR}/{name}"
+        source = self.out / name
+        if not source.is_file():
+            return  # not there (a run killed mid-move): it is fetched again, then set aside again
+        with _writing(moved):
+            place(source, self.out / moved)
+        record = {**entry, "file": moved, "counted": False}
+        with _writing(self.journal.path.name):
+            self.journal.append(record)
+        if entry.get("counted", True):
+            with self._lock:
+                for resource, count in entry.get("records", {}).items():
+                    self.progress.records[self.kinds.get(resource, resource)] -= count
+
+    def fan_out(self, calls: list[Callable[[], Any]], then: Callable[[list[Any]], None]) -> None:
+        """Run every call as its own task and `then(results)` (in the calls' order) once all have
+        returned: a task that needs several answers hands them on instead of waiting for them (a
+        waiting task could hold the pool's last thread). An error in a call stops the crawl, and
+        `then` never runs."""
+        if not calls:
+            self.spawn(then, [])
+            return
+        results: list[Any] = [None] * len(calls)
+        left = [len(calls)]
+        lock = threading.Lock()
+
+        def one(index: int) -> None:
+            results[index] = calls[index]()
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                then(results)
+
+        for index in range(len(calls)):
+            self.spawn(one, index)
 
     def _replay(self, request: Request) -> Got | None:
         if self._stop.is_set():

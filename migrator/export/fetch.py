@@ -73,6 +73,10 @@ class Request:
 
     @property
     def shown(self) -> str:
+        """How output names the request: `GET /invoices/3001`, or a FreshBooks method by its label
+        (`client.list page 2`: every FreshBooks request is a POST to the same address)."""
+        if self.body is not None and self.label:
+            return self.label
         return self.key
 
 

@@ -28,9 +28,10 @@ from pydantic import SecretStr
 
 from migrator.errors import ConfigError, ExportAccessError, ExportError
 from migrator.export import PAGING_DIR
-from migrator.export.base import Exporter, Identity, Peek
+from migrator.export.base import Exporter, Identity, Kept, Peek
+from migrator.export.base import whole_number as _safe
 from migrator.export.check import describe, snippet
-from migrator.export.crawl import Crawl, Peeked
+from migrator.export.crawl import Crawl
 from migrator.export.fetch import Fetched, Request
 from migrator.export.receipts import extension_for, receipt_stem
 from migrator.export.settings import Credentials
@@ -206,7 +207,7 @@ class HarvestV1Exporter(Exporter):
     def sandbox_credentials(self, sandbox: Any) -> Credentials:
         return basic(sandbox.email, sandbox.password)
 
-    def identify(self, peek: Peek, credentials: Credentials) -> tuple[Identity, Peeked, str]:
+    def identify(self, peek: Peek, credentials: Credentials) -> tuple[Identity, list[Kept]]:
         peeked = peek(WHO_AM_I, AccountFacts)
         facts = peeked.facts
         if not facts:
@@ -224,7 +225,7 @@ class HarvestV1Exporter(Exporter):
                 request=WHO_AM_I.shown,
             )
         account = f"{facts['company']} ({facts['base_uri']})" if facts["base_uri"] else facts["company"] or "?"
-        return Identity(account, facts["base_uri"] or facts["company"], user), peeked, WHO_AM_I_FILE
+        return Identity(account, facts["base_uri"] or facts["company"], user), [(peeked, WHO_AM_I_FILE)]
 
     # --- the crawl ----------------------------------------------------------------------------------
 
@@ -414,10 +415,3 @@ def bearer(token: str) -> Credentials:
         "an OAuth2 bearer token",
         noun="token",
     )
-
-
-def _safe(record_id: str) -> str:
-    """An id as it goes into a path: digits only (the reader keys records by canonical whole numbers)."""
-    if not record_id.isdigit() or not record_id.isascii() or len(record_id) > 19:
-        raise ExportError(f"refusing a record id that is not a whole number: {record_id[:30]!r}")
-    return record_id

@@ -2,9 +2,10 @@
 
 The system, the account's address (never a credential), when it started and finished, every
 request with its file, byte count, sha256 and status, the records found per kind, the receipts
-(saved, and those the API could not give, with why), and anything worth knowing (an invoice list
-that kept changing, an invoice deleted mid-export). It is rendered from the journal at the end of
-every run, complete or not, and written atomically; source readers skip it without a notice.
+(saved, those the API could not give, with why, and how many expenses it says have none), and
+anything worth knowing (a list that kept changing, an invoice deleted mid-export). It is rendered
+from the journal at the end of every run, complete or not, and written atomically; source readers
+skip it without a notice.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Contents:
     bytes: int = 0
     receipts_saved: list[dict[str, Any]] = field(default_factory=list)
     receipts_missing: list[dict[str, Any]] = field(default_factory=list)
+    receipts_none: int = 0  # expenses the API says have no receipt (FreshBooks: `receipt.get` fails 50010)
 
     @classmethod
     def of(cls, journal: Journal, kinds: Mapping[str, str]) -> Contents:
@@ -44,10 +46,16 @@ class Contents:
             if entry.get("counted", True):
                 for resource, count in entry.get("records", {}).items():
                     contents.records[kinds.get(resource, resource)] += int(count)
-            expense = entry.get("about", {}).get("expense")
+            about = entry.get("about", {})
+            expense = about.get("expense")
             if expense is None:
                 continue
-            why = why_missing(entry["status"], entry.get("media_type", ""), int(entry.get("bytes") or 0))
+            if about.get("none"):
+                contents.receipts_none += 1
+                continue
+            why = about.get("why") or why_missing(
+                entry["status"], entry.get("media_type", ""), int(entry.get("bytes") or 0)
+            )
             if why is None and entry.get("file"):
                 contents.receipts_saved.append(
                     {
@@ -102,7 +110,11 @@ def document(
         "records": dict(sorted(contents.records.items())),
         "files": contents.files,
         "bytes": contents.bytes,
-        "receipts": {"saved": contents.receipts_saved, "missing": contents.receipts_missing},
+        "receipts": {
+            "saved": contents.receipts_saved,
+            "missing": contents.receipts_missing,
+            "without": contents.receipts_none,
+        },
         "notices": notices,
         "removed_by_refresh": removed,
         "runs": journal.runs,

@@ -35,6 +35,7 @@ class ExportReport:
     receipts_saved: int
     receipts_bytes: int
     receipts_missing: list[dict[str, Any]] = field(default_factory=list)
+    receipts_none: int = 0  # expenses the API says have no receipt (asked because nothing else says)
     notices: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # files of an earlier export `--refresh` removed
     seconds: float = 0.0
@@ -66,7 +67,12 @@ class ExportReport:
             "files": self.files,
             "bytes": self.bytes,
             "records": self.records,
-            "receipts": {"saved": self.receipts_saved, "bytes": self.receipts_bytes, "missing": self.receipts_missing},
+            "receipts": {
+                "saved": self.receipts_saved,
+                "bytes": self.receipts_bytes,
+                "missing": self.receipts_missing,
+                "without": self.receipts_none,
+            },
             "notices": self.notices,
             "removed": self.removed,
             "seconds": Decimal(f"{self.seconds:.3f}"),

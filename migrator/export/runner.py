@@ -76,9 +76,9 @@ def run(settings: ExportSettings, *, progress: Callable[[Progress], None] | None
 
         try:
             resumed = journal is not None and not settings.refresh
-            first: tuple[Peeked, str] | None = None
+            first: list[tuple[Peeked, str]] = []
             if not resumed:
-                identity, peeked, file = exporter.identify(peek_one, account.credentials)
+                identity, first = exporter.identify(peek_one, account.credentials)
                 previous: set[str] = set()
                 if journal is not None:  # --refresh: remember what the earlier export held
                     previous = journal.files() | set(journal.start.get("previous_files", []))
@@ -98,11 +98,10 @@ def run(settings: ExportSettings, *, progress: Callable[[Progress], None] | None
                 journal = Journal.create(out, start)
                 if not lock.held:
                     lock.acquire()
-                first = (peeked, file)
             assert journal is not None
 
             def check_again() -> None:
-                identity, _peeked, _file = exporter.identify(peek_one, account.credentials)
+                identity, _answers = exporter.identify(peek_one, account.credentials)
                 known = journal.start.get("identity", {})
                 if identity.account_key != known.get("account_key"):
                     raise ConfigError(
@@ -135,7 +134,7 @@ def _crawl(
     crawl: Crawl,
     exporter: Any,
     journal: Journal,
-    first: tuple[Peeked, str] | None,
+    first: list[tuple[Peeked, str]],
     settings: ExportSettings,
     account: _Account,
     resumed: bool,
@@ -146,9 +145,10 @@ def _crawl(
     error: BaseException | None = None
     removed: list[str] = []
     try:
-        if first is not None:
+        if first:
             (out / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
-            crawl.keep(first[0], first[1], counted=False)
+        for peeked, file in first:
+            crawl.keep(peeked, file, counted=False)
         crawl.run(exporter.crawl)
     except BaseException as exc:  # noqa: BLE001 - recorded in the journal and the manifest, then raised as it is
         error = exc
@@ -206,6 +206,7 @@ def _crawl(
         receipts_saved=len(contents.receipts_saved),
         receipts_bytes=sum(int(item["bytes"]) for item in contents.receipts_saved),
         receipts_missing=contents.receipts_missing,
+        receipts_none=contents.receipts_none,
         notices=list(crawl.notices),
         removed=removed,
         seconds=time.monotonic() - began,

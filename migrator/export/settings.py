@@ -20,6 +20,8 @@ from migrator.config import RateLimit
 from migrator.errors import ConfigError, redact
 from migrator.systems import system as source_system
 
+SANDBOX_RATE = "100/15"  # the limit a legacy sandbox started by `export --sandbox` serves with
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -76,7 +78,9 @@ class ExportSettings:
         """Settings from command-line options and the environment (the one place that reads it)."""
         declared = source_system(system)
         exporter = declared.load_exporter()
-        budget = RateLimit.parse(rate) if rate else RateLimit.parse(exporter.default_rate)
+        # The built-in sandbox is nobody's account: without --rate it is read at its own limit.
+        default = SANDBOX_RATE if sandbox else exporter.default_rate
+        budget = RateLimit.parse(rate) if rate else RateLimit.parse(default)
         common = dict(rate=budget, receipts=receipts, refresh=refresh, concurrency=concurrency)
         if sandbox:
             if url:
@@ -91,7 +95,7 @@ class ExportSettings:
         return cls(
             system,
             Path(out),
-            url=check_url(address, declared.url_env),
+            url=exporter.endpoint(check_url(address, declared.url_env, exporter.example_url)),
             credentials=exporter.credentials(env),
             **common,  # type: ignore[arg-type]
         )
@@ -103,7 +107,7 @@ class ExportSettings:
         return cls(system, Path(out), sandbox=True, **options)  # type: ignore[arg-type]
 
 
-def check_url(url: str, env_name: str) -> str:
+def check_url(url: str, env_name: str, example: str = "https://acme.harvestapp.com") -> str:
     """The account's address alone: http(s), no `user:password@`, no query, no fragment.
 
     The address is written into the manifest and shown in output, so it must hold no secret; the
@@ -114,7 +118,7 @@ def check_url(url: str, env_name: str) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"--url / {env_name} must be an http(s) address like https://acme.harvestapp.com")
+        raise ConfigError(f"--url / {env_name} must be an http(s) address like {example}")
     if "@" in parts.netloc or parts.query or parts.fragment or url.endswith(("?", "#")):
         raise ConfigError(
             f"--url / {env_name} must be the account's address alone: no user:password@, no ?query, "

@@ -37,7 +37,7 @@ from migrator.errors import (
 from migrator.harvest.multipart import MultipartBody, ReceiptUpload
 from migrator.harvest.ratelimit import SlidingWindowLimiter
 from migrator.harvest.retry import NEVER_SENT, Action, RetryPolicy
-from migrator.harvest.shared_budget import budget_path, shared_limiter
+from migrator.harvest.shared_budget import SharedLimiter, budget_path, shared_limiter
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class HarvestClient:
         settings: TargetSettings,
         *,
         transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
+        limiter: SlidingWindowLimiter | SharedLimiter | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

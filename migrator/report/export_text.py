@@ -79,6 +79,8 @@ def render_export_summary(report: Any) -> str:
     receipts = f"{report.receipts_saved:,} receipts ({report.receipts_bytes:,} bytes)"
     if report.receipts_missing:
         receipts += f", {len(report.receipts_missing):,} the API could not give"
+    if getattr(report, "receipts_none", 0):
+        receipts += f"; {report.receipts_none:,} expenses have none"
     lines.append(f"  {'receipts':<26} {receipts}")
     for missing in report.receipts_missing[:SHOWN]:
         lines.append(f"    receipt of expense {missing['expense']}: {missing['why']}")

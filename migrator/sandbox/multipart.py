@@ -15,7 +15,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, Protocol
 
 from migrator.sandbox.store import SandboxError
 
@@ -74,10 +74,16 @@ def boundary_of(content_type: str) -> bytes:
     return boundary.encode("latin-1", "replace")
 
 
+class Readable(Protocol):
+    """Where a body is read from: a request's socket file, or any binary file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _Body:
     """At most `length` bytes of `stream`, with a look-ahead buffer."""
 
-    def __init__(self, stream: BinaryIO, length: int) -> None:
+    def __init__(self, stream: Readable, length: int) -> None:
         self.stream = stream
         self.left = length
         self.buffer = b""
@@ -115,14 +121,13 @@ def _part_headers(raw: bytes) -> tuple[str, str | None, str]:
         if sep:
             headers[name.strip().lower()] = value.strip()
     disposition = _params("content-disposition", headers.get("content-disposition", ""))
-    name = disposition.get_param("name", header="content-disposition")
-    if disposition.get_content_disposition() != "form-data" or not isinstance(name, str):
+    field = disposition.get_param("name", header="content-disposition")
+    if disposition.get_content_disposition() != "form-data" or not isinstance(field, str):
         raise SandboxError(400, "A multipart part has no Content-Disposition: form-data; name=…")
-    file_name = disposition.get_filename()
-    return name, file_name, headers.get("content-type", "application/octet-stream")
+    return field, disposition.get_filename(), headers.get("content-type", "application/octet-stream")
 
 
-def read_form(stream: BinaryIO, length: int, content_type: str, *, file_limit: int) -> Form:
+def read_form(stream: Readable, length: int, content_type: str, *, file_limit: int) -> Form:
     """Parse a `multipart/form-data` body of `length` bytes from `stream` (see the module docstring).
 
     The whole body is always consumed, so the connection can carry the answer and the next request.

@@ -7,6 +7,9 @@ there, as a real service would, and the operating system measures each side's me
     with LegacySandboxProcess("harvest-v1", Path("export"), rate="5/1") as legacy:
         subprocess.run(["migrator", "export", "harvest-v1", "out", "--url", legacy.url], env=legacy.env())
 
+    with LegacySandboxProcess("freshbooks", traps=["lying-pages"]) as legacy:  # its URL ends in /api/2.1/xml-in
+        subprocess.run(["migrator", "export", "freshbooks", "out"], env=legacy.env())
+
 Used by the slow proofs (`tests/reliability/test_at_scale.py`), the export tests and the benchmarks.
 """
 
@@ -23,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from migrator.errors import ConfigError
 
@@ -54,7 +58,8 @@ class ServerProcess:
 
     def stats(self) -> dict[str, Any]:
         """`GET /__sandbox/stats` of the running sandbox."""
-        root = self.url.removesuffix("/v2")
+        parts = urlsplit(self.url)  # the server's root: the URL may end in /v2 or /api/2.1/xml-in
+        root = f"{parts.scheme}://{parts.netloc}"
         with urllib.request.urlopen(f"{root}/__sandbox/stats", timeout=30) as answer:  # noqa: S310 - our own 127.0.0.1
             document: dict[str, Any] = json.load(answer)
         return document
@@ -111,10 +116,12 @@ class LegacySandboxProcess(ServerProcess):
         rate: str = "100000/1",
         traps: Iterable[str] = (),
         fault_rate: float = 0.0,
-        page_size: int = 50,
+        page_size: int | None = None,
     ) -> None:
         self.system = system
-        args = ["--system", system, "--port", "0", "--rate", rate, "--page-size", str(page_size)]
+        args = ["--system", system, "--port", "0", "--rate", rate]
+        if page_size is not None:
+            args += ["--page-size", str(page_size)]
         if folder is not None:
             args += ["--from", str(folder)]
         for trap in traps:
@@ -125,12 +132,16 @@ class LegacySandboxProcess(ServerProcess):
 
     def env(self) -> dict[str, str]:
         """This environment with the sandbox's address and credentials (and no other legacy ones)."""
-        from migrator.sandbox.legacy import harvest_v1
-
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_", "FRESHBOOKS_"))}
         if self.system == "harvest-v1":
+            from migrator.sandbox.legacy import harvest_v1
+
             return clean | {"HARVEST_V1_URL": self.url, "HARVEST_V1_EMAIL": harvest_v1.EMAIL,
                             "HARVEST_V1_PASSWORD": harvest_v1.PASSWORD}  # fmt: skip
+        if self.system == "freshbooks":
+            from migrator.sandbox.legacy import freshbooks
+
+            return clean | {"FRESHBOOKS_URL": self.url, "FRESHBOOKS_TOKEN": freshbooks.TOKEN}
         raise ConfigError(f"no sandbox credentials known for {self.system}")
 
     def __enter__(self) -> LegacySandboxProcess:

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from migrator.errors import ConfigError
 from migrator.kinds import KINDS
@@ -453,7 +453,7 @@ class Store:
 
     # --- receipt files (see `columns`) -------------------------------------------------------------
 
-    def put_receipt(self, expense_id: int, meta: Mapping[str, Any], data: BinaryIO, size: int) -> None:
+    def put_receipt(self, expense_id: int, meta: Mapping[str, Any], data: IO[bytes], size: int) -> None:
         """Store an expense's receipt (replacing any), its bytes copied from `data` in blocks; count the upload."""
         with self.transaction():
             self._db.execute(

@@ -245,6 +245,7 @@ class Head:
 
 
 _CHUNK = 65536
+_FIRST = 4096
 
 
 def sniff_head(path: Path) -> Head | None:
@@ -258,10 +259,11 @@ def sniff_head(path: Path) -> Head | None:
     parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
     root: etree._Element | None = None
     first: etree._Element | None = None
-    beyond = 0  # chunks read after the root started
+    beyond = 0  # full chunks read after the root started
+    size = _FIRST  # most heads are in the first few kilobytes: parsing a whole 64 KB chunk costs more
     try:
         with path.open("rb") as handle:
-            while first is None and beyond < 2 and (chunk := handle.read(_CHUNK)):
+            while first is None and beyond < 2 and (chunk := handle.read(size)):
                 parser.feed(chunk)
                 for _event, elem in parser.read_events():
                     if root is None:
@@ -269,7 +271,8 @@ def sniff_head(path: Path) -> Head | None:
                     elif elem.getparent() is root:
                         first = elem
                         break
-                beyond += root is not None
+                beyond += root is not None and size == _CHUNK
+                size = _CHUNK
     except etree.XMLSyntaxError:
         pass  # what was read before the error still names the root; the full parse reports the error
     except OSError:

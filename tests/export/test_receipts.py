@@ -24,12 +24,13 @@ def _account(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES, folder)
     expenses = folder / "timesheets" / "expenses-2013-03.xml"
     text = expenses.read_text(encoding="utf-8")
-    text = text.replace(  # 1301 and 1304 say so already; 1302 is the first that does not
+    # 1301 and 1304 say so in the fixture already; 1302 is made to.
+    text = text.replace(
         '<has-receipt type="boolean">false</has-receipt>', '<has-receipt type="boolean">true</has-receipt>', 1
     )
     expenses.write_text(text, encoding="utf-8")
-    shutil.rmtree(folder / "receipts")  # the fixture's own receipt (1304.png) makes way for this test's files
-    (folder / "receipts").mkdir()
+    for shipped in (folder / "receipts").iterdir():  # the fixture's own 1304.png: this account's is a PDF
+        shipped.unlink()
     (folder / "receipts" / "1304.pdf").write_bytes(PDF)
     (folder / "receipts" / "1301.html").write_text("<html><title>Sign in</title></html>", encoding="utf-8")
     return folder

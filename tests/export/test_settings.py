@@ -70,7 +70,6 @@ def test_incomplete_or_unsafe_settings_are_refused_in_words(
     assert "s3cr3t" not in str(refused.value)
 
 
-def test_the_sandbox_needs_no_credentials_and_freshbooks_is_not_built_yet() -> None:
+def test_the_sandbox_needs_no_credentials() -> None:
     assert settings({}, sandbox=True).sandbox is True
-    with pytest.raises(ConfigError, match="exporting from FreshBooks Classic is not available yet"):
-        ExportSettings.from_options("freshbooks", Path("out"), env={}, sandbox=True)
+    assert ExportSettings.from_options("freshbooks", Path("out"), env={}, sandbox=True).credentials is None

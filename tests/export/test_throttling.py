@@ -4,8 +4,7 @@
 The sandbox logs each request's arrival on the machine's monotonic clock and every Retry-After
 window it gave. With one request in flight, nothing may arrive inside a window at all. With
 several, the only arrivals a window may see are requests that were already on the wire when the
-503 was answered (they were sent before the client could know): at most `concurrency - 1`, each
-itself throttled.
+503 was answered (they were sent before the client could know): at most `concurrency - 1`.
 """
 
 from __future__ import annotations
@@ -63,7 +62,9 @@ def test_far_below_the_budget_the_export_completes_and_no_request_arrives_during
         if concurrency == 1:
             assert arrivals == [], f"sent during the wait of {wait['path']}"
         else:
-            assert len(arrivals) <= concurrency - 1  # only what was already on the wire
-            assert all(entry_waits(entry) for entry in arrivals)  # and each of those was throttled too
+            # Only what was already on the wire when the 503 left. Such a request is not always throttled
+            # itself: Retry-After is rounded up to whole seconds, so the sandbox's window can have room again
+            # before the wait it asked for is over (seen flaking in the FreshBooks twin of this test).
+            assert len(arrivals) <= concurrency - 1
     admitted = [entry for entry in stats["log"] if not entry_waits(entry)]
     assert len(admitted) == stats["requests"] - stats["throttled"] == report.requests - report.throttled

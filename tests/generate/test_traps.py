@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from mappings.harvest_v1.currency import resolve
 from migrator.errors import SourceError, SourceParseError
 from migrator.generate import MIN_ENTRIES, generate
 from migrator.harvest.invoice_math import invoice_totals
+from migrator.mappings.harvest_v1.currency import resolve
 from migrator.sources import read_exports
 from migrator.sources.harvest_v1.csv_lines import parse_line_items
 from tests.generate.conftest import Generated

@@ -516,7 +516,7 @@ def test_body_is_exactly_what_pydantic_dumps(
 
 @pytest.mark.parametrize("fixture", ["harvest-v1", "freshbooks"])
 def test_body_equals_pydantic_dump_for_every_planned_payload_of_the_fixtures(fixture: str) -> None:
-    from mappings import map_all
+    from migrator.mappings import map_all
     from migrator.planned import MapContext, MapSink
     from migrator.sources.export import read_exports
     from tests.conftest import REPO

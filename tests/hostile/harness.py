@@ -16,7 +16,7 @@ Every case runs `python -m migrator plan …` in a child process:
 - **the code under test**: the child imports this working tree, never an installed copy (the
   repository root follows the guard folder on `PYTHONPATH`, and `-P` keeps the child's working
   directory off `sys.path`); the same `sitecustomize` writes, as the child exits, the folder each
-  of `migrator` and `mappings` was imported from, and every result must name the repository's.
+  of `migrator` and `migrator.mappings` was imported from, and every result must name the repository's.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PEAK_RSS_MIB = 256
 
 SITECUSTOMIZE = '''\
 """Test-only: log every Python-level network call of this process to $MIGRATOR_TEST_NET_LOG, and
-where `migrator` and `mappings` were imported from to $MIGRATOR_TEST_ORIGIN_LOG as it exits."""
+where `migrator` and `migrator.mappings` were imported from to $MIGRATOR_TEST_ORIGIN_LOG as it exits."""
 import atexit
 import os
 import sys
@@ -54,7 +54,7 @@ _ORIGIN = os.environ.get("MIGRATOR_TEST_ORIGIN_LOG")
 if _ORIGIN:
     def _origin(_log=_ORIGIN):
         with open(_log, "w", encoding="utf-8") as handle:
-            for name in ("migrator", "mappings"):
+            for name in ("migrator", "migrator.mappings"):
                 module = sys.modules.get(name)
                 if module is not None:
                     handle.write(f"{name} {os.path.dirname(os.path.abspath(module.__file__))}\\n")
@@ -208,10 +208,10 @@ def assert_well_behaved(result: CliResult) -> None:
 
 
 def assert_ran_the_working_tree(result: CliResult) -> None:
-    """The child imported `migrator` (and `mappings`, if it got that far) from this repository."""
+    """The child imported `migrator` (and `migrator.mappings`, if it got that far) from this repository."""
     assert "migrator" in result.imported_from, f"the child did not report its migrator\n{result.describe()}"
     for package, folder in result.imported_from.items():
-        assert Path(folder) == REPO / package, f"{package} imported from {folder}, not from {REPO}"
+        assert Path(folder) == REPO.joinpath(*package.split(".")), f"{package} imported from {folder}, not from {REPO}"
 
 
 ERROR_LINE = re.compile(r"^Error: (?P<file>.+?):(?P<line>\d+):? (?P<why>.+)$")

@@ -16,7 +16,10 @@ def test_a_child_reports_the_working_tree_it_imported(cli: Cli, tmp_path: Path, 
     shutil.copy(corpus / "good" / "freshbooks-tasks.xml", tmp_path / "tasks.xml")
     result = cli.plan("tasks.xml", cwd=tmp_path)
     assert result.returncode == 2, result.describe()
-    assert result.imported_from == {"migrator": str(REPO / "migrator"), "mappings": str(REPO / "mappings")}
+    assert result.imported_from == {
+        "migrator": str(REPO / "migrator"),
+        "migrator.mappings": str(REPO / "migrator" / "mappings"),  # the repository's mappings/, linked in
+    }
 
 
 def test_a_child_that_ran_another_migrator_fails_the_case(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from mappings import map_all
 from migrator.errors import MigratorError, SourceError
+from migrator.mappings import map_all
 from migrator.planned import MapContext, MapSink, Planned
 from tests.openapi import planned_body_problems
 

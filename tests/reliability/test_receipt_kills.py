@@ -112,7 +112,7 @@ def campaign(
     sources: tuple[Path, ...], wanted: dict[str, tuple[int, str]], expenses: int, tmp_path: Path, kills: int
 ) -> int:
     """Kill up to `kills` times, finish, check everything the module docstring promises; the kills landed."""
-    tmp_path.mkdir(parents=True, exist_ok=True)  # a ledger's folder must exist (a typo is refused, not created)
+    tmp_path.mkdir(parents=True, exist_ok=True)  # `run` refuses a ledger in a folder that does not exist
     ledger = tmp_path / "ledger.sqlite"
     chance = random.Random(f"{SEED}:{tmp_path.name}")
     landed = 0

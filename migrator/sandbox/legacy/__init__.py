@@ -51,6 +51,7 @@ class LegacySandbox:
     system: ClassVar[str]
     traps_known: ClassVar[tuple[str, ...]] = ()
     reader_class: ClassVar[type]
+    default_page_size: ClassVar[int] = 50  # records a list page holds at most, unless `page_size` says
 
     def __init__(
         self,
@@ -62,7 +63,7 @@ class LegacySandbox:
         traps: Iterable[str] = (),
         fault_rate: float = 0.0,
         fault_seed: int = 0,
-        page_size: int = 50,
+        page_size: int | None = None,
     ) -> None:
         declared = source_system(self.system)
         self.label = declared.label
@@ -70,6 +71,7 @@ class LegacySandbox:
         self.folder = Path(folder) if folder is not None else declared.fixtures_path()
         if not self.folder.is_dir():
             raise ConfigError(f"--from {self.folder}: not a folder of saved {self.label} responses")
+        page_size = self.default_page_size if page_size is None else page_size
         if page_size < 1:
             raise ConfigError(f"--page-size must be at least 1, got {page_size}")
         self.traps = parse_traps(traps, self.traps_known)
@@ -84,6 +86,7 @@ class LegacySandbox:
             window=RateWindow(rate),
             faults=FaultInjector(fault_rate, FAULT_KINDS, fault_seed, known=FAULT_KINDS),
             extra_stats=self.extra_stats,
+            describe=self.describe,
         )
         self._thread: threading.Thread | None = None
 
@@ -105,6 +108,10 @@ class LegacySandbox:
 
     def throttled(self, wait: float) -> Answer:
         raise NotImplementedError
+
+    def describe(self, body: bytes) -> str | None:
+        """What a request body asks, for the request log (None: the path says it all)."""
+        return None
 
     def extra_stats(self) -> dict[str, Any]:
         return {"records": self.store.counts()}

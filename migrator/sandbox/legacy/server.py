@@ -1,7 +1,8 @@
 """The HTTP face every legacy sandbox shares: rate limit, faults, a request log, the stats endpoint.
 
 Every request but `/__sandbox/...` goes through, in order: arrival (logged with its time on the
-machine's monotonic clock, which other processes on the same machine read too), the rate window
+machine's monotonic clock, which other processes on the same machine read too, and what the body
+asks where the system says it: FreshBooks' method and its page), the rate window
 (a throttled request is answered the system's way, e.g. 503 + Retry-After, and not processed),
 the fault draw, then the system's `answer`. `GET /__sandbox/stats` needs no auth and reports
 requests, throttled answers, faults and the request log with each Retry-After window given, so a
@@ -80,9 +81,11 @@ class LegacyServer(ThreadingHTTPServer):
         window: RateWindow,
         faults: FaultInjector,
         extra_stats: Callable[[], dict[str, Any]],
+        describe: Callable[[bytes], str | None] | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.answer = answer  # None: close the connection without answering
+        self.describe = describe  # what a request body asks, for the log (FreshBooks: the method)
         self.throttled = throttled
         self.window = window
         self.faults = faults
@@ -153,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         server = self.server
         entry: dict[str, Any] = {"at": arrived, "method": method, "path": self.path}
+        call = server.describe(body) if server.describe is not None else None
+        if call is not None:
+            entry["call"] = call
         wait = server.window.admit()
         if wait is not None:
             throttled = server.throttled(wait)

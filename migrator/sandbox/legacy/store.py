@@ -6,10 +6,11 @@ the same merge (a record's detail body supersedes its list summary; otherwise th
 `updated-at`, else the later file). Each record keeps its element as written (attributes, `nil`,
 escapes), so answers carry the folder's bytes, not a re-rendering of parsed values.
 
-One table, keyed by (resource, id), with three generic columns the system fills in to answer its
-endpoints without a scan: `parent` (a project, an invoice, a client), `owner` (a person) and
-`day` (ISO, for date windows). It lives in SQLite's private temporary file: a generated
-100,000-entry account is served without holding it in memory.
+One table, keyed by (resource, id), with four generic columns the system fills in to answer its
+endpoints without a scan: `parent` (a project, an invoice, a client), `owner` (a person), `day`
+(ISO, for date windows) and `state` (FreshBooks' folder: active, archived or deleted). It lives in
+SQLite's private temporary file: a generated 100,000-entry account is served without holding it
+in memory.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ _BATCH = 2000
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Where a record is found: its grouping (`parent`, `owner`) and its `day` (ISO), when it has them."""
+    """Where a record is found: its grouping (`parent`, `owner`), its `day` (ISO) and its `state`
+    (a folder), when it has them."""
 
     parent: str | None = None
     owner: str | None = None
     day: str | None = None
+    state: str | None = None
 
 
 Indexer = Callable[[RawRecord], Columns]
@@ -89,9 +92,10 @@ class RecordStore:
         self._db.execute(
             "CREATE TABLE records (resource TEXT NOT NULL, id INTEGER NOT NULL, parent INTEGER, owner INTEGER,"
             " day TEXT, detail INTEGER NOT NULL, stamp REAL, seq INTEGER NOT NULL, body BLOB NOT NULL, summary BLOB,"
-            " PRIMARY KEY (resource, id))"
+            " state TEXT, PRIMARY KEY (resource, id))"
         )
         self.lock = threading.RLock()
+        self.changes = 0  # bumped by every change after loading: what a cache of answers keys on
         self._seq = 0
         self.skipped: list[str] = []  # files of the folder that are not this system's
 
@@ -122,6 +126,7 @@ class RecordStore:
                     self._seq,
                     body,
                     summary,
+                    columns.state,
                 )  # fmt: skip
             )
             if len(rows) >= _BATCH:
@@ -135,7 +140,7 @@ class RecordStore:
                 continue
             reader.read(path, emit, lambda _notice: None)
         self._upsert(rows)
-        for columns in ("parent, day", "owner, day", "day"):
+        for columns in ("parent, day", "owner, day", "day", "state, day"):
             name = columns.replace(", ", "_")
             self._db.execute(f"CREATE INDEX records_{name} ON records (resource, {columns}, id)")
         self._db.execute("COMMIT")
@@ -143,9 +148,10 @@ class RecordStore:
     def _upsert(self, rows: list[tuple[Any, ...]]) -> None:
         # The merge of `sources.staging`: a detail beats a summary; else the later updated-at; else the later file.
         self._db.executemany(
-            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (resource, id) DO UPDATE SET"
+            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (resource, id) DO UPDATE SET"
             " parent=excluded.parent, owner=excluded.owner, day=excluded.day, detail=excluded.detail,"
-            " stamp=excluded.stamp, seq=excluded.seq, body=excluded.body, summary=excluded.summary"
+            " stamp=excluded.stamp, seq=excluded.seq, body=excluded.body, summary=excluded.summary,"
+            " state=excluded.state"
             " WHERE NOT (excluded.detail < records.detail OR (excluded.detail = records.detail"
             " AND excluded.stamp IS NOT NULL AND records.stamp IS NOT NULL AND excluded.stamp < records.stamp))",
             rows,
@@ -168,12 +174,84 @@ class RecordStore:
         parent: int | None = None,
         owner: int | None = None,
         days: tuple[str, str] | None = None,
+        states: tuple[str, ...] | None = None,
         summaries: bool = False,
         newest_first: bool = False,
+        by_day: bool = False,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[bytes]:
-        """Bodies (or list summaries) of `resource`, filtered by grouping and day window (both days included)."""
+        """Bodies (or list summaries) of `resource`, filtered by grouping, day window (both days
+        included) and state (a record without one counts as `active`)."""
+        where, args = self._where(resource, parent, owner, days, states)
+        order = "id DESC" if newest_first else ("day, id" if days is not None or by_day else "id")
+        selected = "coalesce(summary, body)" if summaries else "body"
+        sql = f"SELECT {selected} FROM records WHERE {' AND '.join(where)} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args.extend([limit, offset])
+        with self.lock:
+            return [row[0] for row in self._db.execute(sql, args)]
+
+    def page(
+        self,
+        resource: str,
+        *,
+        states: tuple[str, ...] | None = None,
+        days: tuple[str, str] | None = None,
+        newest_first: bool = False,
+        by_day: bool = False,
+        limit: int,
+        offset: int = 0,
+        after: tuple[Any, ...] | None = None,
+    ) -> tuple[list[bytes], tuple[Any, ...] | None]:
+        """A page of bodies as `select` gives it, and the sort key of its last record: the next page
+        asked `after` that key costs an index seek, where an OFFSET is walked row by row (the last
+        page of a 100,000-entry list cost 10 ms)."""
+        where, args = self._where(resource, None, None, days, states)
+        dated = days is not None or by_day
+        order = "id DESC" if newest_first else ("day, id" if dated else "id")
+        if after is not None:
+            if newest_first:
+                where.append("id < ?")
+            elif dated:
+                where.append("(day, id) > (?, ?)")  # a row value: SQLite seeks the index to it
+            else:
+                where.append("id > ?")
+            args.extend(after)
+            offset = 0
+        sql = f"SELECT body, day, id FROM records WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
+        with self.lock:
+            rows = self._db.execute(sql, [*args, limit, offset]).fetchall()
+        if not rows:
+            return [], None
+        _body, day, last = rows[-1]
+        key: tuple[Any, ...] | None = (last,) if not dated else ((day, last) if day is not None else None)
+        return [row[0] for row in rows], key
+
+    def count(
+        self,
+        resource: str,
+        *,
+        parent: int | None = None,
+        owner: int | None = None,
+        days: tuple[str, str] | None = None,
+        states: tuple[str, ...] | None = None,
+    ) -> int:
+        """How many records `select` with the same filters gives."""
+        where, args = self._where(resource, parent, owner, days, states)
+        with self.lock:
+            row = self._db.execute(f"SELECT count(*) FROM records WHERE {' AND '.join(where)}", args).fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _where(
+        resource: str,
+        parent: int | None,
+        owner: int | None,
+        days: tuple[str, str] | None,
+        states: tuple[str, ...] | None,
+    ) -> tuple[list[str], list[Any]]:
         where: list[str] = ["resource=?"]
         args: list[Any] = [resource]
         for column, value in (("parent", parent), ("owner", owner)):
@@ -183,14 +261,18 @@ class RecordStore:
         if days is not None:
             where.append("day BETWEEN ? AND ?")
             args.extend(days)
-        order = "id DESC" if newest_first else ("day, id" if days is not None else "id")
-        selected = "coalesce(summary, body)" if summaries else "body"
-        sql = f"SELECT {selected} FROM records WHERE {' AND '.join(where)} ORDER BY {order}"
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args.extend([limit, offset])
+        if states is not None:
+            where.append(f"coalesce(state, 'active') IN ({','.join('?' * len(states))})")
+            args.extend(states)
+        return where, args
+
+    def state(self, resource: str, record_id: int) -> str | None:
+        """A record's state (None when it has none, or when there is no such record)."""
         with self.lock:
-            return [row[0] for row in self._db.execute(sql, args)]
+            row = self._db.execute(
+                "SELECT state FROM records WHERE resource=? AND id=?", (resource, record_id)
+            ).fetchone()
+        return row[0] if row else None
 
     def ids(self, resource: str) -> list[int]:
         with self.lock:
@@ -216,19 +298,32 @@ class RecordStore:
 
     def put(self, resource: str, record_id: int, body: bytes, summary: bytes | None, columns: Columns) -> None:
         with self.lock:
+            self.changes += 1
             self._seq += 1
             self._db.execute(
-                "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,1,NULL,?,?,?)",
-                (resource, record_id, _int(columns.parent), _int(columns.owner), columns.day, self._seq, body, summary),
+                "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,1,NULL,?,?,?,?)",
+                (
+                    resource,
+                    record_id,
+                    _int(columns.parent),
+                    _int(columns.owner),
+                    columns.day,
+                    self._seq,
+                    body,
+                    summary,
+                    columns.state,
+                ),
             )
 
     def delete(self, resource: str, record_id: int) -> None:
         with self.lock:
+            self.changes += 1
             self._db.execute("DELETE FROM records WHERE resource=? AND id=?", (resource, record_id))
 
     def delete_children(self, resources: tuple[str, ...], parent: int) -> None:
         marks = ",".join("?" * len(resources))
         with self.lock:
+            self.changes += 1
             self._db.execute(f"DELETE FROM records WHERE resource IN ({marks}) AND parent=?", (*resources, parent))
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -18,11 +19,23 @@ from migrator.sources.reader import ReadingFile
 PageKey = tuple[str, int, int, int]  # (resource, per_page, pages, total)
 
 
+@dataclass(frozen=True, slots=True)
+class PageMark:
+    """A list element's paging attributes as the body stated them (`migrator export` checks them)."""
+
+    resource: str
+    page: int
+    per_page: int
+    pages: int
+    total: int
+
+
 class PageBook:
     """Which page of which list each file holds; `missing` reports the pages nobody exported."""
 
     def __init__(self) -> None:
         self._pages: dict[PageKey, dict[int, str]] = defaultdict(dict)  # -> {page: file}
+        self.marks: list[PageMark] = []  # every list element noted, attributes as stated
 
     def note(self, resource: str, elem: etree._Element, file: ReadingFile) -> None:
         """Note the page that list element `elem` is; odd paging attributes are a notice."""
@@ -32,6 +45,7 @@ class PageBook:
         except ValueError:
             file.warn(elem.sourceline, f"{resource}: unreadable paging attributes")
             return
+        self.marks.append(PageMark(resource, page, per_page, pages, total))
         if per_page > 0 and total >= 0:
             expected = max(1, -(-total // per_page))
             if pages != expected:

@@ -102,9 +102,13 @@ class FreshBooksReader(ExportReader):
             return None
         status = (root.get("status") or "").lower()
         if status == "fail":
-            code, text = _failure(file.path)
+            code, text = failure(file.path)
             raise SourceFailResponse(
-                f'FreshBooks answered status="fail": code {code}: {text}', file=file.name, line=root.sourceline
+                f'FreshBooks answered status="fail": code {code}: {text}',
+                code=code,
+                text=text,
+                file=file.name,
+                line=root.sourceline,
             )
         if status != "ok":
             raise SourceParseError(
@@ -139,8 +143,8 @@ class FreshBooksReader(ExportReader):
         return self.pages.missing()
 
 
-def _failure(path: Path) -> tuple[str, str]:
-    """The code and error text of a `status="fail"` body."""
+def failure(path: Path) -> tuple[str, str]:
+    """The code and error text of a `status="fail"` body (read with the hardened stream)."""
     code, text = "?", "no error text"
     for event, elem, depth in XmlStream(path).events():
         if event == "end" and depth == 1:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from mappings import map_all
-from mappings.freshbooks.usage import Implied
 from migrator import jsonio
 from migrator.harvest.invoice_math import invoice_totals
+from migrator.mappings import map_all
+from migrator.mappings.freshbooks.usage import Implied
 from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
 from migrator.sources.record import Origin

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappings import map_all
-from mappings.freshbooks.taxes import LineRates, compound_equivalent, fit_taxes
 from migrator.harvest.invoice_math import EXACT as WIDE
 from migrator.harvest.invoice_math import invoice_totals
+from migrator.mappings import map_all
+from migrator.mappings.freshbooks.taxes import LineRates, compound_equivalent, fit_taxes
 from migrator.planned import MapContext, MapSink
 from migrator.sources import read_exports
 

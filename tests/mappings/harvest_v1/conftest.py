@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mappings.harvest_v1 import map_export
+from migrator.mappings.harvest_v1 import map_export
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import read_exports
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mappings.harvest_v1.currency import Resolved, resolve
 from migrator.errors import UnknownCurrency
+from migrator.mappings.harvest_v1.currency import Resolved, resolve
 from migrator.planned import MapSink
 
 Write = Callable[[str, str], Path]

@@ -115,8 +115,7 @@ def test_entry_windows_include_both_days_and_daily_bodies_come_back_dash_cased(s
 def test_receipts_come_from_the_receipts_folder_and_a_missing_one_is_a_404(tmp_path: Path) -> None:
     folder = tmp_path / "account"
     shutil.copytree(FIXTURES, folder)
-    shutil.rmtree(folder / "receipts")  # the fixture's own receipt makes way for this test's file
-    (folder / "receipts").mkdir()
+    (folder / "receipts").mkdir(exist_ok=True)  # the fixture has one (1304.png): this test's replaces it
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
     (folder / "receipts" / "1304.png").write_bytes(png)
     with HarvestV1Sandbox(folder, rate=None) as running:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mappings.harvest_v1 import map_export
 from migrator.errors import SourceError
+from migrator.mappings.harvest_v1 import map_export
 from migrator.planned import MapContext, MapSink
 from migrator.sources.export import read_exports
 from migrator.sources.harvest_v1.csv_lines import LineItem, parse_line_items
