@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ALLOWED_SKIPS, SKIP_SLOW
 from tests.golden import check_golden, check_golden_folder
-from tests.working_tree import REPO, child_env
+from tests.working_tree import REPO, child_env, working_folder
 
 # --- golden files ----------------------------------------------------------------------------------
 
@@ -126,3 +126,19 @@ def test_a_child_started_anywhere_imports_this_working_tree(tmp_path: Path) -> N
         check=True,
     )
     assert done.stdout.splitlines() == [str(REPO / "migrator"), str(REPO / "migrator" / "mappings")]
+
+
+def test_no_child_runs_in_the_checkout() -> None:
+    # The README's quick start leaves ./migrator-ledger.sqlite in the checkout; a child started there
+    # reads it (a fresh-clone CI once planned "142 unchanged" instead of a first plan). Children run
+    # in working_folder(), which links fixtures/ so relative fixture paths still mean the same.
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in sorted((REPO / "tests").rglob("*.py"))
+        if path.name != "test_suite_rules.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "cwd=REPO" in line.replace(" ", "") or "cwd=str(REPO" in line.replace(" ", "")
+    ]
+    assert offenders == [], "children started in the checkout: " + ", ".join(offenders)
+    folder = working_folder()
+    assert folder.resolve() != REPO and (folder / "fixtures/harvest-v1").is_dir()

@@ -9,6 +9,7 @@ starts children with `child_env()`, which puts the repository root first on `PYT
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,3 +22,13 @@ def child_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, 
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("HARVEST_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))
     return env | extra
+
+
+def working_folder() -> Path:
+    """A fresh folder for a child to run in, never the checkout: the README's quick start leaves a
+    default ledger (./migrator-ledger.sqlite) and demo/ in the checkout, and a child started there
+    would read them. The folder links `fixtures` to the shipped fixture accounts, so arguments such
+    as `fixtures/harvest-v1` mean what they mean at the repository root."""
+    folder = Path(tempfile.mkdtemp(prefix="migrator-child-"))
+    (folder / "fixtures").symlink_to(REPO / "fixtures", target_is_directory=True)
+    return folder

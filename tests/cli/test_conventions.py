@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_plan_and_errors import TOKEN, migrator
-from tests.conftest import REPO
-from tests.working_tree import child_env
+from tests.working_tree import child_env, working_folder
 
 ESC = "\x1b["
 
@@ -40,7 +39,7 @@ def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     full_env = child_env({k: v for k, v in os.environ.items() if k != "NO_COLOR"}, TERM="xterm-256color")
     full_env |= env or {}
     process = subprocess.Popen(
-        [sys.executable, "-m", "migrator", *args], stdout=child, stderr=child, env=full_env, cwd=REPO
+        [sys.executable, "-m", "migrator", *args], stdout=child, stderr=child, env=full_env, cwd=working_folder()
     )
     os.close(child)
     chunks = []
@@ -73,7 +72,7 @@ def test_output_in_a_narrow_console_encoding_never_crashes() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "migrator", "plan", "fixtures/harvest-v1", "fixtures/freshbooks", "--offline",
          "--create-users"],
-        capture_output=True, encoding="cp1252", cwd=REPO, timeout=120,
+        capture_output=True, encoding="cp1252", cwd=working_folder(), timeout=120,
         env=child_env(PYTHONIOENCODING="cp1252"),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr

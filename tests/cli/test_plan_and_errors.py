@@ -5,35 +5,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from migrator.kinds import ACTIONS, PLAN_KINDS
 from tests.conftest import REPO
-from tests.working_tree import child_env
+from tests.working_tree import child_env, working_folder
 
 TOKEN = "pat-TOPSECRET-4711"
-
-
-LEDGER_COMMANDS = {"plan", "run", "status", "verify", "rollback"}
 
 
 def migrator(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = child_env()
-    if cwd is None and args and args[0] in LEDGER_COMMANDS and "--ledger" not in args:
-        # In the repository, never the default ./migrator-ledger.sqlite: the README's demo leaves one there.
-        args = (*args, "--ledger", str(Path(tempfile.mkdtemp(prefix="cli-test-")) / "ledger.sqlite"))
     return subprocess.run(
         [sys.executable, "-m", "migrator", *args],
         capture_output=True,
         text=True,
         timeout=120,
         env=full_env | (env or {}),
-        cwd=cwd or REPO,
+        cwd=cwd or working_folder(),
     )
 
 

@@ -32,14 +32,13 @@ import pytest
 from migrator.generate import generate
 from migrator.sandbox.process import SandboxProcess
 from migrator.target import sandbox_state_path
-from tests.conftest import REPO
 from tests.e2e.test_generated_accounts import (
     Account,
     assert_target_is_the_expected_account,
     assert_verified,
     requests_of,
 )
-from tests.working_tree import child_env
+from tests.working_tree import child_env, working_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -64,7 +63,8 @@ def _run_killed(account: Account, after: float) -> bool:
     args = [sys.executable, "-m", "migrator", "run", str(account.export), "--ledger", str(account.ledger),
             *account.target_args, *RUN]  # fmt: skip
     env = child_env(**(account.env or {}))
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
+    quiet = subprocess.DEVNULL
+    process = subprocess.Popen(args, stdout=quiet, stderr=quiet, cwd=working_folder(), env=env)
     time.sleep(after)
     if process.poll() is not None:
         return False
