@@ -22,9 +22,10 @@ the operating system measures its peak memory (`wait4`'s `ru_maxrss`):
 The plan's ratio is of CPU seconds (`wait4`'s `ru_utime + ru_stime` of each process): on a shared
 machine other processes stretch wall time far more than CPU time. Wall seconds are printed beside.
 
-Goals: plan of 10⁶ entries under 300 MB and at most 5× the baseline; run under 300 MB at any
-size, 50,000 entries within 50 MB of 5,000; the no-change re-run and the plan with an empty ledger
-at most 1.5× the plan's time.
+Goals: plan of 10⁶ entries under 300 MB (its speed against the baseline is a figure: the old goal
+of 5× is retired, a plan of 10⁶ entries takes minutes beside a load of ~42 hours at Harvest's limit);
+run under 300 MB at any size, 50,000 entries within 10 MB of 5,000 (issue #20: the id map keeps no
+leaf's id); the no-change re-run and the plan with an empty ledger at most 1.5× the plan's time.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ def plan_figures(system: str, entries: int, export: Path, work: Path) -> float:
         ours=f"{plan_cpu:.1f} s CPU ({plan_s:.1f} s wall), peak {plan_mb:.0f} MB",
         baseline=f"bare lxml iterparse (`tag=`, cleared): {base_cpu:.2f} s CPU, {base_mb:.0f} MB",
         ratio=f"{ratio:.1f}× CPU",
-        goal="≤ 5×, < 300 MB" if big else "a figure",
-        met=(ratio <= 5 and plan_mb < 300) if big else True,
+        goal="< 300 MB (speed: a figure)" if big else "a figure",
+        met=plan_mb < 300 if big else True,
     )
     return plan_mb
 
@@ -223,8 +224,8 @@ def main() -> int:
                     ours=f"+{growth:.0f} MB ({run_peaks[5000]:.0f} → {run_peaks[50000]:.0f} MB)",
                     baseline="–",
                     ratio="–",
-                    goal="≤ 50 MB",
-                    met=growth <= 50,
+                    goal="≤ 10 MB",
+                    met=growth <= 10,
                 )
     finally:
         if not args.keep:

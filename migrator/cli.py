@@ -752,7 +752,7 @@ def main() -> None:
     """Entry point: run the CLI, turning every `MigratorError` into one line and exit 1.
 
     A usage error (an unknown option, a missing path, a bad value) exits 1 too: exit 2 means
-    "changes planned" / "differences" to scripts, never "you typed it wrong" (CONTRACT.md).
+    "changes planned" / "differences" to scripts, never "you typed it wrong" (docs/INTERFACE.md).
     """
     secrets = [os.environ.get(name) for name in SECRET_ENV]  # the v2 token and every legacy credential
     safe_streams()

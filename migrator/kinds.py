@@ -1,6 +1,6 @@
 """The one declaration of every v2 kind: everything else reads it.
 
-One `Kind` per v2 resource (CONTRACT.md "Kinds") and per step of ours: its create and update
+One `Kind` per v2 resource (docs/INTERFACE.md "Conventions") and per step of ours: its create and update
 payload models, its paths, how it is found in the target (natural keys, both from a payload and
 from a target object, which must agree), what it depends on (load order is a topological sort of
 it), whether it is archived last, adopted as many-per-key, an event or a step, and how a person
@@ -26,7 +26,7 @@ from migrator.harvest import models
 Key = Hashable | None
 KeyFn = Callable[[dict[str, Any]], Key]
 
-# CONTRACT.md fixes the first fifteen and their order; estimate item categories and estimate
+# docs/INTERFACE.md fixes the first fifteen and their order; estimate item categories and estimate
 # messages are our additions (estimates need a category per line kind and a state replay).
 KINDS: tuple[str, ...] = (
     "clients",

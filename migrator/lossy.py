@@ -31,7 +31,7 @@ _NOT_FIELDS = frozenset({"id", "origin", "extras"})
 
 @dataclass(frozen=True, slots=True)
 class Lossy:
-    """A value that could not be carried over exactly (CONTRACT.md `lossy` entries)."""
+    """A value that could not be carried over exactly (docs/INTERFACE.md `lossy` entries)."""
 
     kind: str
     source_id: str

@@ -16,7 +16,7 @@
     until = 2015-12-31    # ... and on or before
     clients = ["harvest-v1:clients:3401001"]   # these clients and everything that depends on them
 
-Records are named `SYSTEM:KIND:SOURCE_ID` (CONTRACT.md). The file is read and checked before
+Records are named `SYSTEM:KIND:SOURCE_ID` (docs/INTERFACE.md). The file is read and checked before
 anything else happens: an unknown table or key, a bad value, or a record the source does not have
 is one error naming the file and the key. Rules apply as records are mapped (people, rename, skip,
 dates: `apply`) and, for a pilot's clients, over the mapped plan (`restrict`). Every record a rule

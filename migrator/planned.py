@@ -7,7 +7,7 @@ payload Harvest would reject never reaches the loader. The sink hands each objec
 store, which keeps a big export on disk) or, by default, keeps them in lists; lossy notes reach it
 through `sink.notes(kind)`, the one way to add one (`migrator.lossy`).
 
-A payload names another planned object by reference, `@kind:source_id` (CONTRACT.md): the planner
+A payload names another planned object by reference, `@kind:source_id` (docs/INTERFACE.md): the planner
 and the loader replace it by the v2 id the ledger records. `Ref` is that reference as a value.
 """
 

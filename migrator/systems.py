@@ -45,7 +45,7 @@ class SourceSystem:
     secret_env: tuple[str, ...]  # environment variables holding credentials: redacted from every output
     exporter: str | None = None  # the `Exporter` of `migrator export` (None: not built yet)
     sandbox: str | None = None  # the `LegacySandbox` subclass of `migrator sandbox --system` (None: not built yet)
-    sandbox_banner: str = ""  # its first stdout line, `{url}` filled in (CONTRACT.md)
+    sandbox_banner: str = ""  # its first stdout line, `{url}` filled in (docs/INTERFACE.md)
 
     def load_reader(self) -> SourceReader:
         """A new reader of this system's files (readers may keep per-export state, e.g. paging)."""

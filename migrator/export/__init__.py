@@ -1,4 +1,4 @@
-"""`migrator export`: a live legacy account into a folder of its API responses (CONTRACT.md).
+"""`migrator export`: a live legacy account into a folder of its API responses (docs/INTERFACE.md).
 
     from migrator.export import ExportSettings, run
     report = run(ExportSettings.for_sandbox("harvest-v1", Path("out")))

@@ -1,4 +1,4 @@
-"""`OUT/export.json`: what an export holds, for the people who keep it (CONTRACT.md).
+"""`OUT/export.json`: what an export holds, for the people who keep it (docs/INTERFACE.md).
 
 The system, the account's address (never a credential), when it started and finished, every
 request with its file, byte count, sha256 and status, the records found per kind, the receipts

@@ -1,6 +1,6 @@
 """Receipt files: named by the expense they belong to, their extension from the Content-Type.
 
-`OUT/receipts/<expense source id>.<ext>` (CONTRACT.md), the bytes as received. A receipt the API
+`OUT/receipts/<expense source id>.<ext>` (docs/INTERFACE.md), the bytes as received. A receipt the API
 cannot give (404, or an HTML page where a file belongs) is listed, never fatal: the expense still
 says it had one, and the load keeps a lossy note naming it.
 """

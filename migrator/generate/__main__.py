@@ -54,7 +54,7 @@ def command(system: str, out_dir: Path, entries: int, seed: int, as_json: bool, 
 
 
 def main() -> None:
-    """Exit codes as CONTRACT.md wants them: 0 written, 1 for any error, usage errors included."""
+    """Exit codes as docs/INTERFACE.md wants them: 0 written, 1 for any error, usage errors included."""
     try:
         command.main(standalone_mode=False)
     except click.exceptions.Exit as done:

@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator.kinds import KINDS
 
-# The v2 kinds `counts` covers (CONTRACT.md "Kinds", without the state-change messages, which are
+# The v2 kinds `counts` covers (docs/INTERFACE.md "Conventions", without the state-change messages, which are
 # events rather than records). Every one is present in `counts`, zeros included.
 COUNTED_KINDS: tuple[str, ...] = tuple(kind for kind in KINDS if not kind.endswith("_messages"))
 # The kinds `inactive` may name, and how their members are written.
@@ -35,7 +35,7 @@ CENT = Decimal("0.01")
 
 
 def record_name(system: str, kind: str, source_id: object) -> str:
-    """`freshbooks:invoices:123`: how CONTRACT.md names a source record."""
+    """`freshbooks:invoices:123`: how docs/INTERFACE.md names a source record."""
     return f"{system}:{kind}:{source_id}"
 
 

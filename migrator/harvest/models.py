@@ -2,7 +2,7 @@
 
 Money, hours and percentages are `Decimal`; `migrator.jsonio.dumps` writes them as exact JSON
 numbers. Ids of other objects are either a v2 integer id or, in a plan, a reference
-`@kind:source_id` to an object the ledger will resolve (CONTRACT.md, "plan --format json").
+`@kind:source_id` to an object the ledger will resolve (docs/INTERFACE.md, "plan --format json").
 """
 
 from __future__ import annotations

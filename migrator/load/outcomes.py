@@ -76,7 +76,7 @@ class Problem:
 
     @property
     def record(self) -> str:
-        """`SYSTEM:KIND:SOURCE_ID` (CONTRACT.md)."""
+        """`SYSTEM:KIND:SOURCE_ID` (docs/INTERFACE.md)."""
         return f"{self.system}:{self.kind}:{self.source_id}"
 
     def __str__(self) -> str:

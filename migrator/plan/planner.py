@@ -1,6 +1,6 @@
 """The planner: compare mapped source objects with the ledger and the target, decide an action each.
 
-Actions (CONTRACT.md): `create`; `update` (with a field diff); `unchanged` (zero requests at load
+Actions (docs/INTERFACE.md): `create`; `update` (with a field diff); `unchanged` (zero requests at load
 time); `adopt` (the target already has this object, found by natural key: take it over instead of
 duplicating it); `invalid` (cannot be loaded, with the reason, including "depends on invalid
 clients 7"); `skipped` (deliberately not loaded, e.g. deleted in the target by hand).

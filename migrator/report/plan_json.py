@@ -1,4 +1,4 @@
-"""`plan --format json`: exactly the shape in CONTRACT.md (plus `reason` and `warnings`).
+"""`plan --format json`: exactly the shape in docs/INTERFACE.md (plus `reason` and `warnings`).
 
 Written change by change, straight from the plan store: each change's payload is the JSON the
 mapping stored (one line), never parsed and encoded again, so a plan of a million changes is

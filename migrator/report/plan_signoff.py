@@ -31,7 +31,7 @@ UNKNOWN_CURRENCY = "account default"  # a client without a currency: Harvest giv
 
 
 def record_name(planned: Any) -> str:
-    """`harvest-v1:users:703` (CONTRACT.md "Naming a source record")."""
+    """`harvest-v1:users:703` (docs/INTERFACE.md "Conventions")."""
     return f"{planned.system}:{planned.kind}:{planned.source_id}"
 
 

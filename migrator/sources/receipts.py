@@ -1,4 +1,4 @@
-"""Receipt files beside an export (CONTRACT.md "Receipts").
+"""Receipt files beside an export (docs/INTERFACE.md "Sources").
 
 In any SOURCE, a folder named `receipts` holds receipt files named by their expense's source id
 (`1304.png`, `00071.pdf`: zero padding is ignored, as it is for ids). `migrator export` writes them

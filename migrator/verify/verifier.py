@@ -52,7 +52,7 @@ def money(value: Decimal) -> str:
 
 
 def record_name(item: PlannedRecord) -> str:
-    """`harvest-v1:invoices:3001` (CONTRACT.md "Naming a source record")."""
+    """`harvest-v1:invoices:3001` (docs/INTERFACE.md "Conventions")."""
     return f"{item.origin.system}:{item.kind}:{item.source_id}"
 
 
@@ -62,7 +62,7 @@ def _dec(value: Any) -> Decimal:
 
 @dataclass
 class VerifyReport:
-    """CONTRACT.md `verify --format json`."""
+    """docs/INTERFACE.md `verify --format json`."""
 
     kinds: dict[str, dict[str, int]] = field(default_factory=dict)
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)  # hours as text; receipts as counts

@@ -160,7 +160,7 @@ class LegacySandbox:
 
 def serve(system_name: str, **options: Any) -> None:
     """Serve a system's legacy sandbox in the foreground until Ctrl-C or SIGTERM (`migrator sandbox
-    --system NAME`). The first stdout line is exactly the system's banner (CONTRACT.md)."""
+    --system NAME`). The first stdout line is exactly the system's banner (docs/INTERFACE.md)."""
     sandbox: LegacySandbox = source_system(system_name).sandbox_class()(**options)
     print(sandbox.banner(), flush=True)
     line = sandbox.credentials_line()
