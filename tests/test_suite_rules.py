@@ -81,9 +81,14 @@ def _inner_pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_skip_off_the_allow_list_fails_the_run_and_is_listed(tmp_path: Path) -> None:
+# The README's test command runs on two workers (pytest-xdist): the rules must bite there as well.
+WORKERS = [pytest.param((), id="one-process"), pytest.param(("-n", "2"), id="two-workers")]
+
+
+@pytest.mark.parametrize("workers", WORKERS)
+def test_a_skip_off_the_allow_list_fails_the_run_and_is_listed(tmp_path: Path, workers: tuple[str, ...]) -> None:
     (tmp_path / "test_cases.py").write_text(_CASES, encoding="utf-8")
-    done = _inner_pytest(tmp_path)
+    done = _inner_pytest(tmp_path, *workers)
     assert done.returncode == 1, done.stdout
     assert "1 passed, 2 skipped" in done.stdout
     assert "skips not on the allow-list (tests/conftest.py ALLOWED_SKIPS): the run fails" in done.stdout
@@ -91,9 +96,10 @@ def test_a_skip_off_the_allow_list_fails_the_run_and_is_listed(tmp_path: Path) -
     assert "test_slow_proof" not in done.stdout.split("allow-list")[1]
 
 
-def test_skips_on_the_allow_list_leave_the_run_green(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", WORKERS)
+def test_skips_on_the_allow_list_leave_the_run_green(tmp_path: Path, workers: tuple[str, ...]) -> None:
     (tmp_path / "test_cases.py").write_text(_CASES, encoding="utf-8")
-    done = _inner_pytest(tmp_path, "-k", "not no_listed_reason")
+    done = _inner_pytest(tmp_path, "-k", "not no_listed_reason", *workers)
     assert done.returncode == 0, done.stdout
     assert "allow-list" not in done.stdout
 
