@@ -27,6 +27,7 @@ from migrator.report.plan_json import write_plan_json
 from migrator.sandbox.legacy.harvest_v1 import EMAIL, HarvestV1Sandbox
 from migrator.target import TargetSpec
 from tests.conftest import REPO
+from tests.working_tree import child_env
 
 FIXTURES = REPO / "fixtures" / "harvest-v1"
 PASSWORD = "Pa55-wörd-9f3c1e"  # distinctive: found anywhere, it leaked
@@ -50,13 +51,8 @@ def settings_for(sandbox: HarvestV1Sandbox, out: Path, **options: Any) -> Export
 
 def export_env(url: str, *, email: str = EMAIL, password: str = PASSWORD) -> dict[str, str]:
     """A CLI subprocess's environment: this checkout first on the path, the v1 account's variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_", "FRESHBOOKS_"))}
-    return env | {
-        "PYTHONPATH": str(REPO),
-        "HARVEST_V1_URL": url,
-        "HARVEST_V1_EMAIL": email,
-        "HARVEST_V1_PASSWORD": password,
-    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
+    return child_env(base, HARVEST_V1_URL=url, HARVEST_V1_EMAIL=email, HARVEST_V1_PASSWORD=password)
 
 
 def migrator(*args: str | Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -22,6 +22,7 @@ from migrator.export.settings import ExportSettings
 from migrator.sandbox.legacy.freshbooks import FreshBooksSandbox
 from tests.conftest import REPO
 from tests.export.conftest import plan_document
+from tests.working_tree import child_env
 
 FB_FIXTURES = REPO / "fixtures" / "freshbooks"
 TOKEN = "fb-T0ken-9c41-wörd"  # distinctive: found anywhere, it leaked
@@ -43,8 +44,8 @@ def fb_settings(sandbox: FreshBooksSandbox, out: Path, **options: Any) -> Export
 
 def fb_env(url: str, *, token: str = TOKEN) -> dict[str, str]:
     """A CLI subprocess's environment: this checkout first on the path, the FreshBooks variables only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_", "FRESHBOOKS_"))}
-    return env | {"PYTHONPATH": str(REPO), "FRESHBOOKS_URL": url, "FRESHBOOKS_TOKEN": token}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FRESHBOOKS_")}
+    return child_env(base, FRESHBOOKS_URL=url, FRESHBOOKS_TOKEN=token)
 
 
 def calls(sandbox: FreshBooksSandbox, method: str | None = None) -> list[str]:
