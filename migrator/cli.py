@@ -136,8 +136,8 @@ def cli() -> None:
     """Move a Harvest v1 or FreshBooks Classic account into Harvest API v2.
 
     Nothing is ever created twice: every source record is mapped to its v2 id in a ledger, so a
-    run can be repeated or resumed after a crash. Start with `migrator plan` (a dry run), then
-    `migrator run`.
+    run can be repeated or resumed after a crash. Start with `migrator export` (the legacy account
+    into a folder), then `migrator plan` (a dry run), `migrator run` and `migrator verify`.
 
     \b
     Credentials for a real account come from the environment:
@@ -146,8 +146,10 @@ def cli() -> None:
       HARVEST_BASE_URL      optional, default https://api.harvestapp.com/v2
 
     \b
-    Example (no account needed):
-      migrator run fixtures/harvest-v1 --sandbox --batch demo --create-users
+    Example, from any folder (no account needed: built-in sandboxes serve the shipped fixture accounts):
+      migrator export harvest-v1 demo/harvest-v1 --sandbox
+      migrator run demo --sandbox --batch demo --create-users
+      migrator verify demo --sandbox
     """
 
 
